@@ -1,0 +1,123 @@
+#ifndef SLUICE_DELTA_DELTA_H
+#define SLUICE_DELTA_DELTA_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/store/store.h"
+#include "backend/util/err.h"
+
+/* Reading a Delta table's transaction log (PROTOCOL.md of delta-io/delta):
+ * listing, replay into a snapshot, history from commitInfo. Operations that
+ * write (restore, vacuum, ...) live in their own files and never in here.
+ *
+ * A table is addressed as (store, table_key): table_key is the key prefix of
+ * the table root inside the store ("" when the store is opened on the table
+ * root itself, else e.g. "bronze/orders"), without a trailing slash. */
+
+/* One live data file of a snapshot, reconciled by (path, deletion vector id). */
+typedef struct delta_file {
+    char *path;              /* add.path as written (URI-encoded) */
+    char *dv_id;             /* storageType + pathOrInlineDv (+ "@" offset), NULL without DV */
+    int64_t size;
+    int64_t modification_time;
+    int64_t num_records;     /* from stats.numRecords; -1 when stats are missing */
+    int64_t dv_cardinality;  /* rows deleted by the DV; 0 without DV */
+    /* The whole add action's body exactly as written in the log, unknown
+     * fields kept (owned). Kept as text because building a JSON tree per file
+     * would dominate replay time on 100k-file tables; delta_file_add()
+     * parses it on demand. */
+    char *add_json;
+} delta_file;
+
+/* add_json parsed: a new reference (json_decref it); NULL only if the text
+ * is not valid JSON, which replay has already ruled out. */
+json_t *delta_file_add(const delta_file *f);
+
+/* A remove kept for VACUUM's retention checks. */
+typedef struct delta_tombstone {
+    char *path;
+    char *dv_id;
+    int64_t deletion_timestamp; /* -1 when absent */
+    char *remove_json;          /* the remove action's body as written (owned) */
+} delta_tombstone;
+
+/* remove_json parsed: a new reference (json_decref it). */
+json_t *delta_tombstone_remove(const delta_tombstone *t);
+
+typedef struct delta_snapshot {
+    int64_t version;
+    int64_t timestamp_ms;   /* commit time of `version` (commitInfo.timestamp, else file mtime) */
+    json_t *protocol;       /* the protocol action's body (owned) */
+    json_t *metadata;       /* the metaData action's body (owned) */
+    delta_file *files;      /* sorted by path */
+    size_t nfiles;
+    delta_tombstone *tombstones;
+    size_t ntombstones;
+    json_t *txns;           /* object appId -> txn body (owned) */
+    json_t *domains;        /* object domain -> domainMetadata body, removed ones dropped (owned) */
+    int64_t num_rows;       /* sum(numRecords) - sum(DV cardinality); -1 when any file lacks stats */
+    int64_t size_bytes;
+} delta_snapshot;
+
+typedef enum delta_at_kind { DELTA_AT_LATEST, DELTA_AT_VERSION, DELTA_AT_TIMESTAMP } delta_at_kind;
+
+typedef struct delta_at {
+    delta_at_kind kind;
+    int64_t version;      /* DELTA_AT_VERSION */
+    int64_t timestamp_ms; /* DELTA_AT_TIMESTAMP: newest commit at or before it */
+} delta_at;
+
+/* Errors: SL_DELTA_NOT_A_TABLE, SL_DELTA_GAP (names the missing version),
+ * SL_DELTA_UNSUPPORTED_FEATURE (names the feature or reader version),
+ * SL_DELTA_NEEDS_CHECKPOINT, SL_DELTA_CORRUPT_LOG (names file and line),
+ * SL_DELTA_VERSION_NOT_FOUND. Never a wrong answer. */
+sl_code delta_snapshot_open(store *s, const char *table_key, const delta_at *at,
+                            delta_snapshot **out, sl_err *err);
+void delta_snapshot_free(delta_snapshot *snap);
+/* The `sluice snapshot --json` shape:
+ * {"table","version","num_files","num_rows","size_bytes","protocol":{...},
+ *  "partition_columns","schema","metadata_id","configuration"}. */
+json_t *delta_snapshot_to_json(const delta_snapshot *snap, const char *table_name);
+
+/* One version's commitInfo digest. */
+typedef struct delta_commit_info {
+    int64_t version;
+    int64_t timestamp_ms;        /* commitInfo.timestamp, else file mtime */
+    char *operation;             /* NULL when the commit has no commitInfo */
+    json_t *operation_parameters; /* object, owned (never NULL) */
+    json_t *operation_metrics;    /* object, owned (never NULL) */
+    char *user;                  /* userName, else userId; NULL when absent */
+    char *engine;                /* engineInfo, else clientVersion; NULL when absent */
+    int64_t read_version;        /* -1 when absent */
+    int is_blind_append;         /* 1, 0, or -1 when absent */
+    size_t num_add;
+    size_t num_remove;
+    int has_metadata;
+    int has_protocol;
+    json_t *commit_info;         /* whole commitInfo, owned; NULL when absent */
+} delta_commit_info;
+
+typedef struct delta_history {
+    delta_commit_info *items;    /* newest first */
+    size_t n;
+    int64_t latest_version;
+    int64_t oldest_available;    /* oldest version whose JSON commit still exists */
+} delta_history;
+
+/* limit 0 means all available commits. */
+sl_code delta_history_load(store *s, const char *table_key, size_t limit,
+                           delta_history *out, sl_err *err);
+void delta_history_free(delta_history *h);
+/* The `sluice history --json` shape: array, newest first, of
+ * {"version","timestamp","operation","operation_parameters","operation_metrics",
+ *  "num_add","num_remove","user","engine","read_version","is_blind_append"}. */
+json_t *delta_history_to_json(const delta_history *h);
+
+/* All actions of one commit, in file order, as a JSON array (console
+ * drill-down). */
+sl_code delta_commit_read(store *s, const char *table_key, int64_t version,
+                          json_t **actions_out, sl_err *err);
+
+#endif

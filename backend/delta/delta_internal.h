@@ -1,0 +1,188 @@
+#ifndef SLUICE_DELTA_DELTA_INTERNAL_H
+#define SLUICE_DELTA_DELTA_INTERNAL_H
+
+/* Private pieces of backend/delta shared between its files (and its unit
+ * tests). Nothing outside backend/delta and tests/ includes this. */
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/delta/delta.h"
+#include "backend/store/store.h"
+#include "backend/util/buf.h"
+#include "backend/util/err.h"
+
+/* ---- log_list.c: the file names of _delta_log ---------------------------- */
+
+typedef enum delta_log_kind {
+    DELTA_LOG_COMMIT,          /* NNN.json */
+    DELTA_LOG_CHECKPOINT,      /* NNN.checkpoint.parquet */
+    DELTA_LOG_CHECKPOINT_PART, /* NNN.checkpoint.PPPPPPPPPP.TTTTTTTTTT.parquet */
+    DELTA_LOG_CHECKPOINT_V2    /* NNN.checkpoint.UUID.json|parquet */
+} delta_log_kind;
+
+typedef struct delta_log_name {
+    delta_log_kind kind;
+    int64_t version;
+    int64_t part;  /* DELTA_LOG_CHECKPOINT_PART: 1-based part number */
+    int64_t parts; /* DELTA_LOG_CHECKPOINT_PART: total parts */
+} delta_log_name;
+
+/* Matches a bare file name (no directory) against the protocol's exact
+ * patterns; returns 1 and fills *out on a match, 0 for anything to ignore
+ * (.crc, .tmp, _last_checkpoint, compacted files, hidden files, ...). */
+int delta_log_name_parse(const char *name, delta_log_name *out);
+
+typedef struct delta_commit_ref {
+    int64_t version;
+    char *key;        /* full store key of the NNN.json file */
+    int64_t mtime_ms;
+    uint64_t size;
+} delta_commit_ref;
+
+typedef struct delta_log_listing {
+    char *log_prefix;           /* "<table_key>/_delta_log/" or "_delta_log/" */
+    delta_commit_ref *commits;  /* ascending by version */
+    size_t ncommits;
+    int64_t *checkpoints;       /* complete checkpoints, ascending */
+    size_t ncheckpoints;
+    int64_t latest;             /* newest version seen (commit or checkpoint) */
+} delta_log_listing;
+
+/* Lists _delta_log; SL_DELTA_NOT_A_TABLE when nothing matches. */
+sl_code delta_log_list(store *s, const char *table_key, delta_log_listing *out,
+                       sl_err *err);
+void delta_log_listing_free(delta_log_listing *l);
+/* Binary search; NULL when the JSON commit of `version` is absent. */
+const delta_commit_ref *delta_log_commit_find(const delta_log_listing *l, int64_t version);
+/* "<table_key>/_delta_log/" for table_key (which may be "" or end in '/').
+ * Caller frees. */
+char *delta_log_prefix(const char *table_key);
+
+/* ---- log_plan.c: can `version` be rebuilt from JSON commits alone? ------- */
+
+/* SL_OK when commits 0..version are all present. Otherwise
+ * SL_DELTA_VERSION_NOT_FOUND (beyond latest, or older than anything kept),
+ * SL_DELTA_NEEDS_CHECKPOINT (naming the checkpoint that would serve), or
+ * SL_DELTA_GAP (naming the missing version). */
+sl_code delta_log_plan(const delta_log_listing *l, int64_t version, sl_err *err);
+
+/* ---- commit_file.c: one NNN.json file ----------------------------------- */
+
+/* Called once per non-blank line with its 1-based number. */
+typedef sl_code (*delta_line_fn)(void *ctx, const char *text, size_t n, size_t line,
+                                 sl_err *err);
+/* Splits a commit's bytes into lines, skipping blank ones; an empty file or
+ * one with only blank lines is SL_DELTA_CORRUPT_LOG naming `key`. */
+sl_code delta_commit_lines(const char *data, size_t len, const char *key, delta_line_fn fn,
+                           void *ctx, sl_err *err);
+
+/* Called once per action (a JSON object), with its 1-based line number.
+ * The callee may json_incref parts it keeps; the action is freed after. */
+typedef sl_code (*delta_action_fn)(void *ctx, json_t *action, size_t line, sl_err *err);
+
+/* delta_commit_lines + a jansson tree per line: malformed JSON and
+ * non-object lines are SL_DELTA_CORRUPT_LOG naming `key` and the line. */
+sl_code delta_commit_parse(const char *data, size_t len, const char *key,
+                           delta_action_fn fn, void *ctx, sl_err *err);
+/* store_get + delta_commit_parse. */
+sl_code delta_commit_load(store *s, const char *key, delta_action_fn fn, void *ctx,
+                          sl_err *err);
+/* commitInfo.inCommitTimestamp, else commitInfo.timestamp; -1 when neither. */
+int64_t delta_commit_info_timestamp(const json_t *commit_info);
+/* The commitInfo of a commit file's bytes without parsing every action;
+ * *out is NULL when the commit has none (new reference). */
+sl_code delta_commit_find_info(const char *data, size_t len, const char *key,
+                               json_t **out, sl_err *err);
+
+/* ---- json_scan.c: strict JSON validation without building a tree -------- */
+
+typedef struct jscan {
+    const char *end;     /* end of the text being scanned */
+    const char *err_at;  /* first error position, NULL while valid */
+    const char *err_msg;
+    int first;           /* object iteration state */
+} jscan;
+
+/* A validated piece of the text: a string literal with its quotes, or any
+ * other value exactly as written. */
+typedef struct jspan {
+    const char *p;
+    size_t n;
+} jspan;
+
+const char *jscan_ws(const char *p, const char *end);
+/* Validates one value at p; returns the byte after it, or NULL (err_at set). */
+const char *jscan_value(jscan *js, const char *p);
+const char *jscan_string(jscan *js, const char *p);
+/* Object iteration: begin expects '{' (after whitespace); next returns 1
+ * with the member's key and value spans, 0 after the closing '}', -1 on
+ * invalid text. */
+int jscan_obj_begin(jscan *js, const char **pp);
+int jscan_obj_next(jscan *js, const char **pp, jspan *key, jspan *val);
+/* Unescaped copy of a validated string span; NULL when not a string or when
+ * it holds \u0000. Caller frees. */
+char *jspan_string_dup(jspan s);
+int jspan_key_is(jspan key, const char *lit);
+/* 0 and *out for an integer literal in int64 range, else -1. */
+int jspan_int(jspan s, int64_t *out);
+/* 1 when the span's first byte is `first` ('{', '"', 'n' for null ...). */
+int jspan_is(jspan s, char first);
+
+/* ---- protocol.c --------------------------------------------------------- */
+
+/* 1 when our reader handles the reader feature for log/metadata reading. */
+int delta_reader_feature_supported(const char *name);
+/* The reader side of a protocol action: SL_DELTA_UNSUPPORTED_FEATURE
+ * naming the reader version or the feature, SL_DELTA_CORRUPT_LOG when the
+ * action is unusable. `version` only goes into the message. */
+sl_code delta_protocol_check(const json_t *protocol, int64_t version, sl_err *err);
+
+/* ---- file_map.c: open-addressing map string -> index --------------------- */
+
+typedef struct delta_fmap {
+    char **keys;     /* borrowed: owned by whoever holds the entries */
+    uint64_t *hashes; /* per slot, so probing and growing skip most strcmp */
+    size_t *vals;
+    size_t cap;      /* power of two */
+    size_t n;
+} delta_fmap;
+
+void delta_fmap_init(delta_fmap *m);
+void delta_fmap_free(delta_fmap *m);
+/* Returns 1 and *val when present. */
+int delta_fmap_get(const delta_fmap *m, const char *key, size_t *val);
+/* Inserts or replaces; the key pointer must outlive its presence in the map. */
+void delta_fmap_put(delta_fmap *m, char *key, size_t val);
+/* Returns 1 when a key was removed. */
+int delta_fmap_del(delta_fmap *m, const char *key);
+
+/* ---- replay.c ----------------------------------------------------------- */
+
+/* stats.numRecords from the stats JSON text; returns 0 and sets *out on
+ * success, -1 when the text has none or is not a JSON object. */
+int delta_stats_num_records(const char *stats, int64_t *out);
+
+typedef struct delta_replay delta_replay;
+
+delta_replay *delta_replay_new(void);
+void delta_replay_free(delta_replay *r);
+/* Applies one line (one action) of a commit file; validates it strictly.
+ * key and line name the place in errors. */
+sl_code delta_replay_line(delta_replay *r, const char *text, size_t n, const char *key,
+                          size_t line, sl_err *err);
+/* Call before each commit's lines; afterwards commit_ts is that commit's
+ * commitInfo time (inCommitTimestamp, else timestamp), -1 when none. */
+void delta_replay_commit_begin(delta_replay *r);
+int64_t delta_replay_commit_ts(const delta_replay *r);
+/* Moves the reconciled state into snap (files sorted by path, rows and size
+ * summed); the replay is left empty. */
+void delta_replay_finish(delta_replay *r, delta_snapshot *snap);
+
+/* ---- shared helpers (snapshot.c) ---------------------------------------- */
+
+/* store URL + "/" + table_key, for log lines and messages. Caller frees. */
+char *delta_table_target(store *s, const char *table_key);
+
+#endif

@@ -1,0 +1,21 @@
+#include "backend/ops/ops_actions.h"
+
+/* Every intervention, as data (tmux-style descriptors): the CLI, the
+ * console's `:` line, the help screens, the read-only filter and the audit
+ * tests all read this one table. */
+static const ops_desc ops_descs[] = {
+    {"session.open", "A console or CLI session starts (audited)", 0, NULL,
+     ops_session_open_run},
+    {"session.close", "A console or CLI session ends (audited)", 0, NULL,
+     ops_session_close_run},
+    {"audit.note", "Add an operator's incident note to the audit log", OPS_NEEDS_REASON,
+     NULL, ops_note_run},
+    {"demo.create", "Create a demo source, lake and sluice.json in a folder", OPS_MUTATES,
+     ops_demo_before, ops_demo_run},
+};
+
+const ops_desc *ops_table(size_t *n)
+{
+    *n = sizeof ops_descs / sizeof ops_descs[0];
+    return ops_descs;
+}

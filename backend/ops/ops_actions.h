@@ -1,0 +1,17 @@
+#ifndef SLUICE_OPS_OPS_ACTIONS_H
+#define SLUICE_OPS_OPS_ACTIONS_H
+
+/* The descriptor table lives in ops_actions.c; ops.h declares ops_table().
+ * Each intervention's handler is in its own file (ops_note.c, ops_demo.c,
+ * ops_session.c, ...) and declared here. */
+#include "backend/ops/ops.h"
+
+sl_code ops_session_open_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                             sl_err *err);
+sl_code ops_session_close_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                              sl_err *err);
+sl_code ops_note_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_demo_before(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_demo_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+
+#endif

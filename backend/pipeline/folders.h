@@ -1,0 +1,36 @@
+#ifndef SLUICE_PIPELINE_FOLDERS_H
+#define SLUICE_PIPELINE_FOLDERS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/store/store.h"
+
+/* The source's delivery folders. Epoch folders have all-digit names and are
+ * ordered oldest first by their number; anything else is listed apart as
+ * "other" so nothing is dropped silently. */
+typedef struct source_folder {
+    char *name;           /* folder name without the trailing '/' */
+    int64_t epoch;        /* seconds; -1 for non-epoch entries */
+    uint64_t files;
+    uint64_t bytes;
+    int64_t newest_mtime_ms;
+    int is_file;          /* a loose file at the top level (other only) */
+} source_folder;
+
+typedef struct source_listing {
+    source_folder *epochs;
+    size_t nepochs;
+    source_folder *others;
+    size_t nothers;
+} source_listing;
+
+/* Lists the folders directly under prefix ("" for the store root). */
+sl_code folders_list(store *s, const char *prefix, source_listing *out, sl_err *err);
+void folders_free(source_listing *l);
+/* {"source","epoch_folders":[{"name","epoch","files","bytes","newest_mtime"}],
+ *  "other":[{"name","kind","files","bytes","newest_mtime"}]} */
+json_t *folders_to_json(const source_listing *l, const char *source_url);
+
+#endif

@@ -1,0 +1,766 @@
+/* The local filesystem backend.
+ *
+ * Every path is resolved one component at a time from a descriptor on the
+ * root with O_NOFOLLOW, so a key can never leave the root, not even through
+ * a symbolic link planted inside it. Symbolic links are not objects: listings
+ * skip them, get/stat report them as not found, writes refuse to pass through
+ * them. Folders are not objects either; with a delimiter a folder shows as a
+ * common prefix even when it is empty (S3 would hide it, but proving a folder
+ * empty means reading it, and epoch sources hold tens of thousands). Deleting
+ * the last object of a folder removes the folder, as S3 forgets the prefix.
+ *
+ * Writes go to ".sluice-tmp-*" files beside the target, which listings hide
+ * and keys may not name. */
+#include "backend/store/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TMP_PREFIX ".sluice-tmp-"
+#define TMP_PREFIX_LEN (sizeof TMP_PREFIX - 1)
+
+typedef struct local_store {
+    char *root; /* absolute, no trailing '/' except for "/" itself */
+    int root_fd;
+} local_store;
+
+static local_store *impl(store *s)
+{
+    return s->impl;
+}
+
+/* root + "/" + rel for messages. Caller frees. */
+static char *full_path(const local_store *l, const char *rel, size_t rel_len)
+{
+    if (rel_len == 0)
+        return sl_strdup(l->root);
+    const char *sep = strcmp(l->root, "/") == 0 ? "" : "/";
+    return sl_asprintf("%s%s%.*s", l->root, sep, (int)rel_len, rel);
+}
+
+static sl_code errno_err(const local_store *l, sl_err *err, int e, const char *what,
+                         const char *rel, size_t rel_len)
+{
+    char *p = full_path(l, rel, rel_len);
+    sl_code c = err_set(err, err_from_errno(e), "cannot %s %s: %s", what, p, strerror(e));
+    free(p);
+    return c;
+}
+
+static int is_tmp_name(const char *name)
+{
+    return strncmp(name, TMP_PREFIX, TMP_PREFIX_LEN) == 0;
+}
+
+/* Keys naming our temp files would be invisible to listings. */
+static sl_code key_reserved_check(const char *key, sl_err *err)
+{
+    for (const char *seg = key; seg; seg = strchr(seg, '/')) {
+        if (*seg == '/')
+            seg++;
+        if (is_tmp_name(seg))
+            return err_set(err, SL_STORE_BAD_KEY,
+                           "refused store key \"%s\": names starting with \"" TMP_PREFIX
+                           "\" are reserved for the store's temporary files",
+                           key);
+    }
+    return SL_OK;
+}
+
+/* Splits key into its folder part (length, without the final '/') and its
+ * last segment. */
+static void key_split(const char *key, size_t *dir_len, const char **base)
+{
+    const char *slash = strrchr(key, '/');
+    *dir_len = slash ? (size_t)(slash - key) : 0;
+    *base = slash ? slash + 1 : key;
+}
+
+/* fsync of a folder through any descriptor on it (O_PATH ones cannot sync);
+ * makes a new entry in it durable. Best effort: the data itself is synced. */
+static void dir_sync(int fd)
+{
+    int r = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r >= 0) {
+        fsync(r);
+        close(r);
+    }
+}
+
+/* Opens the folder rel[0..rel_len) beneath the root without following any
+ * symbolic link, creating missing folders when create is set. Folders on the
+ * way are opened with O_PATH (search permission suffices); the last one is
+ * readable (for listing and fsync) when want_read is set. Returns 0 and a
+ * descriptor, or an errno: ENOENT, ENOTDIR (an object is in the way), ELOOP
+ * (a symbolic link is in the way), EACCES... */
+static int dir_open(const local_store *l, const char *rel, size_t rel_len, int create,
+                    int want_read, int *out_fd)
+{
+    const int walk_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    const int read_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = openat(l->root_fd, ".", rel_len == 0 && want_read ? read_flags : walk_flags);
+    if (fd < 0)
+        return errno;
+    size_t i = 0;
+    while (i < rel_len) {
+        size_t j = i;
+        while (j < rel_len && rel[j] != '/')
+            j++;
+        char name[NAME_MAX + 1];
+        if (j - i > NAME_MAX) {
+            close(fd);
+            return ENAMETOOLONG;
+        }
+        memcpy(name, rel + i, j - i);
+        name[j - i] = '\0';
+        int flags = j >= rel_len && want_read ? read_flags : walk_flags;
+        int next = openat(fd, name, flags);
+        if (next < 0 && errno == ENOENT && create) {
+            if (mkdirat(fd, name, 0777) == 0) {
+                dir_sync(fd); /* the new folder's entry must survive a crash too */
+            } else if (errno != EEXIST) {
+                int e = errno;
+                close(fd);
+                return e;
+            }
+            next = openat(fd, name, flags);
+        }
+        int e = errno;
+        if (next < 0 && e == ENOTDIR) {
+            struct stat st;
+            if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                e = ELOOP;
+        }
+        close(fd);
+        if (next < 0)
+            return e;
+        fd = next;
+        i = j + 1;
+    }
+    *out_fd = fd;
+    return 0;
+}
+
+/* Maps a dir_open failure to a code and message naming the folder. */
+static sl_code dir_err(const local_store *l, sl_err *err, int e, const char *key,
+                       size_t dir_len, int writing)
+{
+    char *p = full_path(l, key, dir_len);
+    sl_code c;
+    if (e == ELOOP || e == ENOTDIR) {
+        const char *why = e == ELOOP ? "passes through a symbolic link (not followed)"
+                                     : "passes through an object where a folder is needed";
+        c = err_set(err, writing ? SL_STORE_PATH_CONFLICT : SL_STORE_NOT_FOUND,
+                    "%s %s: the path %s %s", writing ? "cannot write" : "not found", key, p,
+                    why);
+    } else {
+        c = err_set(err, err_from_errno(e), "cannot open folder %s: %s", p, strerror(e));
+    }
+    free(p);
+    return c;
+}
+
+/* ---- stat -------------------------------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        h ^= (v >> (i * 8)) & 0xff;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* A weak etag: changes whenever the file is replaced (inode) or rewritten
+ * (size, mtime in nanoseconds). */
+static void obj_fill(store_obj *o, const struct stat *st)
+{
+    o->is_prefix = 0;
+    o->size = (uint64_t)st->st_size;
+    o->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+    uint64_t ns = (uint64_t)st->st_mtim.tv_sec * 1000000000ULL + (uint64_t)st->st_mtim.tv_nsec;
+    int n = snprintf(o->etag, sizeof o->etag, "%" PRIx64 "-%" PRIx64 "-%" PRIx64,
+                     (uint64_t)st->st_ino, (uint64_t)st->st_size, ns);
+    if (n < 0 || (size_t)n >= sizeof o->etag) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        h = fnv1a(h, (uint64_t)st->st_ino);
+        h = fnv1a(h, (uint64_t)st->st_size);
+        h = fnv1a(h, ns);
+        snprintf(o->etag, sizeof o->etag, "%016" PRIx64, h);
+    }
+}
+
+/* Not-found message for something that exists but is not an object. */
+static sl_code not_object_err(const local_store *l, sl_err *err, const char *key,
+                              mode_t mode)
+{
+    char *p = full_path(l, key, strlen(key));
+    const char *what = S_ISDIR(mode)   ? "a folder"
+                       : S_ISLNK(mode) ? "a symbolic link (not followed)"
+                                       : "not a regular file";
+    sl_code c = err_set(err, SL_STORE_NOT_FOUND, "no object %s: %s is %s", key, p, what);
+    free(p);
+    return c;
+}
+
+static sl_code local_stat(store *s, const char *key, store_obj *out, sl_err *err)
+{
+    local_store *l = impl(s);
+    sl_code c = key_reserved_check(key, err);
+    if (c != SL_OK)
+        return c;
+    size_t dlen;
+    const char *base;
+    key_split(key, &dlen, &base);
+    int dfd;
+    int e = dir_open(l, key, dlen, 0, 0, &dfd);
+    if (e)
+        return dir_err(l, err, e, key, dlen, 0);
+    struct stat st;
+    int r = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW);
+    e = errno;
+    close(dfd);
+    if (r != 0)
+        return errno_err(l, err, e, "stat", key, strlen(key));
+    if (!S_ISREG(st.st_mode))
+        return not_object_err(l, err, key, st.st_mode);
+    out->key = sl_strdup(key);
+    obj_fill(out, &st);
+    return SL_OK;
+}
+
+/* ---- get --------------------------------------------------------------- */
+
+static sl_code local_get_range(store *s, const char *key, uint64_t offset, uint64_t len,
+                               int whole, sl_buf *out, sl_err *err)
+{
+    local_store *l = impl(s);
+    sl_code c = key_reserved_check(key, err);
+    if (c != SL_OK)
+        return c;
+    size_t dlen;
+    const char *base;
+    key_split(key, &dlen, &base);
+    int dfd;
+    int e = dir_open(l, key, dlen, 0, 0, &dfd);
+    if (e)
+        return dir_err(l, err, e, key, dlen, 0);
+    /* O_NONBLOCK: a FIFO planted under the root must not hang the reader. */
+    int fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    e = errno;
+    close(dfd);
+    if (fd < 0) {
+        if (e == ELOOP)
+            return not_object_err(l, err, key, S_IFLNK);
+        return errno_err(l, err, e, "read", key, strlen(key));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        e = errno;
+        close(fd);
+        return errno_err(l, err, e, "stat", key, strlen(key));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return not_object_err(l, err, key, st.st_mode);
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    uint64_t want = whole ? UINT64_MAX : len;
+    if (offset >= size || want == 0) {
+        close(fd);
+        return SL_OK; /* S3 would say 416; an empty read is easier on callers */
+    }
+    buf_reserve(out, (size_t)(size - offset < want ? size - offset : want));
+    uint64_t got = 0;
+    char chunk[65536];
+    while (got < want) {
+        size_t ask = want - got < sizeof chunk ? (size_t)(want - got) : sizeof chunk;
+        ssize_t n = pread(fd, chunk, ask, (off_t)(offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            e = errno;
+            close(fd);
+            return errno_err(l, err, e, "read", key, strlen(key));
+        }
+        if (n == 0)
+            break;
+        buf_append(out, chunk, (size_t)n);
+        got += (uint64_t)n;
+    }
+    close(fd);
+    return SL_OK;
+}
+
+/* ---- put --------------------------------------------------------------- */
+
+static void tmp_name(char *out, size_t outlen)
+{
+    unsigned char r[8];
+    if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        /* Entropy is only for spreading names; O_EXCL guarantees uniqueness. */
+        static unsigned long counter;
+        unsigned long v = (unsigned long)getpid() * 2654435761UL ^ (unsigned long)time(NULL) ^
+                          __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+        memcpy(r, &v, sizeof r < sizeof v ? sizeof r : sizeof v);
+    }
+    snprintf(out, outlen, TMP_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
+             r[3], r[4], r[5], r[6], r[7]);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes the data to a fresh temp file in dfd, flushed to disk. Returns 0 or
+ * an errno; tmp receives the name. */
+static int tmp_write(int dfd, const void *data, size_t len, char *tmp, size_t tmplen)
+{
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 100; tries++) {
+        tmp_name(tmp, tmplen);
+        /* 0666 so the object gets the usual umask-derived mode, unlike mkstemp's 0600. */
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            return errno;
+    }
+    if (fd < 0)
+        return EEXIST;
+    int e = write_all(fd, data, len);
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (e)
+        unlinkat(dfd, tmp, 0);
+    return e;
+}
+
+/* Publishes tmp as base: link() fails when base exists, so of two writers
+ * exactly one wins; filesystems without hard links get RENAME_NOREPLACE. */
+static int publish_if_absent(int dfd, const char *tmp, const char *base)
+{
+    if (linkat(dfd, tmp, dfd, base, 0) == 0) {
+        unlinkat(dfd, tmp, 0);
+        return 0;
+    }
+    int e = errno;
+    if (e == EPERM || e == EOPNOTSUPP || e == ENOSYS || e == EMLINK) {
+        if (renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE) == 0)
+            return 0;
+        e = errno;
+    }
+    unlinkat(dfd, tmp, 0);
+    return e;
+}
+
+static sl_code local_put(store *s, const char *key, const void *data, size_t len,
+                         int if_absent, sl_err *err)
+{
+    local_store *l = impl(s);
+    sl_code c = key_reserved_check(key, err);
+    if (c != SL_OK)
+        return c;
+    size_t dlen;
+    const char *base;
+    key_split(key, &dlen, &base);
+    char tmp[64];
+    int dfd = -1;
+    int e = 0;
+    /* A concurrent delete may remove a folder we just created (it was empty);
+     * creating it again is the answer. */
+    for (int attempt = 0; attempt < 8; attempt++) {
+        e = dir_open(l, key, dlen, 1, 0, &dfd);
+        if (e == ENOENT && attempt < 7)
+            continue;
+        if (e)
+            return dir_err(l, err, e, key, dlen, 1);
+        e = tmp_write(dfd, data, len, tmp, sizeof tmp);
+        if (e != ENOENT)
+            break;
+        close(dfd);
+        dfd = -1;
+    }
+    if (e) {
+        if (dfd >= 0)
+            close(dfd);
+        char *p = full_path(l, key, dlen);
+        c = err_set(err, err_from_errno(e), "cannot write a temporary file in %s: %s", p,
+                    strerror(e));
+        free(p);
+        return c;
+    }
+    if (if_absent) {
+        e = publish_if_absent(dfd, tmp, base);
+    } else {
+        e = renameat(dfd, tmp, dfd, base) == 0 ? 0 : errno;
+        if (e)
+            unlinkat(dfd, tmp, 0);
+    }
+    if (!e)
+        dir_sync(dfd); /* the rename or link itself must be durable */
+    struct stat st;
+    int taken_by_folder = e == EEXIST && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                          S_ISDIR(st.st_mode);
+    close(dfd);
+    if (!e)
+        return SL_OK;
+    char *p = full_path(l, key, strlen(key));
+    if (e == EEXIST && if_absent && !taken_by_folder)
+        c = err_set(err, SL_STORE_EXISTS, "object %s already exists (%s)", key, p);
+    else if (e == EISDIR || e == ENOTEMPTY || e == EEXIST)
+        c = err_set(err, SL_STORE_PATH_CONFLICT, "cannot write %s: %s is a folder", key, p);
+    else
+        c = err_set(err, err_from_errno(e), "cannot write %s: %s", p, strerror(e));
+    free(p);
+    return c;
+}
+
+/* ---- delete ------------------------------------------------------------ */
+
+/* Removes the now-empty folders above a deleted object, deepest first,
+ * stopping at the first that still holds something (S3 has no empty
+ * prefixes). */
+static void prune_empty_dirs(const local_store *l, const char *key, size_t dlen)
+{
+    size_t n = dlen;
+    while (n > 0) {
+        size_t parent = n;
+        while (parent > 0 && key[parent - 1] != '/')
+            parent--;
+        /* Through dir_open, so a link swapped in meanwhile is not followed. */
+        int pfd;
+        if (dir_open(l, key, parent ? parent - 1 : 0, 0, 0, &pfd) != 0)
+            return;
+        char name[NAME_MAX + 1];
+        snprintf(name, sizeof name, "%.*s", (int)(n - parent), key + parent);
+        int r = unlinkat(pfd, name, AT_REMOVEDIR);
+        close(pfd);
+        if (r != 0)
+            return;
+        n = parent ? parent - 1 : 0;
+    }
+}
+
+static sl_code local_del(store *s, const char *key, sl_err *err)
+{
+    local_store *l = impl(s);
+    sl_code c = key_reserved_check(key, err);
+    if (c != SL_OK)
+        return c;
+    size_t dlen;
+    const char *base;
+    key_split(key, &dlen, &base);
+    int dfd;
+    int e = dir_open(l, key, dlen, 0, 0, &dfd);
+    if (e == ENOENT || e == ENOTDIR || e == ELOOP)
+        return SL_OK; /* no such object; S3 deletes are idempotent */
+    if (e)
+        return dir_err(l, err, e, key, dlen, 1);
+    struct stat st;
+    if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+        /* Missing, or a folder or link: not an object, so nothing to delete. */
+        close(dfd);
+        return SL_OK;
+    }
+    if (unlinkat(dfd, base, 0) != 0 && errno != ENOENT) {
+        e = errno;
+        close(dfd);
+        return errno_err(l, err, e, "delete", key, strlen(key));
+    }
+    dir_sync(dfd);
+    close(dfd);
+    prune_empty_dirs(l, key, dlen);
+    return SL_OK;
+}
+
+/* ---- list -------------------------------------------------------------- */
+
+typedef struct ent {
+    char *key;
+    int is_prefix;
+} ent;
+
+typedef struct ent_vec {
+    ent *v;
+    size_t n, cap;
+} ent_vec;
+
+static void ents_push(ent_vec *ev, char *key, int is_prefix)
+{
+    if (ev->n == ev->cap) {
+        ev->cap = ev->cap ? ev->cap * 2 : 256;
+        ev->v = sl_realloc(ev->v, ev->cap * sizeof *ev->v);
+    }
+    ev->v[ev->n].key = key;
+    ev->v[ev->n].is_prefix = is_prefix;
+    ev->n++;
+}
+
+static void ents_free(ent_vec *ev)
+{
+    for (size_t i = 0; i < ev->n; i++)
+        free(ev->v[i].key);
+    free(ev->v);
+    memset(ev, 0, sizeof *ev);
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+    return strcmp(((const ent *)a)->key, ((const ent *)b)->key); /* bytes, unsigned */
+}
+
+typedef struct walk {
+    const local_store *l;
+    const char *token; /* NULL or the last key already returned */
+    int one_level;     /* delimiter "/": read only the first folder */
+    ent_vec out;
+    sl_err *err;
+} walk;
+
+/* Every key under subtree prefix `dirkey` is greater than dirkey and starts
+ * with it; when the token is past dirkey and not inside it, the whole
+ * subtree was returned by earlier pages. */
+static int subtree_done(const char *token, const char *dirkey, size_t dirkey_len)
+{
+    return token && strcmp(dirkey, token) < 0 && strncmp(token, dirkey, dirkey_len) != 0;
+}
+
+/* Entry type without a stat when readdir already knows it. */
+static int ent_type(int dfd, const struct dirent *d)
+{
+    if (d->d_type != DT_UNKNOWN)
+        return d->d_type;
+    struct stat st;
+    if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return DT_UNKNOWN;
+    if (S_ISDIR(st.st_mode))
+        return DT_DIR;
+    if (S_ISREG(st.st_mode))
+        return DT_REG;
+    return DT_UNKNOWN; /* links, FIFOs, sockets, devices: not objects */
+}
+
+/* Reads folder dfd (whose keys start with `dirkey`), keeping names that start
+ * with `filter`; recurses into sub-folders unless one_level. Takes dfd. */
+static sl_code walk_dir(walk *w, int dfd, const char *dirkey, const char *filter)
+{
+    DIR *dir = fdopendir(dfd);
+    if (!dir) {
+        int e = errno;
+        close(dfd);
+        return errno_err(w->l, w->err, e, "list", dirkey, strlen(dirkey));
+    }
+    size_t flen = strlen(filter);
+    sl_code c = SL_OK;
+    for (;;) {
+        errno = 0;
+        struct dirent *d = readdir(dir);
+        if (!d) {
+            if (errno)
+                c = errno_err(w->l, w->err, errno, "list", dirkey, strlen(dirkey));
+            break;
+        }
+        const char *name = d->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || is_tmp_name(name))
+            continue;
+        if (strncmp(name, filter, flen) != 0)
+            continue;
+        int type = ent_type(dirfd(dir), d);
+        if (type == DT_REG) {
+            char *key = sl_asprintf("%s%s", dirkey, name);
+            if (w->token && strcmp(key, w->token) <= 0)
+                free(key);
+            else
+                ents_push(&w->out, key, 0);
+        } else if (type == DT_DIR) {
+            char *sub = sl_asprintf("%s%s/", dirkey, name);
+            size_t sublen = strlen(sub);
+            if (w->one_level) {
+                if (w->token && strcmp(sub, w->token) <= 0)
+                    free(sub);
+                else
+                    ents_push(&w->out, sub, 1);
+                continue;
+            }
+            if (subtree_done(w->token, sub, sublen)) {
+                free(sub);
+                continue;
+            }
+            int sfd = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sfd < 0) {
+                int e = errno;
+                if (e == ENOENT || e == ELOOP || e == ENOTDIR) {
+                    free(sub); /* removed or replaced since readdir */
+                    continue;
+                }
+                c = errno_err(w->l, w->err, e, "list", sub, sublen - 1);
+                free(sub);
+                break;
+            }
+            c = walk_dir(w, sfd, sub, "");
+            free(sub);
+            if (c != SL_OK)
+                break;
+        }
+    }
+    closedir(dir);
+    return c;
+}
+
+/* Rolls keys up to "prefix ... delimiter" (S3 CommonPrefixes) for
+ * delimiters other than "/", which the folder walk handles itself. */
+static void rollup(ent_vec *ev, const char *prefix, const char *delim)
+{
+    size_t plen = strlen(prefix);
+    size_t dl = strlen(delim);
+    for (size_t i = 0; i < ev->n; i++) {
+        const char *hit = strstr(ev->v[i].key + plen, delim);
+        if (!hit)
+            continue;
+        ev->v[i].key[hit - ev->v[i].key + dl] = '\0';
+        ev->v[i].is_prefix = 1;
+    }
+}
+
+static sl_code local_list(store *s, const store_list_req *req, store_page *out, sl_err *err)
+{
+    local_store *l = impl(s);
+    const char *prefix = req->prefix;
+    const char *slash = strrchr(prefix, '/');
+    size_t dlen = slash ? (size_t)(slash - prefix) : 0;
+    const char *filter = slash ? slash + 1 : prefix;
+    char *dirkey = slash ? sl_strndup(prefix, dlen + 1) : sl_strdup("");
+
+    walk w = {.l = l, .token = req->start_token, .err = err};
+    w.one_level = req->delimiter && strcmp(req->delimiter, "/") == 0;
+    if (!w.one_level && subtree_done(w.token, dirkey, strlen(dirkey))) {
+        free(dirkey);
+        return SL_OK;
+    }
+    int dfd;
+    int e = dir_open(l, prefix, dlen, 0, 1, &dfd);
+    if (e == ENOENT || e == ENOTDIR || e == ELOOP) {
+        free(dirkey);
+        return SL_OK; /* no folder, so no keys with this prefix */
+    }
+    if (e) {
+        sl_code c = errno_err(l, err, e, "list", prefix, dlen);
+        free(dirkey);
+        return c;
+    }
+    sl_code c = walk_dir(&w, dfd, dirkey, filter);
+    free(dirkey);
+    if (c != SL_OK) {
+        ents_free(&w.out);
+        return c;
+    }
+    ent_vec *ev = &w.out;
+    if (req->delimiter && !w.one_level)
+        rollup(ev, prefix, req->delimiter);
+    if (ev->n > 1)
+        qsort(ev->v, ev->n, sizeof *ev->v, ent_cmp);
+
+    out->items = sl_calloc(req->max_keys < ev->n ? req->max_keys : (ev->n ? ev->n : 1),
+                           sizeof *out->items);
+    size_t i = 0;
+    for (; i < ev->n && out->n < req->max_keys; i++) {
+        ent *x = &ev->v[i];
+        if (out->n > 0 && strcmp(x->key, out->items[out->n - 1].key) == 0)
+            continue; /* several keys rolled into one common prefix */
+        if (w.token && strcmp(x->key, w.token) <= 0)
+            continue; /* a rolled-up prefix returned by an earlier page */
+        store_obj *o = &out->items[out->n];
+        if (x->is_prefix) {
+            o->is_prefix = 1;
+        } else {
+            struct stat st;
+            if (fstatat(l->root_fd, x->key, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                !S_ISREG(st.st_mode))
+                continue; /* deleted or replaced since the folder was read */
+            obj_fill(o, &st);
+        }
+        o->key = x->key;
+        x->key = NULL;
+        out->n++;
+    }
+    /* Anything left that is not a duplicate of the last item makes the listing
+     * truncated; the last key returned is the continuation token. */
+    for (; i < ev->n; i++) {
+        if (out->n > 0 && strcmp(ev->v[i].key, out->items[out->n - 1].key) == 0)
+            continue;
+        if (out->n > 0)
+            out->next_token = sl_strdup(out->items[out->n - 1].key);
+        break;
+    }
+    ents_free(ev);
+    return SL_OK;
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+static void local_close(store *s)
+{
+    local_store *l = impl(s);
+    if (!l)
+        return;
+    if (l->root_fd >= 0)
+        close(l->root_fd);
+    free(l->root);
+    free(l);
+    s->impl = NULL;
+}
+
+static const store_ops local_ops = {
+    .scheme = "file",
+    .list = local_list,
+    .get_range = local_get_range,
+    .put = local_put,
+    .del = local_del,
+    .stat = local_stat,
+    .close = local_close,
+};
+
+sl_code store_local_open(const char *root_path, store *s, sl_err *err)
+{
+    /* O_PATH needs only search permission on the root; reads and listings
+     * still report a permission error naming the folder when it is unreadable. */
+    int fd = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOTDIR)
+            return err_set(err, SL_STORE_NOT_FOUND, "store root %s is not a folder",
+                           root_path);
+        return err_set(err, err_from_errno(e), "cannot open store root %s: %s", root_path,
+                       strerror(e));
+    }
+    local_store *l = sl_calloc(1, sizeof *l);
+    l->root = sl_strdup(root_path);
+    size_t n = strlen(l->root);
+    while (n > 1 && l->root[n - 1] == '/')
+        l->root[--n] = '\0';
+    l->root_fd = fd;
+    s->ops = &local_ops;
+    s->impl = l;
+    return SL_OK;
+}

@@ -1,0 +1,49 @@
+#include <string.h>
+
+#include "cli/cli_cmd.h"
+
+static const cli_cmd cli_cmds[] = {
+    {"tui", "tui [--script FILE] [--size ROWSxCOLS] [--theme NAME] [--read-only]",
+     "Open the operations console (the default when no command is given)", "script=,size=",
+     0, cmd_tui},
+    {"folders", "folders [SOURCE] [--json]",
+     "List the source's epoch folders (oldest first) and anything else found there", "",
+     CLI_CONFIG_OPTIONAL, cmd_folders},
+    {"snapshot", "snapshot TABLE [--version N | --timestamp T] [--json]",
+     "Show a Delta table's state at the latest, a given version or a given time",
+     "version=,timestamp=", CLI_CONFIG_OPTIONAL, cmd_snapshot},
+    {"history", "history TABLE [--limit N] [--json]",
+     "List a Delta table's commits, newest first, from its commitInfo", "limit=",
+     CLI_CONFIG_OPTIONAL, cmd_history},
+    {"audit",
+     "audit list [--since T] [--until T] [--action A] [--target X] [--operator O] "
+     "[--phase P] [--limit N] [--json] | audit show ID | audit verify | "
+     "audit export --format jsonl|csv | audit note --reason TEXT [--target X]",
+     "Read, verify and export the audit log; add an incident note",
+     "since=,until=,action=,target=,phase=,limit=,format=,reason=", CLI_CONFIG_OPTIONAL,
+     cmd_audit},
+    {"demo", "demo DIR [--no-open]",
+     "Create a demo source, lake and sluice.json in DIR, then open the console on it",
+     "no-open", CLI_CONFIG_OPTIONAL, cmd_demo},
+    {"errors", "errors [--markdown] [--json]",
+     "List every error code with its exit code and remediation hint", "markdown",
+     CLI_NO_SESSION, cmd_errors},
+    {"help", "help [COMMAND]", "Show the commands, or one command's usage", "",
+     CLI_NO_SESSION, cmd_help},
+    {"version", "version [--json]", "Print the version and build", "", CLI_NO_SESSION,
+     cmd_version},
+};
+
+const cli_cmd *cli_cmd_table(size_t *n)
+{
+    *n = sizeof cli_cmds / sizeof cli_cmds[0];
+    return cli_cmds;
+}
+
+const cli_cmd *cli_cmd_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof cli_cmds / sizeof cli_cmds[0]; i++)
+        if (strcmp(cli_cmds[i].name, name) == 0)
+            return &cli_cmds[i];
+    return NULL;
+}

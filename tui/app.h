@@ -1,0 +1,54 @@
+#ifndef SLUICE_TUI_APP_H
+#define SLUICE_TUI_APP_H
+
+#include "backend/ops/session.h"
+#include "backend/util/err.h"
+#include "tui/actions.h"
+#include "tui/theme.h"
+#include "tui/view.h"
+#include "tui/worker.h"
+
+/* The console's state and its generic driver: tabs of view stacks, input
+ * modes (browse, `:` line, `/` filter, quit confirmation), the action
+ * dispatcher, and the frame (banner, title, status line, key bar). Views
+ * reach the app only through the functions below. */
+
+typedef enum action_source { SRC_KEY, SRC_COMMAND, SRC_SCRIPT } action_source;
+
+app *app_new(session *sess, const theme *th, int script, tui_worker *worker);
+void app_free(app *a);
+
+/* Opens the first view. */
+void app_start(app *a);
+/* One key press through the current input mode. */
+sl_code app_key(app *a, int key, sl_err *err);
+/* A command line ("name args"), as typed after ':' or read from a script. */
+sl_code app_command(app *a, const char *line, action_source src, sl_err *err);
+sl_code app_action(app *a, action_id id, const char *arg, action_source src, sl_err *err);
+/* Hands finished jobs to their views; returns how many. */
+int app_deliver(app *a);
+/* Script mode: waits until no job is queued, running or undelivered. */
+void app_settle(app *a);
+/* Draws the whole frame once. */
+void app_draw(app *a);
+/* Reactions collected since the last call (REACT_*), then cleared. */
+unsigned app_take_reactions(app *a);
+int app_quitting(const app *a);
+/* Shows an error in the status line (and its hint in the message line). */
+void app_error(app *a, const sl_err *e);
+void app_message(app *a, theme_elem e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* For views. */
+session *app_session(app *a);
+int app_read_only(const app *a);
+const theme *app_theme(const app *a);
+const char *app_spinner(const app *a);
+/* A new view (not yet shown); crumb is its breadcrumb label. */
+view *app_view_new(app *a, const view_ops *ops, const char *crumb, void *state);
+/* Shows child on top of the current view (drill-down) and starts its load. */
+void app_push(app *a, view *child);
+/* Posts a job on behalf of v (NULL: the app itself). */
+void app_post(app *a, view *v, tui_job *job);
+
+#endif

@@ -1,0 +1,72 @@
+#ifndef SLUICE_TUI_CRT_H
+#define SLUICE_TUI_CRT_H
+
+#include "backend/util/err.h"
+#include "tui/theme.h"
+
+/* The only module that talks to curses (as htop's CRT.c). Everything else
+ * draws through these functions with semantic elements and UTF-8 text.
+ * Coordinates are (row, col) from the top-left corner, 0-based. */
+
+/* Keys: a Unicode code point for text, or one of these above it. */
+enum {
+    CRT_KEY_NONE = -1, /* timeout, nothing read */
+    CRT_KEY_ESC = 27,
+    CRT_KEY_TAB = 9,
+    CRT_KEY_ENTER = 10,
+    CRT_KEY_BASE = 0x110000,
+    CRT_KEY_UP,
+    CRT_KEY_DOWN,
+    CRT_KEY_LEFT,
+    CRT_KEY_RIGHT,
+    CRT_KEY_PGUP,
+    CRT_KEY_PGDN,
+    CRT_KEY_HOME,
+    CRT_KEY_END,
+    CRT_KEY_BACKSPACE,
+    CRT_KEY_DELETE,
+    CRT_KEY_BTAB,
+    CRT_KEY_RESIZE,
+    CRT_KEY_F1,
+};
+#define CRT_CTRL(c) ((c) & 0x1f)
+
+/* Interactive: the real terminal (stdin/stdout must be ttys). */
+sl_code crt_open_terminal(const theme *t, sl_err *err);
+/* Script mode: a virtual screen of rows x cols writing to /dev/null on a
+ * pinned terminal type, so no terminal is needed and dumps are stable. */
+sl_code crt_open_virtual(int rows, int cols, const theme *t, sl_err *err);
+void crt_close(void);
+int crt_is_open(void);
+
+void crt_set_theme(const theme *t);
+void crt_size(int *rows, int *cols);
+/* Script mode resize (interactive resizes arrive as CRT_KEY_RESIZE). */
+void crt_resize(int rows, int cols);
+
+/* Drawing into the off-screen buffer; crt_flush shows it. */
+void crt_erase(void);
+/* Fills width cells from (row, col) with blanks in element e. */
+void crt_fill(int row, int col, int width, theme_elem e);
+/* Writes UTF-8 text clipped to width display cells; text that does not fit
+ * ends in "…". Returns the cells used. Wide characters count double. */
+int crt_put(int row, int col, int width, theme_elem e, const char *text);
+/* As crt_put, right-aligned inside [col, col+width). */
+int crt_put_right(int row, int col, int width, theme_elem e, const char *text);
+/* Where the terminal cursor should sit (prompt editing); visible 0 hides it. */
+void crt_cursor(int row, int col, int visible);
+void crt_flush(void);
+/* Forget what the terminal shows and repaint everything (Ctrl-L). */
+void crt_repaint(void);
+
+/* Reads one key, waiting up to timeout_ms (-1 forever). CRT_KEY_NONE on timeout. */
+int crt_key_read(int timeout_ms);
+
+/* Display width of UTF-8 text (invalid bytes count as one cell). */
+int crt_text_width(const char *text);
+/* The screen as text: rows lines of up to cols cells, trailing blanks trimmed,
+ * each ending in '\n'. Caller frees. */
+char *crt_dump_text(void);
+sl_code crt_dump_file(const char *path, sl_err *err);
+
+#endif
