@@ -52,7 +52,8 @@ sl_code cli_args_parse(int argc, char **argv, const char *cmd_spec, const char *
             name = "help";
             namelen = 4;
         } else {
-            return err_set(err, SL_USAGE, "unknown option %s for `sluice %s`", a, cmd_name);
+            return err_set(err, SL_USAGE, "unknown option %s for `sluice %s`", a,
+                           cmd_name);
         }
         int kind = spec_kind(cmd_spec, name, namelen);
         if (!kind)
@@ -70,7 +71,8 @@ sl_code cli_args_parse(int argc, char **argv, const char *cmd_spec, const char *
                 return err_set(err, SL_USAGE, "option --%.*s needs a value", (int)namelen,
                                name);
         } else if (inline_val) {
-            return err_set(err, SL_USAGE, "option --%.*s takes no value", (int)namelen, name);
+            return err_set(err, SL_USAGE, "option --%.*s takes no value", (int)namelen,
+                           name);
         }
         if (out->nopts == CLI_MAX_OPTS)
             return err_set(err, SL_USAGE, "too many options");

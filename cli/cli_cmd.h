@@ -20,7 +20,7 @@ typedef struct cli_ctx {
 } cli_ctx;
 
 enum {
-    CLI_NO_SESSION = 1u << 0,     /* needs neither config nor state dir */
+    CLI_NO_SESSION = 1u << 0,      /* needs neither config nor state dir */
     CLI_CONFIG_OPTIONAL = 1u << 1, /* works on a path without sluice.json */
 };
 

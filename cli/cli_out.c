@@ -15,8 +15,8 @@ void cli_print_json(cli_ctx *ctx, json_t *j)
 void cli_print_error(FILE *fp, int json, const sl_err *err)
 {
     if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:s}", "code", err_code_name(err->code), "message",
-                              err->msg, "hint", err_code_hint(err->code));
+        json_t *o = json_pack("{s:s, s:s, s:s}", "code", err_code_name(err->code),
+                              "message", err->msg, "hint", err_code_hint(err->code));
         char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         fprintf(fp, "%s\n", text ? text : "{}");
         free(text);

@@ -81,7 +81,8 @@ static sl_code audit_show_cmd(cli_ctx *ctx, sl_err *err)
         json_t *v;
         json_object_foreach(j, k, v)
         {
-            char *t = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            char *t =
+                json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
             fprintf(ctx->out, "%-14s %s\n", k, t ? t : json_string_value(v));
             free(t);
         }
@@ -164,5 +165,6 @@ sl_code cmd_audit(cli_ctx *ctx, sl_err *err)
     if (strcmp(sub, "note") == 0)
         return audit_note_cmd(ctx, err);
     return err_set(err, SL_USAGE,
-                   "unknown audit command \"%s\"; use list, show, verify, export or note", sub);
+                   "unknown audit command \"%s\"; use list, show, verify, export or note",
+                   sub);
 }

@@ -22,19 +22,22 @@ sl_code cmd_demo(cli_ctx *ctx, sl_err *err)
     if (ctx->json) {
         cli_print_json(ctx, json_incref(summary));
     } else {
-        fprintf(ctx->out,
-                "demo ready in %s\n  source  %s (%lld epoch folders, %lld rows, %lld "
-                "malformed lines)\n  lake    %s\n  config  %s\nopen it with: sluice -c %s\n",
-                json_string_value(json_object_get(summary, "dir")),
-                json_string_value(json_object_get(summary, "source")),
-                (long long)json_integer_value(json_object_get(summary, "epoch_folders")),
-                (long long)json_integer_value(json_object_get(summary, "rows")),
-                (long long)json_integer_value(json_object_get(summary, "malformed_lines")),
-                json_string_value(json_object_get(summary, "lake")), cfg, cfg);
+        fprintf(
+            ctx->out,
+            "demo ready in %s\n  source  %s (%lld epoch folders, %lld rows, %lld "
+            "malformed lines)\n  lake    %s\n  config  %s\nopen it with: sluice -c %s\n",
+            json_string_value(json_object_get(summary, "dir")),
+            json_string_value(json_object_get(summary, "source")),
+            (long long)json_integer_value(json_object_get(summary, "epoch_folders")),
+            (long long)json_integer_value(json_object_get(summary, "rows")),
+            (long long)json_integer_value(json_object_get(summary, "malformed_lines")),
+            json_string_value(json_object_get(summary, "lake")), cfg, cfg);
     }
-    int open_console = !cli_args_has(a, "no-open") && !ctx->json && isatty(0) && isatty(1);
+    int open_console =
+        !cli_args_has(a, "no-open") && !ctx->json && isatty(0) && isatty(1);
     if (open_console) {
-        session_opts so = {.config_path = cfg, .channel = "console",
+        session_opts so = {.config_path = cfg,
+                           .channel = "console",
                            .operator_name = ctx->sess->operator_name,
                            .read_only = ctx->sess->ops.read_only};
         session *s2 = NULL;

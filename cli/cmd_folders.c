@@ -12,8 +12,8 @@ static void print_row(FILE *o, const source_folder *f)
         snprintf(mt, sizeof mt, "-");
     if (f->epoch >= 0)
         time_format_iso(f->epoch * 1000, ep, sizeof ep);
-    fprintf(o, "%-24s %-24s %6llu %10s  %s\n", f->name, ep, (unsigned long long)f->files, size,
-            mt);
+    fprintf(o, "%-24s %-24s %6llu %10s  %s\n", f->name, ep, (unsigned long long)f->files,
+            size, mt);
 }
 
 sl_code cmd_folders(cli_ctx *ctx, sl_err *err)
@@ -43,8 +43,8 @@ sl_code cmd_folders(cli_ctx *ctx, sl_err *err)
         if (ctx->json) {
             cli_print_json(ctx, folders_to_json(&l, store_url(st)));
         } else {
-            fprintf(ctx->out, "%-24s %-24s %6s %10s  %s\n", "FOLDER", "EPOCH (UTC)", "FILES",
-                    "BYTES", "NEWEST FILE (UTC)");
+            fprintf(ctx->out, "%-24s %-24s %6s %10s  %s\n", "FOLDER", "EPOCH (UTC)",
+                    "FILES", "BYTES", "NEWEST FILE (UTC)");
             for (size_t i = 0; i < l.nepochs; i++)
                 print_row(ctx->out, &l.epochs[i]);
             if (l.nothers) {

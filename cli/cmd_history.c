@@ -14,8 +14,8 @@ static void print_text(cli_ctx *ctx, const delta_history *h)
         char ts[40];
         time_format_iso(ci->timestamp_ms, ts, sizeof ts);
         const char *who = ci->user ? ci->user : ci->engine ? ci->engine : "-";
-        fprintf(o, "%-8lld %-24s %-26.26s %-22.22s %6zu %6zu\n", (long long)ci->version, ts,
-                ci->operation ? ci->operation : "(no commitInfo)", who, ci->num_add,
+        fprintf(o, "%-8lld %-24s %-26.26s %-22.22s %6zu %6zu\n", (long long)ci->version,
+                ts, ci->operation ? ci->operation : "(no commitInfo)", who, ci->num_add,
                 ci->num_remove);
     }
     if (h->oldest_available > 0)

@@ -41,10 +41,11 @@ sl_code cmd_help(cli_ctx *ctx, sl_err *err)
         fprintf(ctx->out, "usage: sluice %s\n  %s\n", c->usage, c->summary);
         return SL_OK;
     }
-    fprintf(ctx->out,
-            "sluice: operations console for incremental loads into Delta Lake\n\n"
-            "usage: sluice [-c FILE] [--operator NAME] [--read-only] [--json] COMMAND ...\n\n"
-            "commands:\n");
+    fprintf(
+        ctx->out,
+        "sluice: operations console for incremental loads into Delta Lake\n\n"
+        "usage: sluice [-c FILE] [--operator NAME] [--read-only] [--json] COMMAND ...\n\n"
+        "commands:\n");
     for (size_t i = 0; i < n; i++)
         fprintf(ctx->out, "  %-10s %s\n", t[i].name, t[i].summary);
     fprintf(ctx->out, "\ninterventions (all audited through the operations layer):\n");
@@ -52,8 +53,9 @@ sl_code cmd_help(cli_ctx *ctx, sl_err *err)
     for (size_t i = 0; i < n; i++)
         fprintf(ctx->out, "  %-14s %s%s\n", o[i].name, o[i].summary,
                 (o[i].flags & OPS_MUTATES) ? " [refused when read-only]" : "");
-    fprintf(ctx->out, "\nexit codes: 0 ok, 1 failed, 2 usage, 3 refused, 4 conflict\n"
-                      "`sluice help COMMAND` shows one command; `man sluice` has the rest.\n");
+    fprintf(ctx->out,
+            "\nexit codes: 0 ok, 1 failed, 2 usage, 3 refused, 4 conflict\n"
+            "`sluice help COMMAND` shows one command; `man sluice` has the rest.\n");
     return SL_OK;
 }
 

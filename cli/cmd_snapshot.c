@@ -60,15 +60,16 @@ static void print_text(cli_ctx *ctx, const delta_snapshot *snap, json_t *j)
     json_t *v;
     if (json_object_size(conf))
         fputs("configuration\n", o);
-    json_object_foreach(conf, k, v) fprintf(o, "  %s = %s\n", k,
-                                            json_is_string(v) ? json_string_value(v) : "?");
+    json_object_foreach(conf, k, v)
+        fprintf(o, "  %s = %s\n", k, json_is_string(v) ? json_string_value(v) : "?");
 }
 
 sl_code cmd_snapshot(cli_ctx *ctx, sl_err *err)
 {
     const cli_args *a = ctx->args;
     if (a->npos != 1)
-        return err_set(err, SL_USAGE, "usage: sluice snapshot TABLE [--version N | --timestamp T]");
+        return err_set(err, SL_USAGE,
+                       "usage: sluice snapshot TABLE [--version N | --timestamp T]");
     delta_at at = {.kind = DELTA_AT_LATEST};
     long long v = 0;
     int has_v = 0;

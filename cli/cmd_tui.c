@@ -8,15 +8,19 @@ sl_code cmd_tui(cli_ctx *ctx, sl_err *err)
 {
     const cli_args *a = ctx->args;
     if (a->npos)
-        return err_set(err, SL_USAGE, "usage: sluice tui [--script FILE] [--size ROWSxCOLS]");
-    tui_opts o = {.script_path = cli_args_get(a, "script"), .theme = cli_args_get(a, "theme")};
+        return err_set(err, SL_USAGE,
+                       "usage: sluice tui [--script FILE] [--size ROWSxCOLS]");
+    tui_opts o = {.script_path = cli_args_get(a, "script"),
+                  .theme = cli_args_get(a, "theme")};
     const char *size = cli_args_get(a, "size");
-    if (size && (sscanf(size, "%dx%d", &o.rows, &o.cols) != 2 || o.rows < 10 || o.cols < 40))
-        return err_set(err, SL_USAGE, "--size wants ROWSxCOLS (at least 10x40), not \"%s\"",
-                       size);
+    if (size &&
+        (sscanf(size, "%dx%d", &o.rows, &o.cols) != 2 || o.rows < 10 || o.cols < 40))
+        return err_set(err, SL_USAGE,
+                       "--size wants ROWSxCOLS (at least 10x40), not \"%s\"", size);
     if (!ctx->sess->cfg)
-        return err_set(err, SL_CONFIG_NOT_FOUND,
-                       "the console needs a sluice.json (try `sluice demo DIR`), -c FILE or "
-                       "$SLUICE_CONFIG");
+        return err_set(
+            err, SL_CONFIG_NOT_FOUND,
+            "the console needs a sluice.json (try `sluice demo DIR`), -c FILE or "
+            "$SLUICE_CONFIG");
     return tui_run(ctx->sess, &o, err);
 }

@@ -4,8 +4,8 @@
 
 static const cli_cmd cli_cmds[] = {
     {"tui", "tui [--script FILE] [--size ROWSxCOLS] [--theme NAME] [--read-only]",
-     "Open the operations console (the default when no command is given)", "script=,size=",
-     0, cmd_tui},
+     "Open the operations console (the default when no command is given)",
+     "script=,size=", 0, cmd_tui},
     {"folders", "folders [SOURCE] [--json]",
      "List the source's epoch folders (oldest first) and anything else found there", "",
      CLI_CONFIG_OPTIONAL, cmd_folders},
@@ -13,8 +13,8 @@ static const cli_cmd cli_cmds[] = {
      "Show a Delta table's state at the latest, a given version or a given time",
      "version=,timestamp=", CLI_CONFIG_OPTIONAL, cmd_snapshot},
     {"history", "history TABLE [--limit N] [--json]",
-     "List a Delta table's commits, newest first, from its commitInfo", "limit=",
-     CLI_CONFIG_OPTIONAL, cmd_history},
+     "List a Delta table's commits, newest first, from its commitInfo",
+     "limit=", CLI_CONFIG_OPTIONAL, cmd_history},
     {"audit",
      "audit list [--since T] [--until T] [--action A] [--target X] [--operator O] "
      "[--phase P] [--limit N] [--json] | audit show ID | audit verify | "

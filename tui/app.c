@@ -634,7 +634,7 @@ sl_code app_key(app *a, int key, sl_err *err)
     err_clear(err);
     a->react |= REACT_REDRAW;
     if (key == CRT_KEY_RESIZE)
-        return SL_OK; /* curses has resized the screen; the next frame re-lays out */
+        return SL_OK; /* crt already knows the new size; the next frame re-lays out */
     switch (a->mode) {
     case MODE_CONFIRM_QUIT:
         a->mode = MODE_BROWSE;
@@ -725,7 +725,8 @@ static void draw_title(app *a, int row, int cols)
     int x = 1;
     for (int t = 0; t < NTABS && x < cols; t++) {
         char label[64];
-        snprintf(label, sizeof label, " %s ", tab_ops[t]->title);
+        /* Brackets mark the current tab without colour (monochrome, dumps). */
+        snprintf(label, sizeof label, t == a->cur ? "[%s]" : " %s ", tab_ops[t]->title);
         x += crt_put(row, x, cols - x, t == a->cur ? EL_TAB_ACTIVE : EL_TAB, label);
         x += 1;
     }
@@ -752,18 +753,19 @@ static void draw_status(app *a, int row, int cols)
 {
     const config *cfg = a->sess->cfg;
     crt_fill(row, 0, cols, EL_STATUS);
-    char *left = sl_asprintf(" %s │ %s ", cfg && cfg->environment ? cfg->environment : "-",
+    char *left = sl_asprintf(" %s │ %s", cfg && cfg->environment ? cfg->environment : "-",
                              a->sess->operator_name);
     int x = crt_put(row, 0, cols, EL_STATUS, left);
     free(left);
-    if (a->read_only && x < cols) {
-        x += crt_put(row, x, cols - x, EL_STATUS_RO, " RO ");
+    if (a->read_only && x + 1 < cols) {
         x += 1;
+        x += crt_put(row, x, cols - x, EL_STATUS_RO, " RO ");
     }
     if (x >= cols)
         return;
     if (a->last_error.code != SL_OK) {
-        char *e = sl_asprintf(" %s %s", err_code_name(a->last_error.code), a->last_error.msg);
+        char *e =
+            sl_asprintf(" │ %s %s", err_code_name(a->last_error.code), a->last_error.msg);
         crt_put(row, x, cols - x, EL_STATUS_ERROR, e);
         free(e);
     } else {
@@ -786,7 +788,7 @@ static void draw_keybar(app *a, int row, int cols)
         size_t kl = strcspn(t[i].keys, " ");
         snprintf(key, sizeof key, "%.*s", (int)kl, t[i].keys);
         char label[48];
-        snprintf(label, sizeof label, " %s ", t[i].name);
+        snprintf(label, sizeof label, " %s  ", t[i].name);
         int need = crt_text_width(key) + crt_text_width(label);
         if (x + need > cols)
             break;

@@ -34,8 +34,8 @@ typedef struct audit_job {
 } audit_job;
 
 static const tui_column cols[] = {
-    {"Id", 5, 0, 1},       {"Time (UTC)", 19, 0, 0}, {"Operator", 10, 0, 0},
-    {"Action", 14, 0, 0},  {"Phase", 9, 0, 0},       {"Target / reason", 10, 1, 0},
+    {"Id", 5, 0, 1},      {"Time (UTC)", 19, 0, 0}, {"Operator", 8, 0, 0},
+    {"Action", 13, 0, 0}, {"Phase", 9, 0, 0},       {"Target / reason", 10, 1, 0},
 };
 
 static audit_state *st(view *v)

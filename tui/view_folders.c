@@ -163,7 +163,10 @@ static sl_code files_text(session *sess, void *arg, sl_buf *out, sl_err *err)
     store_page page = {0};
     rc = store_list_all(s, f->prefix, NULL, &page, err);
     if (rc == SL_OK) {
-        buf_appendf(out, "%s%s — %zu objects\n\n", store_url(s), f->prefix, page.n);
+        const char *root = store_url(s);
+        size_t rl = strlen(root);
+        buf_appendf(out, "%s%s%s — %zu objects\n\n", root,
+                    rl && root[rl - 1] == '/' ? "" : "/", f->prefix, page.n);
         for (size_t i = 0; i < page.n; i++) {
             char size[32], when[32];
             fmt_bytes(page.items[i].size, size, sizeof size);

@@ -130,10 +130,10 @@ static void draw_summary(view *v, tui_rect r)
     char rows[32], size[32], when[32];
     fmt_count(s->rows, rows, sizeof rows);
     fmt_bytes(s->bytes, size, sizeof size);
-    fmt_time(s->timestamp_ms, when, sizeof when);
-    line = sl_asprintf("version %lld · %llu files · %s rows · %s · protocol %s · %s UTC",
-                       (long long)s->version, (unsigned long long)s->files, rows, size,
-                       s->protocol, when);
+    fmt_time_short(s->timestamp_ms, when, sizeof when);
+    line = sl_asprintf("version %lld (%s) · %llu files · %s rows · %s · protocol %s",
+                       (long long)s->version, when, (unsigned long long)s->files, rows, size,
+                       s->protocol);
     crt_put(r.row + 1, 1, r.cols - 1, s->rows < 0 ? EL_WARNING : EL_NORMAL, line);
     free(line);
 }
@@ -193,10 +193,17 @@ static void append_action_line(sl_buf *out, const json_t *action)
         if (strcmp(kind, "add") == 0 || strcmp(kind, "remove") == 0) {
             const char *path = json_string_value(json_object_get(body, "path"));
             json_int_t size = json_integer_value(json_object_get(body, "size"));
-            char sz[32];
+            char sz[32], rows[48] = "";
             fmt_bytes((uint64_t)(size > 0 ? size : 0), sz, sizeof sz);
-            buf_appendf(out, "  %c %-7s %s  %s\n", kind[0] == 'a' ? '+' : '-', kind,
-                        path ? path : "?", sz);
+            /* stats is a JSON string inside the action (PROTOCOL.md). */
+            const char *stats = json_string_value(json_object_get(body, "stats"));
+            json_t *sj = stats ? json_loads(stats, 0, NULL) : NULL;
+            json_t *nr = sj ? json_object_get(sj, "numRecords") : NULL;
+            if (json_is_integer(nr))
+                snprintf(rows, sizeof rows, "  %lld rows", (long long)json_integer_value(nr));
+            json_decref(sj);
+            buf_appendf(out, "  %c %-7s %s  %s%s\n", kind[0] == 'a' ? '+' : '-', kind,
+                        path ? path : "?", sz, rows);
         } else if (strcmp(kind, "protocol") == 0) {
             buf_appendf(out, "  protocol  reader %lld, writer %lld\n",
                         (long long)json_integer_value(json_object_get(body, "minReaderVersion")),

@@ -29,7 +29,7 @@ typedef struct tables_job {
 
 static const tui_column cols[] = {
     {"Table", 10, 1, 0}, {"Version", 7, 0, 1},  {"Files", 6, 0, 1},    {"Rows", 9, 0, 1},
-    {"Size", 9, 0, 1},   {"Protocol", 8, 0, 0}, {"Status", 8, 1, 0},
+    {"Size", 9, 0, 1},   {"Protocol", 8, 0, 0}, {"Status", 8, 3, 0},
 };
 
 static tables_state *st(view *v)

@@ -35,7 +35,8 @@ sl_code delta_commit_read(store *s, const char *table_key, int64_t version,
                     "no JSON commit for version %lld at %s", (long long)version, key);
     } else if (c == SL_OK) {
         arr = json_array();
-        c = delta_commit_parse(b.data ? b.data : "", b.len, key, collect_action, arr, &le);
+        c = delta_commit_parse(b.data ? b.data : "", b.len, key, collect_action, arr,
+                               &le);
     }
     buf_free(&b);
     if (s->log) {

@@ -36,18 +36,19 @@ int delta_log_name_parse(const char *name, delta_log_name *out);
 
 typedef struct delta_commit_ref {
     int64_t version;
-    char *key;        /* full store key of the NNN.json file */
+    char *key; /* full store key of the NNN.json file */
     int64_t mtime_ms;
     uint64_t size;
 } delta_commit_ref;
 
 typedef struct delta_log_listing {
-    char *log_prefix;           /* "<table_key>/_delta_log/" or "_delta_log/" */
-    delta_commit_ref *commits;  /* ascending by version */
+    char *log_prefix;          /* "<table_key>/_delta_log/" or "_delta_log/" */
+    char *where;               /* store URL + "/" + log_prefix, for messages */
+    delta_commit_ref *commits; /* ascending by version */
     size_t ncommits;
-    int64_t *checkpoints;       /* complete checkpoints, ascending */
+    int64_t *checkpoints; /* complete checkpoints, ascending */
     size_t ncheckpoints;
-    int64_t latest;             /* newest version seen (commit or checkpoint) */
+    int64_t latest; /* newest version seen (commit or checkpoint) */
 } delta_log_listing;
 
 /* Lists _delta_log; SL_DELTA_NOT_A_TABLE when nothing matches. */
@@ -55,7 +56,8 @@ sl_code delta_log_list(store *s, const char *table_key, delta_log_listing *out,
                        sl_err *err);
 void delta_log_listing_free(delta_log_listing *l);
 /* Binary search; NULL when the JSON commit of `version` is absent. */
-const delta_commit_ref *delta_log_commit_find(const delta_log_listing *l, int64_t version);
+const delta_commit_ref *delta_log_commit_find(const delta_log_listing *l,
+                                              int64_t version);
 /* "<table_key>/_delta_log/" for table_key (which may be "" or end in '/').
  * Caller frees. */
 char *delta_log_prefix(const char *table_key);
@@ -68,6 +70,41 @@ char *delta_log_prefix(const char *table_key);
  * SL_DELTA_GAP (naming the missing version). */
 sl_code delta_log_plan(const delta_log_listing *l, int64_t version, sl_err *err);
 
+/* ---- json_scan.c: strict JSON validation without building a tree -------- */
+
+typedef struct delta_json_scan {
+    const char *end;    /* end of the text being scanned */
+    const char *err_at; /* first error position, NULL while valid */
+    const char *err_msg;
+    int first; /* object iteration state */
+} delta_json_scan;
+
+/* A validated piece of the text: a string literal with its quotes, or any
+ * other value exactly as written. */
+typedef struct delta_json_span {
+    const char *p;
+    size_t n;
+} delta_json_span;
+
+const char *delta_json_ws(const char *p, const char *end);
+/* Validates one value at p; returns the byte after it, or NULL (err_at set). */
+const char *delta_json_value(delta_json_scan *js, const char *p);
+const char *delta_json_string(delta_json_scan *js, const char *p);
+/* Object iteration: begin expects '{' (after whitespace); next returns 1
+ * with the member's key and value spans, 0 after the closing '}', -1 on
+ * invalid text. */
+int delta_json_obj_begin(delta_json_scan *js, const char **pp);
+int delta_json_obj_next(delta_json_scan *js, const char **pp, delta_json_span *key,
+                        delta_json_span *val);
+/* Unescaped copy of a validated string span; NULL when not a string or when
+ * it holds \u0000. Caller frees. */
+char *delta_json_span_str(delta_json_span s);
+int delta_json_key_is(delta_json_span key, const char *lit);
+/* 0 and *out for an integer literal in int64 range, else -1. */
+int delta_json_span_int(delta_json_span s, int64_t *out);
+/* 1 when the span's first byte is `first` ('{', '"', 'n' for null ...). */
+int delta_json_span_is(delta_json_span s, char first);
+
 /* ---- commit_file.c: one NNN.json file ----------------------------------- */
 
 /* Called once per non-blank line with its 1-based number. */
@@ -75,60 +112,43 @@ typedef sl_code (*delta_line_fn)(void *ctx, const char *text, size_t n, size_t l
                                  sl_err *err);
 /* Splits a commit's bytes into lines, skipping blank ones; an empty file or
  * one with only blank lines is SL_DELTA_CORRUPT_LOG naming `key`. */
-sl_code delta_commit_lines(const char *data, size_t len, const char *key, delta_line_fn fn,
-                           void *ctx, sl_err *err);
+sl_code delta_commit_lines(const char *data, size_t len, const char *key,
+                           delta_line_fn fn, void *ctx, sl_err *err);
 
 /* Called once per action (a JSON object), with its 1-based line number.
  * The callee may json_incref parts it keeps; the action is freed after. */
 typedef sl_code (*delta_action_fn)(void *ctx, json_t *action, size_t line, sl_err *err);
 
-/* delta_commit_lines + a jansson tree per line: malformed JSON and
- * non-object lines are SL_DELTA_CORRUPT_LOG naming `key` and the line. */
+/* Called for each top-level member of one action line: name is the action
+ * type ("add", "commitInfo", ...) as a string span, value its body. */
+typedef sl_code (*delta_member_fn)(void *ctx, delta_json_span name, delta_json_span value,
+                                   size_t line, sl_err *err);
+/* Strictly validates one action line (a JSON object and nothing after it)
+ * while walking its members; errors name key and line. */
+sl_code delta_action_members(const char *text, size_t n, const char *key, size_t line,
+                             delta_member_fn fn, void *ctx, sl_err *err);
+
+/* delta_commit_lines + a jansson tree per line (for callers that want the
+ * actions themselves): malformed lines are SL_DELTA_CORRUPT_LOG. */
 sl_code delta_commit_parse(const char *data, size_t len, const char *key,
                            delta_action_fn fn, void *ctx, sl_err *err);
-/* store_get + delta_commit_parse. */
-sl_code delta_commit_load(store *s, const char *key, delta_action_fn fn, void *ctx,
-                          sl_err *err);
 /* commitInfo.inCommitTimestamp, else commitInfo.timestamp; -1 when neither. */
 int64_t delta_commit_info_timestamp(const json_t *commit_info);
-/* The commitInfo of a commit file's bytes without parsing every action;
- * *out is NULL when the commit has none (new reference). */
-sl_code delta_commit_find_info(const char *data, size_t len, const char *key,
-                               json_t **out, sl_err *err);
 
-/* ---- json_scan.c: strict JSON validation without building a tree -------- */
+/* What history needs of one commit, read without a tree per action. */
+typedef struct delta_commit_summary {
+    json_t *commit_info; /* the first commitInfo object (new reference), or NULL */
+    size_t num_add;
+    size_t num_remove;
+    int has_metadata;
+    int has_protocol;
+} delta_commit_summary;
 
-typedef struct jscan {
-    const char *end;     /* end of the text being scanned */
-    const char *err_at;  /* first error position, NULL while valid */
-    const char *err_msg;
-    int first;           /* object iteration state */
-} jscan;
-
-/* A validated piece of the text: a string literal with its quotes, or any
- * other value exactly as written. */
-typedef struct jspan {
-    const char *p;
-    size_t n;
-} jspan;
-
-const char *jscan_ws(const char *p, const char *end);
-/* Validates one value at p; returns the byte after it, or NULL (err_at set). */
-const char *jscan_value(jscan *js, const char *p);
-const char *jscan_string(jscan *js, const char *p);
-/* Object iteration: begin expects '{' (after whitespace); next returns 1
- * with the member's key and value spans, 0 after the closing '}', -1 on
- * invalid text. */
-int jscan_obj_begin(jscan *js, const char **pp);
-int jscan_obj_next(jscan *js, const char **pp, jspan *key, jspan *val);
-/* Unescaped copy of a validated string span; NULL when not a string or when
- * it holds \u0000. Caller frees. */
-char *jspan_string_dup(jspan s);
-int jspan_key_is(jspan key, const char *lit);
-/* 0 and *out for an integer literal in int64 range, else -1. */
-int jspan_int(jspan s, int64_t *out);
-/* 1 when the span's first byte is `first` ('{', '"', 'n' for null ...). */
-int jspan_is(jspan s, char first);
+sl_code delta_commit_summarize(const char *data, size_t len, const char *key,
+                               delta_commit_summary *out, sl_err *err);
+/* store_get + delta_commit_summarize. */
+sl_code delta_commit_summary_load(store *s, const char *key, delta_commit_summary *out,
+                                  sl_err *err);
 
 /* ---- protocol.c --------------------------------------------------------- */
 
@@ -142,10 +162,10 @@ sl_code delta_protocol_check(const json_t *protocol, int64_t version, sl_err *er
 /* ---- file_map.c: open-addressing map string -> index --------------------- */
 
 typedef struct delta_fmap {
-    char **keys;     /* borrowed: owned by whoever holds the entries */
+    char **keys;      /* borrowed: owned by whoever holds the entries */
     uint64_t *hashes; /* per slot, so probing and growing skip most strcmp */
     size_t *vals;
-    size_t cap;      /* power of two */
+    size_t cap; /* power of two */
     size_t n;
 } delta_fmap;
 

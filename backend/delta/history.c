@@ -9,30 +9,6 @@
 #include "backend/util/log.h"
 #include "backend/util/timeutil.h"
 
-typedef struct digest_ctx {
-    delta_commit_info *ci;
-    json_t *info;
-} digest_ctx;
-
-static sl_code digest_action(void *vctx, json_t *action, size_t line, sl_err *err)
-{
-    (void)line;
-    (void)err;
-    digest_ctx *ctx = vctx;
-    if (json_object_get(action, "add"))
-        ctx->ci->num_add++;
-    if (json_object_get(action, "remove"))
-        ctx->ci->num_remove++;
-    if (json_object_get(action, "metaData"))
-        ctx->ci->has_metadata = 1;
-    if (json_object_get(action, "protocol"))
-        ctx->ci->has_protocol = 1;
-    json_t *info = json_object_get(action, "commitInfo");
-    if (json_is_object(info) && !ctx->info)
-        ctx->info = json_incref(info);
-    return SL_OK;
-}
-
 static json_t *object_or_empty(json_t *v)
 {
     return json_is_object(v) ? json_deep_copy(v) : json_object();
@@ -51,17 +27,20 @@ static sl_code commit_digest(store *s, const delta_commit_ref *ref, delta_commit
 {
     memset(ci, 0, sizeof *ci);
     ci->version = ref->version;
-    digest_ctx ctx = {.ci = ci};
-    sl_code c = delta_commit_load(s, ref->key, digest_action, &ctx, err);
-    if (c != SL_OK) {
-        json_decref(ctx.info);
+    delta_commit_summary sum;
+    sl_code c = delta_commit_summary_load(s, ref->key, &sum, err);
+    if (c != SL_OK)
         return c;
-    }
-    json_t *info = ctx.info;
+    json_t *info = sum.commit_info;
+    ci->num_add = sum.num_add;
+    ci->num_remove = sum.num_remove;
+    ci->has_metadata = sum.has_metadata;
+    ci->has_protocol = sum.has_protocol;
     int64_t ts = delta_commit_info_timestamp(info);
     ci->timestamp_ms = ts >= 0 ? ts : ref->mtime_ms;
     ci->operation = sl_strdup(json_string_value(json_object_get(info, "operation")));
-    ci->operation_parameters = object_or_empty(json_object_get(info, "operationParameters"));
+    ci->operation_parameters =
+        object_or_empty(json_object_get(info, "operationParameters"));
     ci->operation_metrics = object_or_empty(json_object_get(info, "operationMetrics"));
     ci->user = string_either(info, "userName", "userId");
     ci->engine = string_either(info, "engineInfo", "clientVersion");

@@ -20,8 +20,9 @@ json_t *delta_history_to_json(const delta_history *h)
                                                   : json_null());
         json_object_set_new(o, "operation", str_or_null(ci->operation));
         json_object_set_new(o, "operation_parameters",
-                            ci->operation_parameters ? json_deep_copy(ci->operation_parameters)
-                                                     : json_object());
+                            ci->operation_parameters
+                                ? json_deep_copy(ci->operation_parameters)
+                                : json_object());
         json_object_set_new(o, "operation_metrics",
                             ci->operation_metrics ? json_deep_copy(ci->operation_metrics)
                                                   : json_object());

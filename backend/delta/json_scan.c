@@ -10,7 +10,7 @@
 /* jansson's own nesting limit, so both parsers agree on what is valid. */
 #define JSCAN_MAX_DEPTH 2048
 
-static const char *fail(jscan *js, const char *at, const char *msg)
+static const char *fail(delta_json_scan *js, const char *at, const char *msg)
 {
     if (!js->err_at) {
         js->err_at = at;
@@ -19,7 +19,7 @@ static const char *fail(jscan *js, const char *at, const char *msg)
     return NULL;
 }
 
-const char *jscan_ws(const char *p, const char *end)
+const char *delta_json_ws(const char *p, const char *end)
 {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
         p++;
@@ -97,7 +97,7 @@ static uint64_t word_special(uint64_t v)
     return (ctl | has_q | has_b | v) & high;
 }
 
-const char *jscan_string(jscan *js, const char *p)
+const char *delta_json_string(delta_json_scan *js, const char *p)
 {
     const char *end = js->end;
     if (p >= end || *p != '"')
@@ -136,15 +136,22 @@ const char *jscan_string(jscan *js, const char *p)
                     return fail(js, p - 6, "lone low surrogate in \\u escape");
                 if (u >= 0xD800 && u <= 0xDBFF) {
                     unsigned lo;
-                    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, end, &lo) ||
-                        lo < 0xDC00 || lo > 0xDFFF)
+                    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+                        !hex4(p + 2, end, &lo) || lo < 0xDC00 || lo > 0xDFFF)
                         return fail(js, p - 6, "unpaired high surrogate in \\u escape");
                     p += 6;
                 }
                 continue;
             }
             switch (e) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
                 break;
             default:
                 return fail(js, p, "invalid escape in string");
@@ -164,7 +171,7 @@ const char *jscan_string(jscan *js, const char *p)
     return fail(js, p, "unterminated string");
 }
 
-static const char *scan_number(jscan *js, const char *p)
+static const char *scan_number(delta_json_scan *js, const char *p)
 {
     const char *end = js->end, *start = p;
     if (p < end && *p == '-')
@@ -195,7 +202,7 @@ static const char *scan_number(jscan *js, const char *p)
     return p;
 }
 
-static const char *scan_literal(jscan *js, const char *p, const char *lit)
+static const char *scan_literal(delta_json_scan *js, const char *p, const char *lit)
 {
     size_t n = strlen(lit);
     if ((size_t)(js->end - p) < n || memcmp(p, lit, n) != 0)
@@ -203,34 +210,34 @@ static const char *scan_literal(jscan *js, const char *p, const char *lit)
     return p + n;
 }
 
-static const char *scan_value_depth(jscan *js, const char *p, int depth);
+static const char *scan_value_depth(delta_json_scan *js, const char *p, int depth);
 
-static const char *scan_container(jscan *js, const char *p, int depth)
+static const char *scan_container(delta_json_scan *js, const char *p, int depth)
 {
     const char *end = js->end;
     char close = *p == '{' ? '}' : ']';
     int is_obj = *p == '{';
     if (depth > JSCAN_MAX_DEPTH)
         return fail(js, p, "nesting too deep");
-    p = jscan_ws(p + 1, end);
+    p = delta_json_ws(p + 1, end);
     if (p < end && *p == close)
         return p + 1;
     for (;;) {
         if (is_obj) {
-            p = jscan_string(js, p);
+            p = delta_json_string(js, p);
             if (!p)
                 return NULL;
-            p = jscan_ws(p, end);
+            p = delta_json_ws(p, end);
             if (p >= end || *p != ':')
                 return fail(js, p, "expected ':' after an object key");
-            p = jscan_ws(p + 1, end);
+            p = delta_json_ws(p + 1, end);
         }
         p = scan_value_depth(js, p, depth + 1);
         if (!p)
             return NULL;
-        p = jscan_ws(p, end);
+        p = delta_json_ws(p, end);
         if (p < end && *p == ',') {
-            p = jscan_ws(p + 1, end);
+            p = delta_json_ws(p + 1, end);
             continue;
         }
         if (p < end && *p == close)
@@ -239,7 +246,7 @@ static const char *scan_container(jscan *js, const char *p, int depth)
     }
 }
 
-static const char *scan_value_depth(jscan *js, const char *p, int depth)
+static const char *scan_value_depth(delta_json_scan *js, const char *p, int depth)
 {
     if (p >= js->end)
         return fail(js, p, "unexpected end of text");
@@ -248,7 +255,7 @@ static const char *scan_value_depth(jscan *js, const char *p, int depth)
     case '[':
         return scan_container(js, p, depth);
     case '"':
-        return jscan_string(js, p);
+        return delta_json_string(js, p);
     case 't':
         return scan_literal(js, p, "true");
     case 'f':
@@ -262,14 +269,14 @@ static const char *scan_value_depth(jscan *js, const char *p, int depth)
     }
 }
 
-const char *jscan_value(jscan *js, const char *p)
+const char *delta_json_value(delta_json_scan *js, const char *p)
 {
     return scan_value_depth(js, p, 1);
 }
 
-int jscan_obj_begin(jscan *js, const char **pp)
+int delta_json_obj_begin(delta_json_scan *js, const char **pp)
 {
-    const char *p = jscan_ws(*pp, js->end);
+    const char *p = delta_json_ws(*pp, js->end);
     if (p >= js->end || *p != '{') {
         fail(js, p, "expected an object");
         return -1;
@@ -279,10 +286,11 @@ int jscan_obj_begin(jscan *js, const char **pp)
     return 0;
 }
 
-int jscan_obj_next(jscan *js, const char **pp, jspan *key, jspan *val)
+int delta_json_obj_next(delta_json_scan *js, const char **pp, delta_json_span *key,
+                        delta_json_span *val)
 {
     const char *end = js->end;
-    const char *p = jscan_ws(*pp, end);
+    const char *p = delta_json_ws(*pp, end);
     if (p < end && *p == '}') {
         *pp = p + 1;
         return 0;
@@ -292,23 +300,23 @@ int jscan_obj_next(jscan *js, const char **pp, jspan *key, jspan *val)
             fail(js, p, "expected ',' or '}'");
             return -1;
         }
-        p = jscan_ws(p + 1, end);
+        p = delta_json_ws(p + 1, end);
     }
     js->first = 0;
     const char *k = p;
-    p = jscan_string(js, p);
+    p = delta_json_string(js, p);
     if (!p)
         return -1;
     key->p = k;
     key->n = (size_t)(p - k);
-    p = jscan_ws(p, end);
+    p = delta_json_ws(p, end);
     if (p >= end || *p != ':') {
         fail(js, p, "expected ':' after an object key");
         return -1;
     }
-    p = jscan_ws(p + 1, end);
+    p = delta_json_ws(p + 1, end);
     const char *v = p;
-    p = jscan_value(js, p);
+    p = delta_json_value(js, p);
     if (!p)
         return -1;
     val->p = v;
@@ -336,7 +344,7 @@ static void put_utf8(char *out, size_t *o, unsigned cp)
     }
 }
 
-char *jspan_string_dup(jspan s)
+char *delta_json_span_str(delta_json_span s)
 {
     if (s.n < 2 || s.p[0] != '"')
         return NULL;
@@ -354,11 +362,21 @@ char *jspan_string_dup(jspan s)
         char e = p[1];
         p += 2;
         switch (e) {
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
         case 'u': {
             unsigned cp = 0, lo = 0;
             hex4(p, end, &cp);
@@ -374,27 +392,29 @@ char *jspan_string_dup(jspan s)
             put_utf8(out, &o, cp);
             break;
         }
-        default: out[o++] = e; break; /* \" \\ \/ */
+        default:
+            out[o++] = e;
+            break; /* \" \\ \/ */
         }
     }
     out[o] = '\0';
     return out;
 }
 
-int jspan_key_is(jspan key, const char *lit)
+int delta_json_key_is(delta_json_span key, const char *lit)
 {
     size_t n = strlen(lit);
     if (key.n == n + 2 && memcmp(key.p + 1, lit, n) == 0)
         return 1;
     if (!memchr(key.p, '\\', key.n))
         return 0;
-    char *k = jspan_string_dup(key); /* a key spelled with escapes */
+    char *k = delta_json_span_str(key); /* a key spelled with escapes */
     int eq = k && strcmp(k, lit) == 0;
     free(k);
     return eq;
 }
 
-int jspan_int(jspan s, int64_t *out)
+int delta_json_span_int(delta_json_span s, int64_t *out)
 {
     const char *p = s.p, *end = s.p + s.n;
     int neg = 0;
@@ -418,7 +438,7 @@ int jspan_int(jspan s, int64_t *out)
     return 0;
 }
 
-int jspan_is(jspan s, char first)
+int delta_json_span_is(delta_json_span s, char first)
 {
     return s.n > 0 && s.p[0] == first;
 }

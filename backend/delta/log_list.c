@@ -175,6 +175,7 @@ sl_code delta_log_list(store *s, const char *table_key, delta_log_listing *out,
     memset(out, 0, sizeof *out);
     out->latest = -1;
     out->log_prefix = delta_log_prefix(table_key);
+    out->where = sl_asprintf("%s/%s", store_url(s) ? store_url(s) : "", out->log_prefix);
     size_t plen = strlen(out->log_prefix);
 
     store_page page = {0};
@@ -201,11 +202,13 @@ sl_code delta_log_list(store *s, const char *table_key, delta_log_listing *out,
         case DELTA_LOG_COMMIT:
             if (out->ncommits == commit_cap) {
                 commit_cap = commit_cap ? commit_cap * 2 : 64;
-                out->commits = sl_realloc(out->commits, commit_cap * sizeof *out->commits);
+                out->commits =
+                    sl_realloc(out->commits, commit_cap * sizeof *out->commits);
             }
-            out->commits[out->ncommits++] = (delta_commit_ref){
-                .version = nm.version, .key = sl_strdup(o->key),
-                .mtime_ms = o->mtime_ms, .size = o->size};
+            out->commits[out->ncommits++] = (delta_commit_ref){.version = nm.version,
+                                                               .key = sl_strdup(o->key),
+                                                               .mtime_ms = o->mtime_ms,
+                                                               .size = o->size};
             break;
         case DELTA_LOG_CHECKPOINT:
         case DELTA_LOG_CHECKPOINT_V2:
@@ -227,20 +230,20 @@ sl_code delta_log_list(store *s, const char *table_key, delta_log_listing *out,
 
     /* The store lists in byte order, which for fixed-width names is version
      * order; sorting anyway keeps this independent of the backend. */
-    qsort(out->commits, out->ncommits, sizeof *out->commits, cmp_commit);
-    qsort(out->checkpoints, out->ncheckpoints, sizeof *out->checkpoints, cmp_i64);
+    if (out->ncommits)
+        qsort(out->commits, out->ncommits, sizeof *out->commits, cmp_commit);
+    if (out->ncheckpoints)
+        qsort(out->checkpoints, out->ncheckpoints, sizeof *out->checkpoints, cmp_i64);
     if (out->ncommits)
         out->latest = out->commits[out->ncommits - 1].version;
     if (out->ncheckpoints && out->checkpoints[out->ncheckpoints - 1] > out->latest)
         out->latest = out->checkpoints[out->ncheckpoints - 1];
 
     if (out->latest < 0) {
-        char *where = sl_strdup(out->log_prefix);
-        delta_log_listing_free(out);
         c = err_set(err, SL_DELTA_NOT_A_TABLE,
-                    "no Delta table at %s: %s holds no commit or checkpoint file",
-                    store_url(s), where);
-        free(where);
+                    "no Delta table here: %s holds no commit or checkpoint file",
+                    out->where);
+        delta_log_listing_free(out);
         return c;
     }
     return SL_OK;
@@ -255,6 +258,7 @@ void delta_log_listing_free(delta_log_listing *l)
     free(l->commits);
     free(l->checkpoints);
     free(l->log_prefix);
+    free(l->where);
     memset(l, 0, sizeof *l);
     l->latest = -1;
 }

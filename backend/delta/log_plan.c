@@ -32,7 +32,7 @@ sl_code delta_log_plan(const delta_log_listing *l, int64_t version, sl_err *err)
     if (version < 0 || version > l->latest)
         return err_set(err, SL_DELTA_VERSION_NOT_FOUND,
                        "version %lld does not exist in %s (latest is %lld)",
-                       (long long)version, l->log_prefix, (long long)l->latest);
+                       (long long)version, l->where, (long long)l->latest);
     if (commits_cover(l, 0, version))
         return SL_OK;
 
@@ -46,11 +46,12 @@ sl_code delta_log_plan(const delta_log_listing *l, int64_t version, sl_err *err)
         if (newest_cp < 0)
             newest_cp = cp;
         if (commits_cover(l, cp + 1, version))
-            return err_set(err, SL_DELTA_NEEDS_CHECKPOINT,
-                           "version %lld of %s needs checkpoint %lld: earlier JSON commits "
-                           "were cleaned up and the Parquet checkpoint reader is not in "
-                           "this build",
-                           (long long)version, l->log_prefix, (long long)cp);
+            return err_set(
+                err, SL_DELTA_NEEDS_CHECKPOINT,
+                "version %lld of %s needs checkpoint %lld: earlier JSON commits "
+                "were cleaned up and the Parquet checkpoint reader is not in "
+                "this build",
+                (long long)version, l->where, (long long)cp);
     }
 
     int64_t oldest = l->ncommits ? l->commits[0].version : l->latest;
@@ -60,7 +61,7 @@ sl_code delta_log_plan(const delta_log_listing *l, int64_t version, sl_err *err)
         return err_set(err, SL_DELTA_VERSION_NOT_FOUND,
                        "version %lld of %s is older than the oldest version kept (%lld); "
                        "the log before it was cleaned up",
-                       (long long)version, l->log_prefix, (long long)oldest);
+                       (long long)version, l->where, (long long)oldest);
 
     int64_t missing = first_missing(l, newest_cp + 1, version);
     if (missing < 0) /* only the checkpoint's own commit is absent */
@@ -68,5 +69,5 @@ sl_code delta_log_plan(const delta_log_listing *l, int64_t version, sl_err *err)
     return err_set(err, SL_DELTA_GAP,
                    "commit %020lld.json (version %lld) is missing from %s: versions must "
                    "be contiguous to read version %lld",
-                   (long long)missing, (long long)missing, l->log_prefix, (long long)version);
+                   (long long)missing, (long long)missing, l->where, (long long)version);
 }

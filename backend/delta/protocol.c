@@ -13,17 +13,17 @@
  * column mapping and type features only affect data files, v2 checkpoints
  * only matter when JSON commits do not suffice (then NEEDS_CHECKPOINT). */
 static const char *const supported_reader_features[] = {
-    "deletionVectors", "columnMapping",       "timestampNtz",
-    "v2Checkpoint",    "vacuumProtocolCheck", "typeWidening",
-    "typeWidening-preview", "variantType",    "variantType-preview",
+    "deletionVectors",      "columnMapping",       "timestampNtz",
+    "v2Checkpoint",         "vacuumProtocolCheck", "typeWidening",
+    "typeWidening-preview", "variantType",         "variantType-preview",
 };
 
 int delta_reader_feature_supported(const char *name)
 {
     if (!name)
         return 0;
-    for (size_t i = 0; i < sizeof supported_reader_features / sizeof *supported_reader_features;
-         i++)
+    for (size_t i = 0;
+         i < sizeof supported_reader_features / sizeof *supported_reader_features; i++)
         if (strcmp(name, supported_reader_features[i]) == 0)
             return 1;
     return 0;
@@ -33,12 +33,14 @@ sl_code delta_protocol_check(const json_t *protocol, int64_t version, sl_err *er
 {
     if (!json_is_object(protocol))
         return err_set(err, SL_DELTA_CORRUPT_LOG,
-                       "no protocol action in the log up to version %lld", (long long)version);
+                       "no protocol action in the log up to version %lld",
+                       (long long)version);
     json_t *rv = json_object_get(protocol, "minReaderVersion");
     if (!json_is_integer(rv))
-        return err_set(err, SL_DELTA_CORRUPT_LOG,
-                       "protocol in effect at version %lld has no integer minReaderVersion",
-                       (long long)version);
+        return err_set(
+            err, SL_DELTA_CORRUPT_LOG,
+            "protocol in effect at version %lld has no integer minReaderVersion",
+            (long long)version);
     json_int_t reader = json_integer_value(rv);
     if (reader < 1 || reader > READER_VERSION_MAX)
         return err_set(err, SL_DELTA_UNSUPPORTED_FEATURE,
@@ -50,23 +52,27 @@ sl_code delta_protocol_check(const json_t *protocol, int64_t version, sl_err *er
 
     json_t *features = json_object_get(protocol, "readerFeatures");
     if (features && !json_is_array(features) && !json_is_null(features))
-        return err_set(err, SL_DELTA_CORRUPT_LOG,
-                       "protocol in effect at version %lld: readerFeatures is not an array",
-                       (long long)version);
+        return err_set(
+            err, SL_DELTA_CORRUPT_LOG,
+            "protocol in effect at version %lld: readerFeatures is not an array",
+            (long long)version);
     size_t i;
     json_t *f;
-    json_array_foreach(features, i, f) {
+    json_array_foreach(features, i, f)
+    {
         const char *name = json_string_value(f);
         if (!name)
-            return err_set(err, SL_DELTA_CORRUPT_LOG,
-                           "protocol in effect at version %lld: readerFeatures[%zu] is not "
-                           "a string",
-                           (long long)version, i);
+            return err_set(
+                err, SL_DELTA_CORRUPT_LOG,
+                "protocol in effect at version %lld: readerFeatures[%zu] is not "
+                "a string",
+                (long long)version, i);
         if (!delta_reader_feature_supported(name))
-            return err_set(err, SL_DELTA_UNSUPPORTED_FEATURE,
-                           "table needs reader feature '%s' (at version %lld), which sluice "
-                           "does not support",
-                           name, (long long)version);
+            return err_set(
+                err, SL_DELTA_UNSUPPORTED_FEATURE,
+                "table needs reader feature '%s' (at version %lld), which sluice "
+                "does not support",
+                name, (long long)version);
     }
     return SL_OK;
 }

@@ -31,7 +31,7 @@ struct delta_replay {
     delta_fmap fmap; /* mkey -> index in files */
     rtomb *tombs;
     size_t ntombs, captombs;
-    delta_fmap tmap; /* mkey -> index in tombs */
+    delta_fmap tmap;   /* mkey -> index in tombs */
     int64_t commit_ts; /* commitInfo time of the commit being applied, -1 if none */
 };
 
@@ -236,40 +236,33 @@ static void file_fields_clear(file_fields *ff)
 static sl_code corrupt(sl_err *err, const char *key, size_t line, const char *what,
                        const char *detail)
 {
-    return err_set(err, SL_DELTA_CORRUPT_LOG, "%s line %zu: %s %s", key, line, what, detail);
-}
-
-static sl_code malformed(sl_err *err, const char *key, size_t line, const char *text,
-                         const jscan *js)
-{
-    long col = js->err_at ? (long)(js->err_at - text) + 1 : 1;
-    return err_set(err, SL_DELTA_CORRUPT_LOG, "%s line %zu: malformed JSON at column %ld: %s",
-                   key, line, col, js->err_msg ? js->err_msg : "invalid text");
+    return err_set(err, SL_DELTA_CORRUPT_LOG, "%s line %zu: %s %s", key, line, what,
+                   detail);
 }
 
 /* storageType + pathOrInlineDv (+ "@" + offset): the protocol's unique id of
  * a deletion vector, the second half of a file's reconciliation key. */
-static sl_code dv_fields(jspan dv, file_fields *ff, const char *key, size_t line,
-                         const char *what, sl_err *err)
+static sl_code dv_fields(delta_json_span dv, file_fields *ff, const char *key,
+                         size_t line, const char *what, sl_err *err)
 {
-    jscan js = {.end = dv.p + dv.n};
+    delta_json_scan js = {.end = dv.p + dv.n};
     const char *p = dv.p;
-    jspan k, v;
+    delta_json_span k, v;
     char *st = NULL, *pd = NULL;
     int64_t offset = 0, card = 0;
     int has_offset = 0;
-    jscan_obj_begin(&js, &p);
-    while (jscan_obj_next(&js, &p, &k, &v) == 1) {
-        if (jspan_key_is(k, "storageType") && jspan_is(v, '"')) {
+    delta_json_obj_begin(&js, &p);
+    while (delta_json_obj_next(&js, &p, &k, &v) == 1) {
+        if (delta_json_key_is(k, "storageType") && delta_json_span_is(v, '"')) {
             free(st);
-            st = jspan_string_dup(v);
-        } else if (jspan_key_is(k, "pathOrInlineDv") && jspan_is(v, '"')) {
+            st = delta_json_span_str(v);
+        } else if (delta_json_key_is(k, "pathOrInlineDv") && delta_json_span_is(v, '"')) {
             free(pd);
-            pd = jspan_string_dup(v);
-        } else if (jspan_key_is(k, "offset")) {
-            has_offset = jspan_int(v, &offset) == 0;
-        } else if (jspan_key_is(k, "cardinality")) {
-            if (jspan_int(v, &card) != 0)
+            pd = delta_json_span_str(v);
+        } else if (delta_json_key_is(k, "offset")) {
+            has_offset = delta_json_span_int(v, &offset) == 0;
+        } else if (delta_json_key_is(k, "cardinality")) {
+            if (delta_json_span_int(v, &card) != 0)
                 card = 0;
         }
     }
@@ -287,44 +280,45 @@ static sl_code dv_fields(jspan dv, file_fields *ff, const char *key, size_t line
     return c;
 }
 
-static sl_code file_fields_read(jspan body, const char *what, const char *key, size_t line,
-                                file_fields *ff, sl_err *err)
+static sl_code file_fields_read(delta_json_span body, const char *what, const char *key,
+                                size_t line, file_fields *ff, sl_err *err)
 {
     memset(ff, 0, sizeof *ff);
     ff->deletion_timestamp = -1;
     ff->num_records = -1;
-    if (!jspan_is(body, '{'))
+    if (!delta_json_span_is(body, '{'))
         return corrupt(err, key, line, what, "is not an object");
-    jscan js = {.end = body.p + body.n};
+    delta_json_scan js = {.end = body.p + body.n};
     const char *p = body.p;
-    jspan k, v;
+    delta_json_span k, v;
     sl_code c = SL_OK;
-    jscan_obj_begin(&js, &p); /* already validated by the line scan */
-    while (c == SL_OK && jscan_obj_next(&js, &p, &k, &v) == 1) {
-        if (jspan_key_is(k, "path")) {
+    delta_json_obj_begin(&js, &p); /* already validated by the line scan */
+    while (c == SL_OK && delta_json_obj_next(&js, &p, &k, &v) == 1) {
+        if (delta_json_key_is(k, "path")) {
             free(ff->path);
-            ff->path = jspan_string_dup(v);
+            ff->path = delta_json_span_str(v);
             if (!ff->path)
                 c = corrupt(err, key, line, what, "has a path that is not a string");
-        } else if (jspan_key_is(k, "size")) {
-            jspan_int(v, &ff->size);
-        } else if (jspan_key_is(k, "modificationTime")) {
-            jspan_int(v, &ff->modification_time);
-        } else if (jspan_key_is(k, "deletionTimestamp")) {
-            jspan_int(v, &ff->deletion_timestamp);
-        } else if (jspan_key_is(k, "stats") && jspan_is(v, '"')) {
-            char *stats = jspan_string_dup(v);
+        } else if (delta_json_key_is(k, "size")) {
+            delta_json_span_int(v, &ff->size);
+        } else if (delta_json_key_is(k, "modificationTime")) {
+            delta_json_span_int(v, &ff->modification_time);
+        } else if (delta_json_key_is(k, "deletionTimestamp")) {
+            delta_json_span_int(v, &ff->deletion_timestamp);
+        } else if (delta_json_key_is(k, "stats") && delta_json_span_is(v, '"')) {
+            char *stats = delta_json_span_str(v);
             int64_t nr;
             ff->num_records = delta_stats_num_records(stats, &nr) == 0 ? nr : -1;
             free(stats);
-        } else if (jspan_key_is(k, "deletionVector")) {
+        } else if (delta_json_key_is(k, "deletionVector")) {
             free(ff->dv_id);
             ff->dv_id = NULL;
             ff->dv_cardinality = 0;
-            if (jspan_is(v, '{'))
+            if (delta_json_span_is(v, '{'))
                 c = dv_fields(v, ff, key, line, what, err);
-            else if (!jspan_is(v, 'n'))
-                c = corrupt(err, key, line, what, "has a deletionVector that is not an object");
+            else if (!delta_json_span_is(v, 'n'))
+                c = corrupt(err, key, line, what,
+                            "has a deletionVector that is not an object");
         }
     }
     if (c == SL_OK && (!ff->path || !*ff->path))
@@ -345,8 +339,8 @@ static char *reconcile_key(const file_fields *ff)
     return k;
 }
 
-static sl_code apply_add(delta_replay *r, jspan body, const char *key, size_t line,
-                         sl_err *err)
+static sl_code apply_add(delta_replay *r, delta_json_span body, const char *key,
+                         size_t line, sl_err *err)
 {
     file_fields ff;
     sl_code c = file_fields_read(body, "add", key, line, &ff, err);
@@ -381,8 +375,8 @@ static sl_code apply_add(delta_replay *r, jspan body, const char *key, size_t li
     return SL_OK;
 }
 
-static sl_code apply_remove(delta_replay *r, jspan body, const char *key, size_t line,
-                            sl_err *err)
+static sl_code apply_remove(delta_replay *r, delta_json_span body, const char *key,
+                            size_t line, sl_err *err)
 {
     file_fields ff;
     sl_code c = file_fields_read(body, "remove", key, line, &ff, err);
@@ -413,8 +407,8 @@ static sl_code apply_remove(delta_replay *r, jspan body, const char *key, size_t
     return SL_OK;
 }
 
-static sl_code replace_object(json_t **slot, json_t *body, const char *what, const char *key,
-                              size_t line, sl_err *err)
+static sl_code replace_object(json_t **slot, json_t *body, const char *what,
+                              const char *key, size_t line, sl_err *err)
 {
     if (!json_is_object(body))
         return corrupt(err, key, line, what, "is not an object");
@@ -447,14 +441,14 @@ static sl_code apply_domain(delta_replay *r, json_t *body, const char *key, size
 }
 
 /* The rare, small actions go through jansson; add and remove never do. */
-static sl_code apply_tree_action(delta_replay *r, jspan k, jspan v, const char *key,
-                                 size_t line, sl_err *err)
+static sl_code apply_tree_action(delta_replay *r, delta_json_span k, delta_json_span v,
+                                 const char *key, size_t line, sl_err *err)
 {
     static const char *const names[] = {"metaData", "protocol", "txn", "domainMetadata",
                                         "commitInfo"};
     size_t which = sizeof names / sizeof *names;
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (jspan_key_is(k, names[i]))
+        if (delta_json_key_is(k, names[i]))
             which = i;
     if (which == sizeof names / sizeof *names)
         return SL_OK; /* unknown action (cdc, sidecar, a future one): not ours to judge */
@@ -480,41 +474,27 @@ static sl_code apply_tree_action(delta_replay *r, jspan k, jspan v, const char *
     return c;
 }
 
+typedef struct member_ctx {
+    delta_replay *r;
+    const char *key;
+} member_ctx;
+
+static sl_code replay_member(void *vctx, delta_json_span name, delta_json_span value,
+                             size_t line, sl_err *err)
+{
+    member_ctx *ctx = vctx;
+    if (delta_json_key_is(name, "add"))
+        return apply_add(ctx->r, value, ctx->key, line, err);
+    if (delta_json_key_is(name, "remove"))
+        return apply_remove(ctx->r, value, ctx->key, line, err);
+    return apply_tree_action(ctx->r, name, value, ctx->key, line, err);
+}
+
 sl_code delta_replay_line(delta_replay *r, const char *text, size_t n, const char *key,
                           size_t line, sl_err *err)
 {
-    jscan js = {.end = text + n};
-    const char *p = jscan_ws(text, js.end);
-    if (p < js.end && *p != '{') {
-        const char *q = jscan_value(&js, p);
-        if (q && jscan_ws(q, js.end) == js.end)
-            return corrupt(err, key, line, "an action", "must be a JSON object");
-        return malformed(err, key, line, text, &js);
-    }
-    if (jscan_obj_begin(&js, &p) < 0)
-        return malformed(err, key, line, text, &js);
-    jspan k, v;
-    int rc;
-    sl_code c = SL_OK;
-    while (c == SL_OK && (rc = jscan_obj_next(&js, &p, &k, &v)) == 1) {
-        if (jspan_key_is(k, "add"))
-            c = apply_add(r, v, key, line, err);
-        else if (jspan_key_is(k, "remove"))
-            c = apply_remove(r, v, key, line, err);
-        else
-            c = apply_tree_action(r, k, v, key, line, err);
-    }
-    if (c != SL_OK)
-        return c;
-    if (rc < 0)
-        return malformed(err, key, line, text, &js);
-    p = jscan_ws(p, js.end);
-    if (p != js.end) {
-        js.err_at = p;
-        js.err_msg = "text after the action's closing brace";
-        return malformed(err, key, line, text, &js);
-    }
-    return SL_OK;
+    member_ctx ctx = {.r = r, .key = key};
+    return delta_action_members(text, n, key, line, replay_member, &ctx, err);
 }
 
 void delta_replay_commit_begin(delta_replay *r)

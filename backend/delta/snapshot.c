@@ -27,16 +27,12 @@ static sl_code resolve_timestamp(store *s, const delta_log_listing *l, int64_t t
     int64_t first_ts = -1;
     for (size_t i = 0; i < l->ncommits; i++) {
         const delta_commit_ref *ref = &l->commits[i];
-        sl_buf b = {0};
-        sl_code c = store_get(s, ref->key, &b, err);
-        json_t *info = NULL;
-        if (c == SL_OK)
-            c = delta_commit_find_info(b.data ? b.data : "", b.len, ref->key, &info, err);
-        buf_free(&b);
+        delta_commit_summary sum;
+        sl_code c = delta_commit_summary_load(s, ref->key, &sum, err);
         if (c != SL_OK)
             return c;
-        int64_t t = delta_commit_info_timestamp(info);
-        json_decref(info);
+        int64_t t = delta_commit_info_timestamp(sum.commit_info);
+        json_decref(sum.commit_info);
         if (t < 0)
             t = ref->mtime_ms;
         if (i == 0)
@@ -51,7 +47,7 @@ static sl_code resolve_timestamp(store *s, const delta_log_listing *l, int64_t t
         return err_set(err, SL_DELTA_VERSION_NOT_FOUND,
                        "no commit of %s at or before %s: the oldest available commit, "
                        "version %lld, is from %s",
-                       l->log_prefix, want,
+                       l->where, want,
                        (long long)(l->ncommits ? l->commits[0].version : -1), first);
     }
     *version = best;
@@ -63,7 +59,8 @@ typedef struct replay_ctx {
     const char *key;
 } replay_ctx;
 
-static sl_code replay_line(void *vctx, const char *text, size_t n, size_t line, sl_err *err)
+static sl_code replay_line(void *vctx, const char *text, size_t n, size_t line,
+                           sl_err *err)
 {
     replay_ctx *ctx = vctx;
     return delta_replay_line(ctx->r, text, n, ctx->key, line, err);
@@ -90,8 +87,9 @@ static sl_code snapshot_build(store *s, const delta_log_listing *l, int64_t vers
     for (int64_t v = 0; v <= version && c == SL_OK; v++) {
         const delta_commit_ref *ref = delta_log_commit_find(l, v);
         if (!ref) /* the plan said they are all there; the store changed under us */
-            c = err_set(err, SL_DELTA_GAP, "commit version %lld vanished from %s while reading",
-                        (long long)v, l->log_prefix);
+            c = err_set(err, SL_DELTA_GAP,
+                        "commit version %lld vanished from %s while reading",
+                        (long long)v, l->where);
         else
             c = commit_replay(s, r, ref->key, err);
     }
@@ -104,7 +102,7 @@ static sl_code snapshot_build(store *s, const delta_log_listing *l, int64_t vers
         c = delta_protocol_check(snap->protocol, version, err);
         if (c == SL_OK && !json_is_object(snap->metadata))
             c = err_set(err, SL_DELTA_CORRUPT_LOG,
-                        "no metaData action in %s up to version %lld", l->log_prefix,
+                        "no metaData action in %s up to version %lld", l->where,
                         (long long)version);
         if (c == SL_OK)
             *out = snap;
@@ -141,8 +139,8 @@ sl_code delta_snapshot_open(store *s, const char *table_key, const delta_at *at,
 
     if (s->log) {
         char *target = delta_table_target(s, table_key);
-        char *msg = c == SL_OK ? sl_asprintf("version %lld, %zu files", (long long)version,
-                                             (*out)->nfiles)
+        char *msg = c == SL_OK ? sl_asprintf("version %lld, %zu files",
+                                             (long long)version, (*out)->nfiles)
                                : sl_strdup(le.msg);
         log_op(s->log, "delta.snapshot", target, c, time_mono_ms() - t0, msg);
         free(msg);

@@ -80,7 +80,8 @@ static sl_code refuse(ops_ctx *ctx, const ops_desc *d, const ops_request *req,
                       ops_result *res, sl_code code, const char *why, sl_err *err)
 {
     sl_err aerr = {0};
-    sl_code ac = audit_row(ctx, d, req, "refused", NULL, NULL, code, &res->final_id, &aerr);
+    sl_code ac =
+        audit_row(ctx, d, req, "refused", NULL, NULL, code, &res->final_id, &aerr);
     if (ac != SL_OK) {
         if (err)
             *err = aerr;

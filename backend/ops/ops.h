@@ -21,7 +21,7 @@ typedef struct ops_ctx {
     const char *operator_name;
     const char *host;
     const char *session_id;
-    const char *channel;     /* "cli" or "console" */
+    const char *channel; /* "cli" or "console" */
     int read_only;
 } ops_ctx;
 
@@ -32,11 +32,11 @@ enum {
 };
 
 typedef struct ops_request {
-    const char *target;   /* may be NULL */
-    const char *reason;   /* may be NULL */
-    json_t *params;       /* borrowed object, may be NULL */
+    const char *target; /* may be NULL */
+    const char *reason; /* may be NULL */
+    json_t *params;     /* borrowed object, may be NULL */
     int dry_run;
-    int confirmed;        /* destructive actions: the operator typed the target / --yes */
+    int confirmed; /* destructive actions: the operator typed the target / --yes */
 } ops_request;
 
 typedef struct ops_result {
@@ -48,8 +48,8 @@ typedef struct ops_result {
 } ops_result;
 
 typedef struct ops_desc {
-    const char *name;     /* "audit.note" */
-    const char *summary;  /* one line for help screens */
+    const char *name;    /* "audit.note" */
+    const char *summary; /* one line for help screens */
     unsigned flags;
     /* Fills res->before (optional) before the requested row is written. */
     sl_code (*before)(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);

@@ -11,7 +11,8 @@ sl_code ops_session_open_run(ops_ctx *ctx, const ops_request *req, ops_result *r
 sl_code ops_session_close_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
                               sl_err *err);
 sl_code ops_note_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
-sl_code ops_demo_before(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_demo_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                        sl_err *err);
 sl_code ops_demo_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
 
 #endif

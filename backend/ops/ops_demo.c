@@ -4,7 +4,8 @@
 #include "backend/pipeline/demo.h"
 #include "backend/util/timeutil.h"
 
-sl_code ops_demo_before(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err)
+sl_code ops_demo_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                        sl_err *err)
 {
     (void)ctx;
     (void)err;
@@ -22,9 +23,10 @@ sl_code ops_demo_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_e
     sl_code c = demo_create(&o, &summary, err);
     if (c != SL_OK)
         return c;
-    res->after = json_pack("{s:O, s:O, s:O}", "config", json_object_get(summary, "config"),
-                           "epoch_folders", json_object_get(summary, "epoch_folders"),
-                           "tables", json_object_get(summary, "tables"));
+    res->after =
+        json_pack("{s:O, s:O, s:O}", "config", json_object_get(summary, "config"),
+                  "epoch_folders", json_object_get(summary, "epoch_folders"), "tables",
+                  json_object_get(summary, "tables"));
     res->output = summary;
     return SL_OK;
 }

@@ -6,9 +6,10 @@
  * the record, so the handlers only describe the session. */
 static json_t *session_state(const ops_ctx *ctx, const char *state)
 {
-    return json_pack("{s:s, s:s, s:s, s:b}", "session", ctx->session_id ? ctx->session_id : "",
-                     "channel", ctx->channel ? ctx->channel : "", "state", state,
-                     "read_only", ctx->read_only);
+    return json_pack("{s:s, s:s, s:s, s:b}", "session",
+                     ctx->session_id ? ctx->session_id : "", "channel",
+                     ctx->channel ? ctx->channel : "", "state", state, "read_only",
+                     ctx->read_only);
 }
 
 sl_code ops_session_open_run(ops_ctx *ctx, const ops_request *req, ops_result *res,

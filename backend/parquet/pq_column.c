@@ -38,7 +38,8 @@ void pq_column_free(pq_column *c)
 }
 
 /* Keeps a copy of v as a bound; strings move into the bound's own buffer. */
-static void stats_keep(const pq_col_type *t, pq_value *dst, sl_buf *store, const pq_value *v)
+static void stats_keep(const pq_col_type *t, pq_value *dst, sl_buf *store,
+                       const pq_value *v)
 {
     *dst = *v;
     if (t->physical == PQ_PHYS_BYTE_ARRAY) {

@@ -60,7 +60,8 @@ static size_t utf16_length(const char *s, size_t len)
 
 /* Byte length of the shortest prefix holding prefix_len units; a character
  * that straddles the limit is kept whole. *units_out gets its unit count. */
-static size_t prefix_bytes(const char *s, size_t len, size_t prefix_len, size_t *units_out)
+static size_t prefix_bytes(const char *s, size_t len, size_t prefix_len,
+                           size_t *units_out)
 {
     size_t pos = 0, units = 0;
     while (pos < len && units < prefix_len) {

@@ -90,11 +90,11 @@ typedef enum pq_page_type {
 
 typedef struct pq_schema_element {
     const char *name;
-    bool has_type;           /* leaves only */
+    bool has_type; /* leaves only */
     pq_physical type;
-    bool has_repetition;     /* absent on the root */
+    bool has_repetition; /* absent on the root */
     pq_repetition repetition;
-    int32_t num_children;    /* > 0 on groups (the root) */
+    int32_t num_children; /* > 0 on groups (the root) */
     pq_converted converted;
     pq_logical logical;
 } pq_schema_element;
@@ -126,7 +126,7 @@ typedef struct pq_column_meta {
     int64_t total_uncompressed_size; /* pages including their headers */
     int64_t total_compressed_size;   /* pages including their headers */
     int64_t data_page_offset;
-    int64_t dictionary_page_offset;  /* 0: no dictionary page */
+    int64_t dictionary_page_offset; /* 0: no dictionary page */
     bool has_statistics;
     pq_statistics statistics;
 } pq_column_meta;
@@ -139,11 +139,11 @@ typedef struct pq_column_chunk {
 typedef struct pq_row_group {
     const pq_column_chunk *columns;
     size_t num_columns;
-    int64_t total_byte_size;       /* uncompressed bytes of all chunks */
+    int64_t total_byte_size; /* uncompressed bytes of all chunks */
     int64_t num_rows;
-    int64_t file_offset;           /* first page of the first chunk */
+    int64_t file_offset; /* first page of the first chunk */
     int64_t total_compressed_size;
-    int16_t ordinal;               /* < 0: not written */
+    int16_t ordinal; /* < 0: not written */
 } pq_row_group;
 
 typedef struct pq_file_meta {

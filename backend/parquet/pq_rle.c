@@ -60,7 +60,8 @@ static void emit_bitpacked(sl_buf *out, const rle_src *s, size_t start, size_t g
         uint64_t v = i < n ? src_at(s, i) : 0;
         for (int b = 0; b < bit_width; b++)
             if (v >> b & 1)
-                p[(bit + (size_t)b) >> 3] |= (unsigned char)(1u << ((bit + (size_t)b) & 7));
+                p[(bit + (size_t)b) >> 3] |=
+                    (unsigned char)(1u << ((bit + (size_t)b) & 7));
     }
     out->len += nbytes;
     out->data[out->len] = '\0';

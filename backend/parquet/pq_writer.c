@@ -48,12 +48,14 @@ pq_writer *pq_writer_new(const pq_schema_col *cols, size_t ncols,
     }
     for (size_t i = 0; i < ncols; i++) {
         if (!cols[i].name || !*cols[i].name) {
-            err_set(err, SL_PARQUET_SCHEMA, "parquet writer: column %zu has no name", i + 1);
+            err_set(err, SL_PARQUET_SCHEMA, "parquet writer: column %zu has no name",
+                    i + 1);
             return NULL;
         }
         if (!pq_col_type_get(cols[i].type)) {
-            err_set(err, SL_PARQUET_SCHEMA, "parquet writer: column '%s' has unknown type %d",
-                    cols[i].name, (int)cols[i].type);
+            err_set(err, SL_PARQUET_SCHEMA,
+                    "parquet writer: column '%s' has unknown type %d", cols[i].name,
+                    (int)cols[i].type);
             return NULL;
         }
         for (size_t j = 0; j < i; j++)
@@ -87,20 +89,24 @@ static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err
         const pq_value *v = &values[i];
         if (v->is_null) {
             if (!c->nullable)
-                return err_set(err, SL_PARQUET_VALUE,
-                               "parquet writer: row %lld: column '%s' is required but got null",
-                               (long long)row, c->name);
+                return err_set(
+                    err, SL_PARQUET_VALUE,
+                    "parquet writer: row %lld: column '%s' is required but got null",
+                    (long long)row, c->name);
             continue;
         }
         if (c->t->physical == PQ_PHYS_BYTE_ARRAY) {
             if (v->str.len > PQ_VALUE_MAX)
-                return err_set(err, SL_PARQUET_VALUE,
-                               "parquet writer: row %lld: column '%s' value of %zu bytes is "
-                               "over the 1 GiB limit", (long long)row, c->name, v->str.len);
+                return err_set(
+                    err, SL_PARQUET_VALUE,
+                    "parquet writer: row %lld: column '%s' value of %zu bytes is "
+                    "over the 1 GiB limit",
+                    (long long)row, c->name, v->str.len);
             if (!v->str.ptr && v->str.len)
-                return err_set(err, SL_PARQUET_VALUE,
-                               "parquet writer: row %lld: column '%s' has a NULL string pointer",
-                               (long long)row, c->name);
+                return err_set(
+                    err, SL_PARQUET_VALUE,
+                    "parquet writer: row %lld: column '%s' has a NULL string pointer",
+                    (long long)row, c->name);
         }
     }
     return SL_OK;
@@ -219,8 +225,8 @@ sl_code pq_writer_finish(pq_writer *w, sl_buf *file_out, pq_file_stats *stats_ou
     pq_row_group *rgs = sl_calloc(w->nrgs, sizeof *rgs);
     for (size_t i = 0; i < w->nrgs; i++)
         rgs[i] = w->rgs[i].rg;
-    char *created_by = sl_asprintf("sluice version %s (build %s)", SLUICE_VERSION,
-                                   SLUICE_BUILD_ID);
+    char *created_by =
+        sl_asprintf("sluice version %s (build %s)", SLUICE_VERSION, SLUICE_BUILD_ID);
     pq_file_meta fm = {
         .version = 1,
         .schema = schema,

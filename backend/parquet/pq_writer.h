@@ -53,12 +53,30 @@ typedef struct pq_value {
     };
 } pq_value;
 
-static inline pq_value pq_val_null(void) { return (pq_value){.is_null = true}; }
-static inline pq_value pq_val_bool(bool v) { return (pq_value){.b = v}; }
-static inline pq_value pq_val_i32(int32_t v) { return (pq_value){.i32 = v}; }
-static inline pq_value pq_val_i64(int64_t v) { return (pq_value){.i64 = v}; }
-static inline pq_value pq_val_f64(double v) { return (pq_value){.f64 = v}; }
-static inline pq_value pq_val_ts_us(int64_t us) { return (pq_value){.i64 = us}; }
+static inline pq_value pq_val_null(void)
+{
+    return (pq_value){.is_null = true};
+}
+static inline pq_value pq_val_bool(bool v)
+{
+    return (pq_value){.b = v};
+}
+static inline pq_value pq_val_i32(int32_t v)
+{
+    return (pq_value){.i32 = v};
+}
+static inline pq_value pq_val_i64(int64_t v)
+{
+    return (pq_value){.i64 = v};
+}
+static inline pq_value pq_val_f64(double v)
+{
+    return (pq_value){.f64 = v};
+}
+static inline pq_value pq_val_ts_us(int64_t us)
+{
+    return (pq_value){.i64 = us};
+}
 static inline pq_value pq_val_strn(const char *s, size_t n)
 {
     return (pq_value){.str = {s, n}};

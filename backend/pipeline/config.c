@@ -9,8 +9,9 @@
 #include "backend/util/buf.h"
 #include "backend/util/paths.h"
 
-static const char *const config_keys[] = {"environment", "banner_color", "source", "lake",
-                                          "tables",      "theme",        "read_only", NULL};
+static const char *const config_keys[] = {
+    "environment", "banner_color", "source",    "lake",
+    "tables",      "theme",        "read_only", NULL};
 static const char *const banner_colors[] = {"red",     "yellow", "green", "blue",
                                             "magenta", "cyan",   "white", NULL};
 
@@ -55,8 +56,8 @@ sl_code config_parse(const char *text, const char *path, config **out, sl_err *e
     json_error_t jerr;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return err_set(err, SL_CONFIG_INVALID, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-                       jerr.text);
+        return err_set(err, SL_CONFIG_INVALID, "%s:%d:%d: %s", path, jerr.line,
+                       jerr.column, jerr.text);
     sl_code c = SL_OK;
     config *cfg = sl_calloc(1, sizeof *cfg);
     cfg->path = sl_strdup(path);
@@ -104,15 +105,17 @@ sl_code config_parse(const char *text, const char *path, config **out, sl_err *e
         cfg->banner_color =
             sl_strdup(strcmp(cfg->environment, "prod") == 0 ? "red" : "blue");
     if (!in_list(banner_colors, cfg->banner_color)) {
-        c = err_set(err, SL_CONFIG_INVALID,
-                    "%s: \"banner_color\" is \"%s\"; use red, yellow, green, blue, magenta, "
-                    "cyan or white",
-                    path, cfg->banner_color);
+        c = err_set(
+            err, SL_CONFIG_INVALID,
+            "%s: \"banner_color\" is \"%s\"; use red, yellow, green, blue, magenta, "
+            "cyan or white",
+            path, cfg->banner_color);
         goto done;
     }
     json_t *ro = json_object_get(root, "read_only");
     if (ro && !json_is_boolean(ro)) {
-        c = err_set(err, SL_CONFIG_INVALID, "%s: \"read_only\" must be true or false", path);
+        c = err_set(err, SL_CONFIG_INVALID, "%s: \"read_only\" must be true or false",
+                    path);
         goto done;
     }
     cfg->read_only = ro ? json_is_true(ro) : 0;
@@ -128,7 +131,8 @@ sl_code config_parse(const char *text, const char *path, config **out, sl_err *e
         {
             if (!json_is_string(val) || !*json_string_value(val)) {
                 c = err_set(err, SL_CONFIG_INVALID,
-                            "%s: table \"%s\" must name a location (a string)", path, key);
+                            "%s: table \"%s\" must name a location (a string)", path,
+                            key);
                 goto done;
             }
             config_table *t = &cfg->tables[cfg->ntables++];
@@ -152,7 +156,8 @@ sl_code config_load(const char *path, config **out, sl_err *err)
     if (!fp) {
         if (errno == ENOENT)
             return err_set(err, SL_CONFIG_NOT_FOUND, "no config at %s", path);
-        return err_set(err, SL_CONFIG_INVALID, "cannot read %s: %s", path, strerror(errno));
+        return err_set(err, SL_CONFIG_INVALID, "cannot read %s: %s", path,
+                       strerror(errno));
     }
     sl_buf b = {0};
     char chunk[4096];
@@ -176,8 +181,9 @@ sl_code config_load_default(const char *explicit_path, config **out, sl_err *err
         return config_load(env, out, err);
     if (access("sluice.json", F_OK) == 0)
         return config_load("sluice.json", out, err);
-    return err_set(err, SL_CONFIG_NOT_FOUND,
-                   "no sluice.json in the current directory, no -c FILE, no $SLUICE_CONFIG");
+    return err_set(
+        err, SL_CONFIG_NOT_FOUND,
+        "no sluice.json in the current directory, no -c FILE, no $SLUICE_CONFIG");
 }
 
 void config_free(config *cfg)
@@ -208,7 +214,8 @@ sl_code config_table_url(const config *cfg, const char *name_or_url, char **url_
                 *url_out = sl_strdup(cfg->tables[i].url);
                 return SL_OK;
             }
-    if (is_url(name_or_url) || strchr(name_or_url, '/') || access(name_or_url, F_OK) == 0) {
+    if (is_url(name_or_url) || strchr(name_or_url, '/') ||
+        access(name_or_url, F_OK) == 0) {
         *url_out = sl_strdup(name_or_url);
         return SL_OK;
     }

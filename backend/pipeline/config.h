@@ -15,19 +15,20 @@
  * } */
 typedef struct config_table {
     char *name;
-    char *url;  /* resolved: local absolute path or URL */
+    char *url; /* resolved: local absolute path or URL */
 } config_table;
 
 typedef struct config {
-    char *path;          /* the file read */
-    char *dir;           /* its directory */
-    char *environment;   /* default "dev" */
-    char *banner_color;  /* red|yellow|green|blue|magenta|cyan|white; default: red for prod, else blue */
-    char *source_url;    /* resolved, may be NULL */
-    char *lake_url;      /* resolved, may be NULL */
+    char *path;         /* the file read */
+    char *dir;          /* its directory */
+    char *environment;  /* default "dev" */
+    char *banner_color; /* red|yellow|green|blue|magenta|cyan|white; default: red for
+                           prod, else blue */
+    char *source_url;   /* resolved, may be NULL */
+    char *lake_url;     /* resolved, may be NULL */
     config_table *tables;
     size_t ntables;
-    char *theme;         /* default "dark" */
+    char *theme; /* default "dark" */
     int read_only;
 } config;
 

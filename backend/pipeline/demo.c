@@ -12,7 +12,6 @@
 #include "backend/util/paths.h"
 #include "backend/util/timeutil.h"
 
-
 /* Small deterministic generator, state owned by the caller. */
 static uint32_t rng_next(uint32_t *s)
 {
@@ -84,8 +83,9 @@ static sl_code write_source(store *st, const char *dir, int64_t now_ms, json_t *
             for (int r = 0; r < nrows; r++) {
                 /* A few producer bugs the pipeline must quarantine. */
                 if ((i == 9 && p == 0 && r == 3) || (i == 22 && r == nrows - 1)) {
-                    buf_appendf(&b, i == 9 ? "{\"order_id\":\"o-9%04d\",\"amount\":\n"
-                                           : "{\"order_id\":\"o-9%04d\",\"qty\":2,",
+                    buf_appendf(&b,
+                                i == 9 ? "{\"order_id\":\"o-9%04d\",\"amount\":\n"
+                                       : "{\"order_id\":\"o-9%04d\",\"qty\":2,",
                                 r);
                     malformed++;
                     continue;
@@ -94,7 +94,8 @@ static sl_code write_source(store *st, const char *dir, int64_t now_ms, json_t *
                 rows++;
             }
             char key[96];
-            snprintf(key, sizeof key, "incoming/%lld/part-%05d.jsonl", (long long)epoch, p);
+            snprintf(key, sizeof key, "incoming/%lld/part-%05d.jsonl", (long long)epoch,
+                     p);
             c = put_text(st, key, &b, err);
             if (c == SL_OK)
                 c = set_mtime(dir, key, arrival_s(epoch, i), err);
@@ -140,8 +141,8 @@ static sl_code write_config(store *st, json_t *summary, sl_err *err)
     json_t *v;
     json_array_foreach(names, i, v) json_object_set(tables, json_string_value(v), v);
     json_t *cfg = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:b}", "environment", "demo",
-                            "banner_color", "yellow", "source", "incoming", "lake", "lake",
-                            "tables", tables, "theme", "dark", "read_only", 0);
+                            "banner_color", "yellow", "source", "incoming", "lake",
+                            "lake", "tables", tables, "theme", "dark", "read_only", 0);
     char *text = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(cfg);
     sl_code c = store_put(st, "sluice.json", text, strlen(text), err);
@@ -161,10 +162,11 @@ sl_code demo_create(const demo_opts *opts, json_t **summary_out, sl_err *err)
     int exists = access(cfg, F_OK) == 0;
     free(cfg);
     if (exists) {
-        c = err_set(err, SL_USAGE,
-                    "%s already holds a sluice.json; open it with `sluice -c %s/sluice.json` "
-                    "or pick an empty folder",
-                    abs, abs);
+        c = err_set(
+            err, SL_USAGE,
+            "%s already holds a sluice.json; open it with `sluice -c %s/sluice.json` "
+            "or pick an empty folder",
+            abs, abs);
         free(abs);
         return c;
     }

@@ -16,8 +16,8 @@
 #define DEMO_FOLDERS 36
 
 typedef struct demo_opts {
-    const char *dir;   /* local directory, created when missing */
-    int64_t now_ms;    /* the demo's "now" (time_now_ms() normally) */
+    const char *dir; /* local directory, created when missing */
+    int64_t now_ms;  /* the demo's "now" (time_now_ms() normally) */
 } demo_opts;
 
 /* *summary_out: {"dir","config","source","lake","epoch_folders","files",
@@ -27,7 +27,8 @@ typedef struct demo_opts {
 sl_code demo_create(const demo_opts *opts, json_t **summary_out, sl_err *err);
 
 /* Writes the demo lake's tables under lake_dir (demo_lake.c). */
-sl_code demo_lake_create(const char *lake_dir, int64_t now_ms, json_t *summary, sl_err *err);
+sl_code demo_lake_create(const char *lake_dir, int64_t now_ms, json_t *summary,
+                         sl_err *err);
 /* First demo epoch for a given now. */
 int64_t demo_first_epoch(int64_t now_ms);
 

@@ -38,15 +38,19 @@ typedef struct row_set {
 } row_set;
 
 static const pq_schema_col bronze_cols[] = {
-    {"order_id", PQ_TYPE_STRING, true},       {"customer_id", PQ_TYPE_STRING, true},
-    {"amount", PQ_TYPE_DOUBLE, true},         {"qty", PQ_TYPE_INT32, true},
-    {"updated_at", PQ_TYPE_TIMESTAMP_US, true}, {"op", PQ_TYPE_STRING, true},
-    {"_source_file", PQ_TYPE_STRING, true},   {"_epoch", PQ_TYPE_INT64, true},
+    {"order_id", PQ_TYPE_STRING, true},
+    {"customer_id", PQ_TYPE_STRING, true},
+    {"amount", PQ_TYPE_DOUBLE, true},
+    {"qty", PQ_TYPE_INT32, true},
+    {"updated_at", PQ_TYPE_TIMESTAMP_US, true},
+    {"op", PQ_TYPE_STRING, true},
+    {"_source_file", PQ_TYPE_STRING, true},
+    {"_epoch", PQ_TYPE_INT64, true},
     {"_ingest_time", PQ_TYPE_TIMESTAMP_US, true},
 };
-static const char *const bronze_delta_types[] = {"string", "string", "double",
+static const char *const bronze_delta_types[] = {"string",  "string",    "double",
                                                  "integer", "timestamp", "string",
-                                                 "string", "long", "timestamp"};
+                                                 "string",  "long",      "timestamp"};
 
 static const pq_schema_col gold_cols[] = {
     {"day", PQ_TYPE_STRING, false},
@@ -72,15 +76,16 @@ static const char *jstr(const json_t *o, const char *key)
 
 /* Parses one delivery file; malformed lines are skipped here (quarantine
  * is the pipeline's job, not the demo's). */
-static sl_code read_delivery(store *src, const char *key, int64_t epoch, int64_t ingest_ms,
-                             row_set *out, sl_err *err)
+static sl_code read_delivery(store *src, const char *key, int64_t epoch,
+                             int64_t ingest_ms, row_set *out, sl_err *err)
 {
     sl_buf b = {0};
     sl_code c = store_get(src, key, &b, err);
     if (c != SL_OK)
         return c;
     char *save = NULL;
-    for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(b.data, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         json_t *o = json_loads(line, 0, NULL);
         if (!json_is_object(o)) {
             json_decref(o);
@@ -138,10 +143,10 @@ static sl_code write_bronze_file(store *lake, const order_row *rows, size_t n,
     sl_code c = SL_OK;
     for (size_t i = 0; c == SL_OK && i < n; i++) {
         const order_row *r = &rows[i];
-        pq_value v[] = {str_val(r->order_id),    str_val(r->customer_id),
-                        pq_val_f64(r->amount),   pq_val_i32(r->qty),
+        pq_value v[] = {str_val(r->order_id),        str_val(r->customer_id),
+                        pq_val_f64(r->amount),       pq_val_i32(r->qty),
                         pq_val_ts_us(r->updated_us), str_val(r->op),
-                        str_val(r->source_file), pq_val_i64(r->epoch),
+                        str_val(r->source_file),     pq_val_i64(r->epoch),
                         pq_val_ts_us(r->ingest_us)};
         c = pq_writer_add_row(w, v, err);
     }
@@ -156,11 +161,12 @@ static sl_code write_bronze_file(store *lake, const order_row *rows, size_t n,
         char *path = sl_asprintf("part-00000-%s-c000.parquet", uuid);
         char *key = sl_asprintf(BRONZE "/%s", path);
         c = store_put_if_absent(lake, key, file.data, file.len, err);
-        char *stats_text = json_dumps(stats.delta_stats, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        *add_out = json_pack("{s:s, s:{}, s:I, s:I, s:b, s:s}", "path", path,
-                             "partitionValues", "size", (json_int_t)file.len,
-                             "modificationTime", (json_int_t)mod_ms, "dataChange", 1,
-                             "stats", stats_text);
+        char *stats_text =
+            json_dumps(stats.delta_stats, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        *add_out =
+            json_pack("{s:s, s:{}, s:I, s:I, s:b, s:s}", "path", path, "partitionValues",
+                      "size", (json_int_t)file.len, "modificationTime",
+                      (json_int_t)mod_ms, "dataChange", 1, "stats", stats_text);
         free(stats_text);
         free(key);
         free(path);
@@ -170,13 +176,14 @@ static sl_code write_bronze_file(store *lake, const order_row *rows, size_t n,
     return c;
 }
 
-static json_t *schema_string(const pq_schema_col *cols, const char *const *types, size_t n)
+static json_t *schema_string(const pq_schema_col *cols, const char *const *types,
+                             size_t n)
 {
     json_t *fields = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(fields, json_pack("{s:s, s:s, s:b, s:{}}", "name", cols[i].name,
-                                                "type", types[i], "nullable",
-                                                cols[i].nullable, "metadata"));
+        json_array_append_new(
+            fields, json_pack("{s:s, s:s, s:b, s:{}}", "name", cols[i].name, "type",
+                              types[i], "nullable", cols[i].nullable, "metadata"));
     json_t *schema = json_pack("{s:s, s:o}", "type", "struct", "fields", fields);
     char *text = json_dumps(schema, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(schema);
@@ -190,21 +197,21 @@ static json_t *metadata_action(const char *name, const pq_schema_col *cols,
 {
     char id[37];
     ids_uuid4(id);
-    return json_pack("{s:{s:s, s:s, s:{s:s, s:{}}, s:o, s:[], s:{}, s:I}}", "metaData", "id",
-                     id, "name", name, "format", "provider", "parquet", "options",
+    return json_pack("{s:{s:s, s:s, s:{s:s, s:{}}, s:o, s:[], s:{}, s:I}}", "metaData",
+                     "id", id, "name", name, "format", "provider", "parquet", "options",
                      "schemaString", schema_string(cols, types, n), "partitionColumns",
                      "configuration", "createdTime", (json_int_t)created_ms);
 }
 
-static json_t *commit_info(int64_t ts_ms, const char *op, json_t *params, int64_t read_version,
-                           int blind, json_t *metrics)
+static json_t *commit_info(int64_t ts_ms, const char *op, json_t *params,
+                           int64_t read_version, int blind, json_t *metrics)
 {
     char txn[37];
     ids_uuid4(txn);
     json_t *ci = json_pack("{s:I, s:s, s:o, s:s, s:b, s:o, s:s, s:s}", "timestamp",
-                           (json_int_t)ts_ms, "operation", op, "operationParameters", params,
-                           "isolationLevel", "Serializable", "isBlindAppend", blind,
-                           "operationMetrics", metrics, "engineInfo",
+                           (json_int_t)ts_ms, "operation", op, "operationParameters",
+                           params, "isolationLevel", "Serializable", "isBlindAppend",
+                           blind, "operationMetrics", metrics, "engineInfo",
                            "sluice/" SLUICE_VERSION " (demo)", "txnId", txn);
     if (read_version >= 0)
         json_object_set_new(ci, "readVersion", json_integer(read_version));
@@ -212,8 +219,8 @@ static json_t *commit_info(int64_t ts_ms, const char *op, json_t *params, int64_
 }
 
 /* Commits are created only if absent: the demo never overwrites a log entry. */
-static sl_code write_commit(store *lake, const char *table, int64_t version, json_t *actions,
-                            sl_err *err)
+static sl_code write_commit(store *lake, const char *table, int64_t version,
+                            json_t *actions, sl_err *err)
 {
     sl_buf b = {0};
     size_t i;
@@ -233,8 +240,8 @@ static sl_code write_commit(store *lake, const char *table, int64_t version, jso
     return c;
 }
 
-static json_t *metrics3(const char *k1, int64_t v1, const char *k2, int64_t v2, const char *k3,
-                        int64_t v3)
+static json_t *metrics3(const char *k1, int64_t v1, const char *k2, int64_t v2,
+                        const char *k3, int64_t v3)
 {
     /* Spark writes operationMetrics values as strings. */
     char a[32], b[32], c[32];
@@ -246,16 +253,16 @@ static json_t *metrics3(const char *k1, int64_t v1, const char *k2, int64_t v2, 
 
 static json_t *protocol_action(void)
 {
-    return json_pack("{s:{s:i, s:i}}", "protocol", "minReaderVersion", 1, "minWriterVersion",
-                     2);
+    return json_pack("{s:{s:i, s:i}}", "protocol", "minReaderVersion", 1,
+                     "minWriterVersion", 2);
 }
 
 static json_t *remove_action(const json_t *add, int64_t ts_ms)
 {
     return json_pack("{s:{s:O, s:I, s:b, s:b, s:{}, s:O}}", "remove", "path",
                      json_object_get(add, "path"), "deletionTimestamp", (json_int_t)ts_ms,
-                     "dataChange", 1, "extendedFileMetadata", 1, "partitionValues", "size",
-                     json_object_get(add, "size"));
+                     "dataChange", 1, "extendedFileMetadata", 1, "partitionValues",
+                     "size", json_object_get(add, "size"));
 }
 
 static int64_t stat_rows(const json_t *add)
@@ -281,25 +288,25 @@ static sl_code write_bronze(store *src, store *lake, int64_t base_epoch, row_set
         size_t first = all->n;
         c = read_folder(src, epoch, commit_ms, all, err);
         if (c == SL_OK)
-            c = write_bronze_file(lake, all->rows + first, all->n - first, commit_ms, &adds[i],
-                                  err);
+            c = write_bronze_file(lake, all->rows + first, all->n - first, commit_ms,
+                                  &adds[i], err);
         if (c != SL_OK)
             break;
         json_t *actions = json_array();
         int64_t nrows = stat_rows(adds[i]);
         json_array_append_new(
-            actions, commit_info(commit_ms, "WRITE",
-                                 json_pack("{s:s, s:s}", "mode", i ? "Append" : "ErrorIfExists",
-                                           "partitionBy", "[]"),
-                                 i ? version - 1 : -1, i != 0,
-                                 metrics3("numFiles", 1, "numOutputRows", nrows,
-                                          "numOutputBytes",
-                                          json_integer_value(json_object_get(adds[i], "size")))));
+            actions,
+            commit_info(commit_ms, "WRITE",
+                        json_pack("{s:s, s:s}", "mode", i ? "Append" : "ErrorIfExists",
+                                  "partitionBy", "[]"),
+                        i ? version - 1 : -1, i != 0,
+                        metrics3("numFiles", 1, "numOutputRows", nrows, "numOutputBytes",
+                                 json_integer_value(json_object_get(adds[i], "size")))));
         if (i == 0) {
             json_array_append_new(actions, protocol_action());
-            json_array_append_new(actions, metadata_action(BRONZE, bronze_cols,
-                                                           bronze_delta_types, ncols,
-                                                           commit_ms));
+            json_array_append_new(actions,
+                                  metadata_action(BRONZE, bronze_cols, bronze_delta_types,
+                                                  ncols, commit_ms));
         }
         json_array_append_new(actions, json_pack("{s:O}", "add", adds[i]));
         c = write_commit(lake, BRONZE, version, actions, err);
@@ -322,14 +329,13 @@ static sl_code write_bronze(store *src, store *lake, int64_t base_epoch, row_set
         c = write_bronze_file(lake, keep.rows, keep.n, commit_ms, &add, err);
         if (c == SL_OK) {
             json_t *actions = json_array();
-            json_t *m = metrics3("numRemovedFiles", 1, "numAddedFiles", 1, "numDeletedRows",
-                                 (int64_t)deleted);
+            json_t *m = metrics3("numRemovedFiles", 1, "numAddedFiles", 1,
+                                 "numDeletedRows", (int64_t)deleted);
             json_object_set_new(m, "numCopiedRows", json_sprintf("%zu", keep.n));
-            json_array_append_new(actions,
-                                  commit_info(commit_ms, "DELETE",
-                                              json_pack("{s:s}", "predicate",
-                                                        "[\"(op#12 = D)\"]"),
-                                              version - 1, 0, m));
+            json_array_append_new(
+                actions, commit_info(commit_ms, "DELETE",
+                                     json_pack("{s:s}", "predicate", "[\"(op#12 = D)\"]"),
+                                     version - 1, 0, m));
             json_array_append_new(actions, remove_action(adds[2], commit_ms));
             json_array_append_new(actions, json_pack("{s:o}", "add", add));
             c = write_commit(lake, BRONZE, version, actions, err);
@@ -355,7 +361,8 @@ static sl_code write_gold_file(store *lake, const row_set *rows, size_t upto_epo
     size_t ndays = 0;
     for (size_t i = 0; i < rows->n; i++) {
         const order_row *r = &rows->rows[i];
-        if (r->epoch >= base_epoch + (int64_t)upto_epoch_count * 3600 || strcmp(r->op, "D") == 0)
+        if (r->epoch >= base_epoch + (int64_t)upto_epoch_count * 3600 ||
+            strcmp(r->op, "D") == 0)
             continue;
         char iso[40];
         time_format_iso(r->updated_us / 1000, iso, sizeof iso);
@@ -374,7 +381,8 @@ static sl_code write_gold_file(store *lake, const row_set *rows, size_t upto_epo
         days[d].orders++;
         days[d].revenue += r->amount;
     }
-    pq_writer *w = pq_writer_new(gold_cols, sizeof gold_cols / sizeof *gold_cols, NULL, err);
+    pq_writer *w =
+        pq_writer_new(gold_cols, sizeof gold_cols / sizeof *gold_cols, NULL, err);
     if (!w)
         return err->code;
     sl_code c = SL_OK;
@@ -394,11 +402,12 @@ static sl_code write_gold_file(store *lake, const row_set *rows, size_t upto_epo
         char *path = sl_asprintf("part-00000-%s-c000.parquet", uuid);
         char *key = sl_asprintf(GOLD "/%s", path);
         c = store_put_if_absent(lake, key, file.data, file.len, err);
-        char *stats_text = json_dumps(stats.delta_stats, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        *add_out = json_pack("{s:s, s:{}, s:I, s:I, s:b, s:s}", "path", path,
-                             "partitionValues", "size", (json_int_t)file.len,
-                             "modificationTime", (json_int_t)mod_ms, "dataChange", 1,
-                             "stats", stats_text);
+        char *stats_text =
+            json_dumps(stats.delta_stats, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        *add_out =
+            json_pack("{s:s, s:{}, s:I, s:I, s:b, s:s}", "path", path, "partitionValues",
+                      "size", (json_int_t)file.len, "modificationTime",
+                      (json_int_t)mod_ms, "dataChange", 1, "stats", stats_text);
         free(stats_text);
         free(key);
         free(path);
@@ -409,7 +418,8 @@ static sl_code write_gold_file(store *lake, const row_set *rows, size_t upto_epo
 }
 
 /* gold: v0 aggregates folders 0..2, v1 overwrites it with folders 0..4. */
-static sl_code write_gold(store *lake, const row_set *rows, int64_t base_epoch, sl_err *err)
+static sl_code write_gold(store *lake, const row_set *rows, int64_t base_epoch,
+                          sl_err *err)
 {
     json_t *prev = NULL;
     sl_code c = SL_OK;
@@ -423,17 +433,18 @@ static sl_code write_gold(store *lake, const row_set *rows, int64_t base_epoch, 
             break;
         json_t *actions = json_array();
         json_array_append_new(
-            actions, commit_info(commit_ms, "WRITE",
-                                 json_pack("{s:s, s:s}", "mode", "Overwrite", "partitionBy",
-                                           "[]"),
-                                 v ? v - 1 : -1, 0,
-                                 metrics3("numFiles", 1, "numOutputRows", stat_rows(add),
-                                          "numOutputBytes",
-                                          json_integer_value(json_object_get(add, "size")))));
+            actions,
+            commit_info(commit_ms, "WRITE",
+                        json_pack("{s:s, s:s}", "mode", "Overwrite", "partitionBy", "[]"),
+                        v ? v - 1 : -1, 0,
+                        metrics3("numFiles", 1, "numOutputRows", stat_rows(add),
+                                 "numOutputBytes",
+                                 json_integer_value(json_object_get(add, "size")))));
         if (v == 0) {
             json_array_append_new(actions, protocol_action());
-            json_array_append_new(actions, metadata_action(GOLD, gold_cols, gold_delta_types,
-                                                           ncols, commit_ms));
+            json_array_append_new(
+                actions,
+                metadata_action(GOLD, gold_cols, gold_delta_types, ncols, commit_ms));
         } else {
             json_array_append_new(actions, remove_action(prev, commit_ms));
         }
@@ -446,7 +457,8 @@ static sl_code write_gold(store *lake, const row_set *rows, int64_t base_epoch, 
     return c;
 }
 
-sl_code demo_lake_create(const char *lake_dir, int64_t now_ms, json_t *summary, sl_err *err)
+sl_code demo_lake_create(const char *lake_dir, int64_t now_ms, json_t *summary,
+                         sl_err *err)
 {
     const char *src_dir = json_string_value(json_object_get(summary, "dir"));
     sl_code c = paths_mkdirs(lake_dir, 0755, err);

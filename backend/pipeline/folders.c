@@ -27,7 +27,8 @@ static int cmp_epoch(const void *a, const void *b)
 }
 
 /* Totals every object under one folder (all pages, no delimiter). */
-static sl_code folder_totals(store *s, const char *key_prefix, source_folder *f, sl_err *err)
+static sl_code folder_totals(store *s, const char *key_prefix, source_folder *f,
+                             sl_err *err)
 {
     store_list_req req = {.prefix = key_prefix, .max_keys = 1000};
     char *token = NULL;

@@ -11,12 +11,12 @@
  * ordered oldest first by their number; anything else is listed apart as
  * "other" so nothing is dropped silently. */
 typedef struct source_folder {
-    char *name;           /* folder name without the trailing '/' */
-    int64_t epoch;        /* seconds; -1 for non-epoch entries */
+    char *name;    /* folder name without the trailing '/' */
+    int64_t epoch; /* seconds; -1 for non-epoch entries */
     uint64_t files;
     uint64_t bytes;
     int64_t newest_mtime_ms;
-    int is_file;          /* a loose file at the top level (other only) */
+    int is_file; /* a loose file at the top level (other only) */
 } source_folder;
 
 typedef struct source_listing {

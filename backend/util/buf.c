@@ -35,6 +35,7 @@ void buf_reserve(sl_buf *b, size_t extra)
         cap *= 2;
     b->data = sl_realloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = '\0'; /* the buffer is a valid C string from the first reserve */
 }
 
 void buf_append(sl_buf *b, const void *data, size_t len)

@@ -18,8 +18,7 @@ void buf_reserve(sl_buf *b, size_t extra);
 void buf_append(sl_buf *b, const void *data, size_t len);
 void buf_append_str(sl_buf *b, const char *s);
 void buf_append_char(sl_buf *b, char c);
-void buf_appendf(sl_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void buf_appendf(sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vappendf(sl_buf *b, const char *fmt, va_list ap);
 void buf_reset(sl_buf *b);
 void buf_free(sl_buf *b);

@@ -106,17 +106,16 @@ sl_code err_from_errno(int errnum)
 char *err_table_markdown(void)
 {
     sl_buf b = {0};
-    buf_appendf(&b,
-                "# Error codes\n\n"
-                "Generated from `backend/util/errors.def` by `sluice errors "
-                "--markdown`; a unit test keeps the two in step.\n"
-                "Every error sluice reports carries one of these codes, the "
-                "same in the CLI, the console, the structured log and the run "
-                "table.\n\n"
-                "Exit codes: 0 ok, 1 failed, 2 usage, 3 refused, 4 conflict.\n\n"
-                "| code | exit | what to do |\n|---|---|---|\n");
+    buf_appendf(&b, "# Error codes\n\n"
+                    "Generated from `backend/util/errors.def` by `sluice errors "
+                    "--markdown`; a unit test keeps the two in step.\n"
+                    "Every error sluice reports carries one of these codes, the "
+                    "same in the CLI, the console, the structured log and the run "
+                    "table.\n\n"
+                    "Exit codes: 0 ok, 1 failed, 2 usage, 3 refused, 4 conflict.\n\n"
+                    "| code | exit | what to do |\n|---|---|---|\n");
     for (int i = 0; i < SL_CODE_COUNT; i++)
-        buf_appendf(&b, "| `%s` | %d | %s |\n", err_rows[i].name,
-                    err_rows[i].exit_code, err_rows[i].hint);
+        buf_appendf(&b, "| `%s` | %d | %s |\n", err_rows[i].name, err_rows[i].exit_code,
+                    err_rows[i].hint);
     return buf_steal(&b);
 }

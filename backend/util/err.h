@@ -23,13 +23,12 @@ typedef struct sl_err {
 sl_code err_set(sl_err *e, sl_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefixes context to an existing message, keeping its code. */
-sl_code err_wrap(sl_err *e, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+sl_code err_wrap(sl_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void err_clear(sl_err *e);
 
-const char *err_code_name(sl_code code);  /* "SL-DELTA-GAP" */
+const char *err_code_name(sl_code code); /* "SL-DELTA-GAP" */
 const char *err_code_hint(sl_code code);
-int err_code_exit(sl_code code);           /* process exit code */
+int err_code_exit(sl_code code); /* process exit code */
 /* Looks up a printed code; returns SL_CODE_COUNT when unknown. */
 sl_code err_code_from_name(const char *name);
 

@@ -68,10 +68,11 @@ void log_op(sl_log *log, const char *op, const char *target, sl_code code,
     json_object_set_new(o, "op", json_string(op ? op : ""));
     json_object_set_new(o, "target", json_string(target ? target : ""));
     json_object_set_new(o, "code", json_string(err_code_name(code)));
-    json_object_set_new(o, "ms", json_real((double)(int64_t)(duration_ms * 1000) / 1000.0));
+    json_object_set_new(o, "ms", json_real(duration_ms));
     if (msg && *msg)
         json_object_set_new(o, "msg", json_string(msg));
-    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *line =
+        json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(o);
     if (!line)
         return;

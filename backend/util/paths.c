@@ -36,8 +36,8 @@ sl_code paths_mkdirs(const char *path, int mode, sl_err *err)
             continue;
         *s = '\0';
         if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) {
-            sl_code c = err_set(err, SL_STATE_DIR, "cannot create %s: %s", p,
-                                strerror(errno));
+            sl_code c =
+                err_set(err, SL_STATE_DIR, "cannot create %s: %s", p, strerror(errno));
             free(p);
             return c;
         }

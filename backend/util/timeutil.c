@@ -41,9 +41,8 @@ void time_format_iso(int64_t ms, char *out, size_t outlen)
     struct tm tm;
     int frac;
     split_ms(ms, &tm, &frac);
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, frac);
+    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
 void time_format_short(int64_t ms, char *out, size_t outlen)
@@ -51,8 +50,8 @@ void time_format_short(int64_t ms, char *out, size_t outlen)
     struct tm tm;
     int frac;
     split_ms(ms, &tm, &frac);
-    snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+    snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
 
 static int read_digits(const char **p, int n, int *out)
@@ -82,8 +81,8 @@ sl_code time_parse(const char *text, int64_t *ms_out, sl_err *err)
         return SL_OK;
     }
     int y, mo, d, h = 0, mi = 0, s = 0, frac_ms = 0;
-    if (read_digits(&p, 4, &y) || *p++ != '-' || read_digits(&p, 2, &mo) ||
-        *p++ != '-' || read_digits(&p, 2, &d))
+    if (read_digits(&p, 4, &y) || *p++ != '-' || read_digits(&p, 2, &mo) || *p++ != '-' ||
+        read_digits(&p, 2, &d))
         goto bad;
     if (*p == 'T' || *p == ' ') {
         p++;

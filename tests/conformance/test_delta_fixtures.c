@@ -22,11 +22,12 @@ typedef struct vexp {
     int no_json;        /* "(no JSON)": the commit file is gone */
     int no_commit_info; /* "(no commitInfo)" */
     char op[128];
-    char mode[64];      /* "mode=X" when given */
+    char mode[64]; /* "mode=X" when given */
     long long adds, removes;
     int has_counts;
     int has_metadata, has_protocol;
-    int state;          /* 0: files/rows given, 1: rows unknown ('?'/'f'), 2: 'x' not constructible */
+    int state; /* 0: files/rows given, 1: rows unknown ('?'/'f'), 2: 'x' not constructible
+                */
     long long files, rows;
     int via_checkpoint;
 } vexp;
@@ -35,7 +36,7 @@ typedef struct texp {
     char name[256];
     long long latest;
     int must_fail;
-    long long missing;  /* the commit named by "(missing commit N)" */
+    long long missing; /* the commit named by "(missing commit N)" */
     int have_expect;
     long long files;
     int rows_known;
@@ -177,7 +178,8 @@ static texp *index_parse(const char *text, size_t *ntables)
                 parse_expect(t, q);
             else if (strncmp(line, "    - v", 7) == 0)
                 parse_version(t, line);
-            else if ((q = after(line, "- protocol (latest): ")) != NULL && isdigit((unsigned char)*q))
+            else if ((q = after(line, "- protocol (latest): ")) != NULL &&
+                     isdigit((unsigned char)*q))
                 t->reader_version = strtoll(q, NULL, 10);
         }
         free(line);
@@ -221,8 +223,8 @@ static void check_history(store *st, const texp *t)
     if (c != SL_OK)
         fail_msg("%s: history failed: %s %s", t->name, err_code_name(c), err.msg);
     if (h.latest_version != t->latest)
-        fail_msg("%s: latest version %lld, INDEX says %lld", t->name, (long long)h.latest_version,
-                 t->latest);
+        fail_msg("%s: latest version %lld, INDEX says %lld", t->name,
+                 (long long)h.latest_version, t->latest);
     for (size_t i = 1; i < h.n; i++)
         assert_true(h.items[i - 1].version > h.items[i].version); /* newest first */
     for (size_t i = 0; i < t->nv; i++) {
@@ -238,8 +240,8 @@ static void check_history(store *st, const texp *t)
             fail_msg("%s: v%lld missing from history", t->name, v->version);
         if (v->no_commit_info) {
             if (ci->operation)
-                fail_msg("%s: v%lld has no commitInfo, got operation %s", t->name, v->version,
-                         ci->operation);
+                fail_msg("%s: v%lld has no commitInfo, got operation %s", t->name,
+                         v->version, ci->operation);
         } else if (!ci->operation || strcmp(ci->operation, v->op) != 0) {
             fail_msg("%s: v%lld operation '%s', INDEX says '%s'", t->name, v->version,
                      ci->operation ? ci->operation : "(null)", v->op);
@@ -251,12 +253,12 @@ static void check_history(store *st, const texp *t)
                 fail_msg("%s: v%lld mode '%s', INDEX says '%s'", t->name, v->version,
                          mode ? mode : "(null)", v->mode);
         }
-        if (v->has_counts &&
-            ((long long)ci->num_add != v->adds || (long long)ci->num_remove != v->removes))
+        if (v->has_counts && ((long long)ci->num_add != v->adds ||
+                              (long long)ci->num_remove != v->removes))
             fail_msg("%s: v%lld +%zu/-%zu, INDEX says +%lld/-%lld", t->name, v->version,
                      ci->num_add, ci->num_remove, v->adds, v->removes);
-        if (v->has_counts &&
-            (!!ci->has_metadata != v->has_metadata || !!ci->has_protocol != v->has_protocol))
+        if (v->has_counts && (!!ci->has_metadata != v->has_metadata ||
+                              !!ci->has_protocol != v->has_protocol))
             fail_msg("%s: v%lld metaData/protocol presence differs from INDEX", t->name,
                      v->version);
     }
@@ -274,27 +276,31 @@ static sl_code snapshot_refused(store *st, const texp *t, const delta_at *at, sl
     if (c == SL_OK) {
         long long v = s->version;
         delta_snapshot_free(s);
-        fail_msg("%s: snapshot of v%lld returned numbers where INDEX says it cannot", t->name, v);
+        fail_msg("%s: snapshot of v%lld returned numbers where INDEX says it cannot",
+                 t->name, v);
     }
     return c;
 }
 
-static void check_snapshot_ok(store *st, const texp *t, const delta_at *at, long long version,
-                              long long files, int rows_known, long long rows)
+static void check_snapshot_ok(store *st, const texp *t, const delta_at *at,
+                              long long version, long long files, int rows_known,
+                              long long rows)
 {
     delta_snapshot *s = NULL;
     sl_err err = {0};
     sl_code c = delta_snapshot_open(st, "", at, &s, &err);
     if (c != SL_OK)
-        fail_msg("%s: snapshot v%lld failed: %s %s", t->name, version, err_code_name(c), err.msg);
+        fail_msg("%s: snapshot v%lld failed: %s %s", t->name, version, err_code_name(c),
+                 err.msg);
     if (s->version != version || (long long)s->nfiles != files)
-        fail_msg("%s: v%lld has %zu files at version %lld, INDEX says %lld", t->name, version,
-                 s->nfiles, (long long)s->version, files);
+        fail_msg("%s: v%lld has %zu files at version %lld, INDEX says %lld", t->name,
+                 version, s->nfiles, (long long)s->version, files);
     if (rows_known ? s->num_rows != rows : s->num_rows != -1)
         fail_msg("%s: v%lld rows %lld, INDEX says %s%lld", t->name, version,
                  (long long)s->num_rows, rows_known ? "" : "unknown; not ", rows);
     json_t *j = delta_snapshot_to_json(s, t->name);
-    assert_int_equal(json_integer_value(json_object_get(j, "num_files")), (json_int_t)files);
+    assert_int_equal(json_integer_value(json_object_get(j, "num_files")),
+                     (json_int_t)files);
     json_decref(j);
     delta_snapshot_free(s);
 }
@@ -350,7 +356,8 @@ static void check_table(const char *root, const texp *t)
         char num[32];
         snprintf(num, sizeof num, "%lld", t->reader_version);
         if (c != SL_DELTA_UNSUPPORTED_FEATURE || !strstr(err.msg, num))
-            fail_msg("%s: expected SL-DELTA-UNSUPPORTED-FEATURE naming reader version %s, got %s %s",
+            fail_msg("%s: expected SL-DELTA-UNSUPPORTED-FEATURE naming reader version "
+                     "%s, got %s %s",
                      t->name, num, err_code_name(c), err.msg);
         what = "refused";
         snprintf(detail, sizeof detail, "reader version %lld -> %s", t->reader_version,
@@ -364,7 +371,8 @@ static void check_table(const char *root, const texp *t)
                      err_code_name(c), err.msg);
         versions = check_versions(st, t);
         what = "gap";
-        snprintf(detail, sizeof detail, "latest v%lld -> SL-DELTA-GAP at %s", t->latest, num);
+        snprintf(detail, sizeof detail, "latest v%lld -> SL-DELTA-GAP at %s", t->latest,
+                 num);
     } else if (any_missing_upto(t, t->latest)) {
         sl_code c = snapshot_refused(st, t, &latest, &err);
         if (c != SL_DELTA_NEEDS_CHECKPOINT)
@@ -372,7 +380,8 @@ static void check_table(const char *root, const texp *t)
                      err_code_name(c), err.msg);
         versions = check_versions(st, t);
         what = "log cleaned";
-        snprintf(detail, sizeof detail, "latest v%lld -> SL-DELTA-NEEDS-CHECKPOINT", t->latest);
+        snprintf(detail, sizeof detail, "latest v%lld -> SL-DELTA-NEEDS-CHECKPOINT",
+                 t->latest);
     } else {
         check_snapshot_ok(st, t, &latest, t->latest, t->files, t->rows_known, t->rows);
         if (t->have_dv) {
@@ -386,14 +395,17 @@ static void check_table(const char *root, const texp *t)
         versions = check_versions(st, t);
         what = "JSON-only";
         if (t->rows_known)
-            snprintf(detail, sizeof detail, "latest v%lld, %lld files, %lld rows%s", t->latest,
-                     t->files, t->rows, t->have_dv ? " (DV-deleted matched)" : "");
+            snprintf(detail, sizeof detail, "latest v%lld, %lld files, %lld rows%s",
+                     t->latest, t->files, t->rows,
+                     t->have_dv ? " (DV-deleted matched)" : "");
         else
-            snprintf(detail, sizeof detail, "latest v%lld, %lld files, rows unknown (no stats)",
-                     t->latest, t->files);
+            snprintf(detail, sizeof detail,
+                     "latest v%lld, %lld files, rows unknown (no stats)", t->latest,
+                     t->files);
     }
-    printf("  %-48s %-12s %s; history ops/counts of %zu versions; %zu version snapshots\n",
-           t->name, what, detail, t->nv, versions);
+    printf(
+        "  %-48s %-12s %s; history ops/counts of %zu versions; %zu version snapshots\n",
+        t->name, what, detail, t->nv, versions);
     store_close(st);
     free(dir);
 }

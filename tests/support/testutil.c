@@ -29,7 +29,8 @@ void tu_rmtree(const char *path)
     const char *base = getenv("TMPDIR");
     if (!base || !*base)
         base = "/tmp";
-    if (!path || (strncmp(path, base, strlen(base)) != 0 && strncmp(path, "/tmp/", 5) != 0))
+    if (!path ||
+        (strncmp(path, base, strlen(base)) != 0 && strncmp(path, "/tmp/", 5) != 0))
         return;
     char *cmd = sl_asprintf("chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", path, path);
     if (system(cmd) != 0)

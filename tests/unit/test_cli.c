@@ -20,9 +20,10 @@ static world W;
 /* Runs `sluice ARGS` with a private state dir; returns the exit code. */
 static int run(const char *args, json_t **json_out, char **text_out)
 {
-    char *cmd = sl_asprintf("cd '%s' && SLUICE_STATE_DIR='%s/state' SLUICE_OPERATOR=carol "
-                            "'%s' %s 2>/dev/null",
-                            W.dir, W.dir, tu_sluice_bin(), args);
+    char *cmd =
+        sl_asprintf("cd '%s' && SLUICE_STATE_DIR='%s/state' SLUICE_OPERATOR=carol "
+                    "'%s' %s 2>/dev/null",
+                    W.dir, W.dir, tu_sluice_bin(), args);
     char *out = NULL;
     int rc = tu_run(cmd, &out);
     free(cmd);
@@ -123,8 +124,9 @@ static void test_demo_end_to_end(void **state)
     json_t *eps = json_object_get(j, "epoch_folders");
     assert_int_equal(json_array_size(eps), 36);
     for (size_t i = 1; i < json_array_size(eps); i++)
-        assert_true(json_integer_value(json_object_get(json_array_get(eps, i - 1), "epoch")) <
-                    json_integer_value(json_object_get(json_array_get(eps, i), "epoch")));
+        assert_true(
+            json_integer_value(json_object_get(json_array_get(eps, i - 1), "epoch")) <
+            json_integer_value(json_object_get(json_array_get(eps, i), "epoch")));
     json_t *first = json_array_get(eps, 0);
     const char *keys[] = {"name", "epoch", "files", "bytes", "newest_mtime"};
     for (size_t k = 0; k < 5; k++)
@@ -146,9 +148,9 @@ static void test_demo_end_to_end(void **state)
         args = sl_asprintf("-c '%s' snapshot %s --json", W.cfg, name);
         assert_int_equal(run(args, &j, NULL), 0);
         free(args);
-        const char *skeys[] = {"table", "version", "num_files", "num_rows", "size_bytes",
-                               "protocol", "partition_columns", "schema", "metadata_id",
-                               "configuration"};
+        const char *skeys[] = {
+            "table",    "version",           "num_files", "num_rows",    "size_bytes",
+            "protocol", "partition_columns", "schema",    "metadata_id", "configuration"};
         for (size_t k = 0; k < 10; k++)
             assert_non_null(json_object_get(j, skeys[k]));
         assert_true(json_integer_value(json_object_get(j, "num_rows")) > 0);
@@ -156,10 +158,19 @@ static void test_demo_end_to_end(void **state)
         args = sl_asprintf("-c '%s' history %s --json --limit 3", W.cfg, name);
         assert_int_equal(run(args, &j, NULL), 0);
         free(args);
-        assert_true(json_is_array(j) && json_array_size(j) >= 1 && json_array_size(j) <= 3);
-        const char *hkeys[] = {"version", "timestamp", "operation", "operation_parameters",
-                               "operation_metrics", "num_add", "num_remove", "user",
-                               "engine", "read_version", "is_blind_append"};
+        assert_true(json_is_array(j) && json_array_size(j) >= 1 &&
+                    json_array_size(j) <= 3);
+        const char *hkeys[] = {"version",
+                               "timestamp",
+                               "operation",
+                               "operation_parameters",
+                               "operation_metrics",
+                               "num_add",
+                               "num_remove",
+                               "user",
+                               "engine",
+                               "read_version",
+                               "is_blind_append"};
         for (size_t k = 0; k < 11; k++)
             assert_non_null(json_object_get(json_array_get(j, 0), hkeys[k]));
         json_decref(j);
@@ -170,9 +181,10 @@ static void test_demo_end_to_end(void **state)
     assert_int_equal(run("audit note --json", &j, NULL), 3);
     assert_error_json(j, "SL-OPS-REASON-REQUIRED");
     json_decref(j);
-    assert_int_equal(run("audit note --reason 'bronze late, watching' --target orders_raw", NULL,
-                         NULL),
-                     0);
+    assert_int_equal(
+        run("audit note --reason 'bronze late, watching' --target orders_raw", NULL,
+            NULL),
+        0);
     assert_int_equal(run("audit list --json", &j, NULL), 0);
     size_t n = json_array_size(j);
     assert_true(n >= 6);
@@ -188,11 +200,12 @@ static void test_demo_end_to_end(void **state)
     }
     assert_true(saw_refused_demo && saw_demo_ok && saw_note);
     json_decref(j);
-    assert_int_equal(run("audit list --action audit.note --phase succeeded --json", &j, NULL),
-                     0);
+    assert_int_equal(
+        run("audit list --action audit.note --phase succeeded --json", &j, NULL), 0);
     assert_int_equal(json_array_size(j), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "reason")),
-                         "bronze late, watching");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(j, 0), "reason")),
+        "bronze late, watching");
     json_decref(j);
     assert_int_equal(run("audit verify --json", &j, NULL), 0);
     assert_true(json_is_true(json_object_get(j, "ok")));
@@ -216,12 +229,14 @@ static void test_fixture_errors(void **state)
     if (!fx)
         return;
     json_t *j = NULL;
-    char *args = sl_asprintf("snapshot '%s/delta/delta/versions-not-contiguous' --json", fx);
+    char *args =
+        sl_asprintf("snapshot '%s/delta/delta/versions-not-contiguous' --json", fx);
     assert_int_equal(run(args, &j, NULL), 1);
     free(args);
     assert_error_json(j, "SL-DELTA-GAP");
     json_decref(j);
-    args = sl_asprintf("snapshot '%s/delta/delta/deltalog-invalid-protocol-version' --json", fx);
+    args = sl_asprintf(
+        "snapshot '%s/delta/delta/deltalog-invalid-protocol-version' --json", fx);
     assert_int_equal(run(args, &j, NULL), 3);
     free(args);
     assert_error_json(j, "SL-DELTA-UNSUPPORTED-FEATURE");
@@ -230,7 +245,8 @@ static void test_fixture_errors(void **state)
     assert_int_equal(run(args, &j, NULL), 0);
     free(args);
     assert_int_equal(json_array_size(j), 5);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(j, 0), "version")), 4);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(j, 0), "version")),
+                     4);
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(j, 0), "operation")), "DELETE");
     json_decref(j);

@@ -12,9 +12,10 @@ static void test_full_config(void **state)
     (void)state;
     config *c = NULL;
     sl_err e = {0};
-    const char *text = "{\"environment\":\"prod\",\"source\":\"in\",\"lake\":\"/data/lake\","
-                       "\"tables\":{\"orders\":\"silver/orders\",\"raw\":\"file:///x/raw\"},"
-                       "\"theme\":\"light\",\"read_only\":true}";
+    const char *text =
+        "{\"environment\":\"prod\",\"source\":\"in\",\"lake\":\"/data/lake\","
+        "\"tables\":{\"orders\":\"silver/orders\",\"raw\":\"file:///x/raw\"},"
+        "\"theme\":\"light\",\"read_only\":true}";
     assert_int_equal(config_parse(text, "/etc/sl/sluice.json", &c, &e), SL_OK);
     assert_string_equal(c->environment, "prod");
     assert_string_equal(c->banner_color, "red"); /* prod defaults to red */
@@ -80,7 +81,8 @@ static void test_load_default_and_env(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("config");
-    tu_write_file(dir, "sub/sluice.json", "{\"environment\":\"staging\",\"source\":\"../in\"}");
+    tu_write_file(dir, "sub/sluice.json",
+                  "{\"environment\":\"staging\",\"source\":\"../in\"}");
     char path[4096];
     snprintf(path, sizeof path, "%s/sub/sluice.json", dir);
     config *c = NULL;

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend/delta/delta.h"
@@ -16,10 +18,12 @@
 #include "backend/util/log.h"
 
 #define PROTO_1_2 "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
-#define META(id)                                                                        \
-    "{\"metaData\":{\"id\":\"" id "\",\"format\":{\"provider\":\"parquet\",\"options\":{}}," \
-    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":"         \
-    "\\\"id\\\",\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","   \
+#define META(id)                                                                         \
+    "{\"metaData\":{\"id\":\"" id                                                        \
+    "\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"                           \
+    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":"     \
+    "\\\"id\\\",\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}"  \
+    "\","                                                                                \
     "\"partitionColumns\":[],\"configuration\":{\"k\":\"v\"}}}\n"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -40,11 +44,13 @@ static void write_commit(const char *dir, int64_t v, const char *text)
 static char *add_line(const char *path, long long nrec, const char *dv)
 {
     sl_buf b = {0};
-    buf_appendf(&b, "{\"add\":{\"path\":\"%s\",\"partitionValues\":{},\"size\":100,"
-                    "\"modificationTime\":1,\"dataChange\":true",
+    buf_appendf(&b,
+                "{\"add\":{\"path\":\"%s\",\"partitionValues\":{},\"size\":100,"
+                "\"modificationTime\":1,\"dataChange\":true",
                 path);
     if (nrec >= 0)
-        buf_appendf(&b, ",\"stats\":\"{\\\"numRecords\\\":%lld,\\\"minValues\\\":{}}\"", nrec);
+        buf_appendf(&b, ",\"stats\":\"{\\\"numRecords\\\":%lld,\\\"minValues\\\":{}}\"",
+                    nrec);
     if (dv)
         buf_appendf(&b, ",\"deletionVector\":%s", dv);
     buf_append_str(&b, "}}\n");
@@ -64,11 +70,12 @@ static char *remove_line(const char *path, const char *dv)
 
 static char *commit_info(long long ts, const char *op)
 {
-    return sl_asprintf("{\"commitInfo\":{\"timestamp\":%lld,\"operation\":\"%s\","
-                       "\"operationParameters\":{\"mode\":\"Append\"},"
-                       "\"operationMetrics\":{\"numFiles\":\"1\"},\"userName\":\"alice\","
-                       "\"engineInfo\":\"Spark/3.5\",\"readVersion\":0,\"isBlindAppend\":true}}\n",
-                       ts, op);
+    return sl_asprintf(
+        "{\"commitInfo\":{\"timestamp\":%lld,\"operation\":\"%s\","
+        "\"operationParameters\":{\"mode\":\"Append\"},"
+        "\"operationMetrics\":{\"numFiles\":\"1\"},\"userName\":\"alice\","
+        "\"engineInfo\":\"Spark/3.5\",\"readVersion\":0,\"isBlindAppend\":true}}\n",
+        ts, op);
 }
 
 /* Concatenates a NULL-terminated list of owned strings, freeing them. */
@@ -85,7 +92,8 @@ static char *cat_lines(char *first, ...)
     return buf_steal(&b);
 }
 
-static sl_code snap_open(const char *dir, const delta_at *at, delta_snapshot **out, sl_err *err)
+static sl_code snap_open(const char *dir, const delta_at *at, delta_snapshot **out,
+                         sl_err *err)
 {
     store *s = NULL;
     sl_code c = store_open(dir, &s, err);
@@ -114,7 +122,8 @@ static sl_code snap_fail(const char *dir, const delta_at *at, sl_err *err)
     return c;
 }
 
-static const delta_file *find_file(const delta_snapshot *s, const char *path, const char *dv)
+static const delta_file *find_file(const delta_snapshot *s, const char *path,
+                                   const char *dv)
 {
     for (size_t i = 0; i < s->nfiles; i++)
         if (strcmp(s->files[i].path, path) == 0 &&
@@ -160,8 +169,9 @@ static void test_add_remove_reconcile(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("delta");
-    char *c0 = cat_lines(commit_info(1000, "WRITE"), sl_strdup(PROTO_1_2), sl_strdup(META("m1")),
-                         add_line("a.parquet", 10, NULL), add_line("b.parquet", 5, NULL), NULL);
+    char *c0 =
+        cat_lines(commit_info(1000, "WRITE"), sl_strdup(PROTO_1_2), sl_strdup(META("m1")),
+                  add_line("a.parquet", 10, NULL), add_line("b.parquet", 5, NULL), NULL);
     write_commit(dir, 0, c0);
     char *c1 = cat_lines(commit_info(2000, "DELETE"), remove_line("a.parquet", NULL),
                          add_line("c.parquet", 7, NULL), NULL);
@@ -194,10 +204,12 @@ static void test_add_remove_reconcile(void **state)
     free(dir);
 }
 
-#define DV_X                                                                               \
+#define DV_X                                                                             \
     "{\"storageType\":\"u\",\"pathOrInlineDv\":\"ab^-aqEH.-t@S}K{vb[*k^\",\"offset\":4," \
     "\"sizeInBytes\":40,\"cardinality\":2}"
-#define DV_Y "{\"storageType\":\"i\",\"pathOrInlineDv\":\"wi5b=000010000siXQKl0rr91000f55c8Xg0@fTH\",\"sizeInBytes\":40,\"cardinality\":3}"
+#define DV_Y                                                                             \
+    "{\"storageType\":\"i\",\"pathOrInlineDv\":\"wi5b=000010000siXQKl0rr91000f55c8Xg0@"  \
+    "fTH\",\"sizeInBytes\":40,\"cardinality\":3}"
 
 static void test_deletion_vector_keys(void **state)
 {
@@ -207,7 +219,8 @@ static void test_deletion_vector_keys(void **state)
                          add_line("f.parquet", 10, NULL), NULL);
     write_commit(dir, 0, c0);
     /* DELETE with DV: remove the plain file, add it back carrying DV X. */
-    char *c1 = cat_lines(remove_line("f.parquet", NULL), add_line("f.parquet", 10, DV_X), NULL);
+    char *c1 =
+        cat_lines(remove_line("f.parquet", NULL), add_line("f.parquet", 10, DV_X), NULL);
     write_commit(dir, 1, c1);
     /* Same path with a second DV as its own entry (distinct key). */
     char *c2 = cat_lines(add_line("f.parquet", 10, DV_Y), NULL);
@@ -231,14 +244,16 @@ static void test_deletion_vector_keys(void **state)
     delta_at v2 = at_version(2);
     s = snap_ok(dir, &v2);
     assert_int_equal(s->nfiles, 2);
-    assert_non_null(find_file(s, "f.parquet", "iwi5b=000010000siXQKl0rr91000f55c8Xg0@fTH"));
+    assert_non_null(
+        find_file(s, "f.parquet", "iwi5b=000010000siXQKl0rr91000f55c8Xg0@fTH"));
     assert_int_equal(s->num_rows, 8 + 7);
     delta_snapshot_free(s);
 
     s = snap_ok(dir, &LATEST);
     assert_int_equal(s->nfiles, 1);
     assert_null(find_file(s, "f.parquet", "uab^-aqEH.-t@S}K{vb[*k^@4"));
-    assert_non_null(find_file(s, "f.parquet", "iwi5b=000010000siXQKl0rr91000f55c8Xg0@fTH"));
+    assert_non_null(
+        find_file(s, "f.parquet", "iwi5b=000010000siXQKl0rr91000f55c8Xg0@fTH"));
     assert_int_equal(s->num_rows, 7);
     assert_int_equal(s->ntombstones, 2); /* the plain key and the DV X key */
     delta_snapshot_free(s);
@@ -288,12 +303,15 @@ static void test_last_metadata_protocol_win(void **state)
     (void)state;
     char *dir = tu_mkdtemp("delta");
     write_commit(dir, 0, PROTO_1_2 META("m1"));
-    write_commit(dir, 1,
-                 "{\"protocol\":{\"minReaderVersion\":2,\"minWriterVersion\":5}}\n" META("m2"));
+    write_commit(
+        dir, 1,
+        "{\"protocol\":{\"minReaderVersion\":2,\"minWriterVersion\":5}}\n" META("m2"));
     delta_snapshot *s = snap_ok(dir, &LATEST);
     assert_string_equal(json_string_value(json_object_get(s->metadata, "id")), "m2");
-    assert_int_equal(json_integer_value(json_object_get(s->protocol, "minWriterVersion")), 5);
-    assert_int_equal(json_integer_value(json_object_get(s->protocol, "minReaderVersion")), 2);
+    assert_int_equal(json_integer_value(json_object_get(s->protocol, "minWriterVersion")),
+                     5);
+    assert_int_equal(json_integer_value(json_object_get(s->protocol, "minReaderVersion")),
+                     2);
 
     json_t *j = delta_snapshot_to_json(s, "orders");
     assert_string_equal(json_string_value(json_object_get(j, "table")), "orders");
@@ -307,14 +325,16 @@ static void test_last_metadata_protocol_win(void **state)
     assert_string_equal(json_string_value(json_object_get(schema, "type")), "struct");
     assert_true(json_is_array(json_object_get(j, "partition_columns")));
     assert_string_equal(
-        json_string_value(json_object_get(json_object_get(j, "configuration"), "k")), "v");
+        json_string_value(json_object_get(json_object_get(j, "configuration"), "k")),
+        "v");
     json_decref(j);
     delta_snapshot_free(s);
 
     delta_at v0 = at_version(0);
     s = snap_ok(dir, &v0);
     assert_string_equal(json_string_value(json_object_get(s->metadata, "id")), "m1");
-    assert_int_equal(json_integer_value(json_object_get(s->protocol, "minWriterVersion")), 2);
+    assert_int_equal(json_integer_value(json_object_get(s->protocol, "minWriterVersion")),
+                     2);
     delta_snapshot_free(s);
     tu_rmtree(dir);
     free(dir);
@@ -324,21 +344,27 @@ static void test_txn_and_domains(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("delta");
-    write_commit(dir, 0,
-                 PROTO_1_2 META("m1")
-                 "{\"txn\":{\"appId\":\"app1\",\"version\":1,\"lastUpdated\":10}}\n"
-                 "{\"domainMetadata\":{\"domain\":\"d1\",\"configuration\":\"{}\",\"removed\":false}}\n"
-                 "{\"domainMetadata\":{\"domain\":\"d2\",\"configuration\":\"{}\",\"removed\":false}}\n");
+    write_commit(
+        dir, 0,
+        PROTO_1_2 META(
+            "m1") "{\"txn\":{\"appId\":\"app1\",\"version\":1,\"lastUpdated\":10}}\n"
+                  "{\"domainMetadata\":{\"domain\":\"d1\",\"configuration\":\"{}\","
+                  "\"removed\":false}}\n"
+                  "{\"domainMetadata\":{\"domain\":\"d2\",\"configuration\":\"{}\","
+                  "\"removed\":false}}\n");
     write_commit(dir, 1,
                  "{\"txn\":{\"appId\":\"app1\",\"version\":5}}\n"
                  "{\"txn\":{\"appId\":\"app2\",\"version\":2}}\n"
-                 "{\"domainMetadata\":{\"domain\":\"d1\",\"configuration\":\"{}\",\"removed\":true}}\n");
+                 "{\"domainMetadata\":{\"domain\":\"d1\",\"configuration\":\"{}\","
+                 "\"removed\":true}}\n");
     delta_snapshot *s = snap_ok(dir, &LATEST);
     assert_int_equal(json_object_size(s->txns), 2);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(s->txns, "app1"), "version")),
-                     5);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(s->txns, "app2"), "version")),
-                     2);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(s->txns, "app1"), "version")),
+        5);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(s->txns, "app2"), "version")),
+        2);
     assert_int_equal(json_object_size(s->domains), 1);
     assert_non_null(json_object_get(s->domains, "d2"));
     assert_null(json_object_get(s->domains, "d1"));
@@ -346,8 +372,9 @@ static void test_txn_and_domains(void **state)
 
     delta_at v0 = at_version(0);
     s = snap_ok(dir, &v0);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(s->txns, "app1"), "version")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(s->txns, "app1"), "version")),
+        1);
     assert_int_equal(json_object_size(s->domains), 2);
     delta_snapshot_free(s);
     tu_rmtree(dir);
@@ -358,8 +385,9 @@ static void test_rows_unknown_without_stats(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("delta");
-    char *c0 = cat_lines(sl_strdup(PROTO_1_2), sl_strdup(META("m1")),
-                         add_line("a.parquet", 10, NULL), add_line("b.parquet", -1, NULL), NULL);
+    char *c0 =
+        cat_lines(sl_strdup(PROTO_1_2), sl_strdup(META("m1")),
+                  add_line("a.parquet", 10, NULL), add_line("b.parquet", -1, NULL), NULL);
     write_commit(dir, 0, c0);
     delta_snapshot *s = snap_ok(dir, &LATEST);
     assert_int_equal(s->nfiles, 2);
@@ -396,7 +424,8 @@ static void test_stats_scanner(void **state)
             &n),
         0);
     assert_int_equal(n, 7);
-    assert_int_equal(delta_stats_num_records("{\"minValues\":{\"numRecords\":3}}", &n), -1);
+    assert_int_equal(delta_stats_num_records("{\"minValues\":{\"numRecords\":3}}", &n),
+                     -1);
     assert_int_equal(delta_stats_num_records("{\"numRecords\":null}", &n), -1);
     assert_int_equal(delta_stats_num_records("{\"numRecords\":1.5}", &n), -1);
     assert_int_equal(delta_stats_num_records("not json", &n), -1);
@@ -443,8 +472,8 @@ static void test_time_travel(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("delta");
-    char *c0 = cat_lines(commit_info(1000, "CREATE"), sl_strdup(PROTO_1_2), sl_strdup(META("m1")),
-                         add_line("a", 1, NULL), NULL);
+    char *c0 = cat_lines(commit_info(1000, "CREATE"), sl_strdup(PROTO_1_2),
+                         sl_strdup(META("m1")), add_line("a", 1, NULL), NULL);
     char *c1 = cat_lines(commit_info(2000, "WRITE"), add_line("b", 2, NULL), NULL);
     char *c2 = cat_lines(commit_info(3000, "WRITE"), add_line("c", 4, NULL), NULL);
     char *c3 = add_line("d", 8, NULL); /* no commitInfo: file mtime counts */
@@ -505,7 +534,9 @@ static void test_gap_names_version(void **state)
     (void)state;
     char *dir = tu_mkdtemp("delta");
     write_commit(dir, 0, PROTO_1_2 META("m1"));
-    write_commit(dir, 2, "{\"add\":{\"path\":\"x\",\"size\":1,\"modificationTime\":1,\"dataChange\":true}}\n");
+    write_commit(dir, 2,
+                 "{\"add\":{\"path\":\"x\",\"size\":1,\"modificationTime\":1,"
+                 "\"dataChange\":true}}\n");
     sl_err err = {0};
     assert_int_equal(snap_fail(dir, &LATEST, &err), SL_DELTA_GAP);
     assert_non_null(strstr(err.msg, "version 1"));
@@ -524,8 +555,12 @@ static void test_checkpoint_rules(void **state)
     char *dir = tu_mkdtemp("delta");
     /* Log cleaned before checkpoint 2: versions 0 and 1 only exist in it. */
     tu_write_file(dir, "_delta_log/00000000000000000002.checkpoint.parquet", "PAR1");
-    write_commit(dir, 2, "{\"add\":{\"path\":\"x\",\"size\":1,\"modificationTime\":1,\"dataChange\":true}}\n");
-    write_commit(dir, 3, "{\"add\":{\"path\":\"y\",\"size\":1,\"modificationTime\":1,\"dataChange\":true}}\n");
+    write_commit(dir, 2,
+                 "{\"add\":{\"path\":\"x\",\"size\":1,\"modificationTime\":1,"
+                 "\"dataChange\":true}}\n");
+    write_commit(dir, 3,
+                 "{\"add\":{\"path\":\"y\",\"size\":1,\"modificationTime\":1,"
+                 "\"dataChange\":true}}\n");
     tu_write_file(dir, "_delta_log/_last_checkpoint", "{\"version\":2,\"size\":3}");
     sl_err err = {0};
     assert_int_equal(snap_fail(dir, &LATEST, &err), SL_DELTA_NEEDS_CHECKPOINT);
@@ -535,7 +570,9 @@ static void test_checkpoint_rules(void **state)
     a = at_version(1);
     assert_int_equal(snap_fail(dir, &a, &err), SL_DELTA_VERSION_NOT_FOUND);
     /* A gap after the checkpoint is a gap, not a checkpoint question. */
-    write_commit(dir, 5, "{\"add\":{\"path\":\"z\",\"size\":1,\"modificationTime\":1,\"dataChange\":true}}\n");
+    write_commit(dir, 5,
+                 "{\"add\":{\"path\":\"z\",\"size\":1,\"modificationTime\":1,"
+                 "\"dataChange\":true}}\n");
     assert_int_equal(snap_fail(dir, &LATEST, &err), SL_DELTA_GAP);
     assert_non_null(strstr(err.msg, "version 4"));
     tu_rmtree(dir);
@@ -543,14 +580,16 @@ static void test_checkpoint_rules(void **state)
 
     /* Only complete multi-part checkpoints count. */
     dir = tu_mkdtemp("delta");
-    tu_write_file(dir, "_delta_log/00000000000000000001.checkpoint.0000000001.0000000002.parquet",
-                  "PAR1");
+    tu_write_file(
+        dir, "_delta_log/00000000000000000001.checkpoint.0000000001.0000000002.parquet",
+        "PAR1");
     write_commit(dir, 1, "{\"commitInfo\":{}}\n");
     write_commit(dir, 2, "{\"commitInfo\":{}}\n");
     assert_int_equal(snap_fail(dir, &LATEST, &err), SL_DELTA_GAP);
     assert_non_null(strstr(err.msg, "version 0"));
-    tu_write_file(dir, "_delta_log/00000000000000000001.checkpoint.0000000002.0000000002.parquet",
-                  "PAR1");
+    tu_write_file(
+        dir, "_delta_log/00000000000000000001.checkpoint.0000000002.0000000002.parquet",
+        "PAR1");
     assert_int_equal(snap_fail(dir, &LATEST, &err), SL_DELTA_NEEDS_CHECKPOINT);
     assert_non_null(strstr(err.msg, "checkpoint 1"));
     tu_rmtree(dir);
@@ -559,8 +598,11 @@ static void test_checkpoint_rules(void **state)
     /* All JSON commits present: replay from JSON even with a (broken) checkpoint. */
     dir = tu_mkdtemp("delta");
     write_commit(dir, 0, PROTO_1_2 META("m1"));
-    write_commit(dir, 1, "{\"add\":{\"path\":\"x\",\"size\":1,\"modificationTime\":1,\"dataChange\":true}}\n");
-    tu_write_file(dir, "_delta_log/00000000000000000001.checkpoint.parquet", "not parquet");
+    write_commit(dir, 1,
+                 "{\"add\":{\"path\":\"x\",\"size\":1,\"modificationTime\":1,"
+                 "\"dataChange\":true}}\n");
+    tu_write_file(dir, "_delta_log/00000000000000000001.checkpoint.parquet",
+                  "not parquet");
     tu_write_file(dir, "_delta_log/_last_checkpoint", "{\"version\":1,\"size\":3}");
     delta_snapshot *s = snap_ok(dir, &LATEST);
     assert_int_equal(s->version, 1);
@@ -579,12 +621,14 @@ static void test_protocol_checks(void **state)
                  "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,"
                  "\"readerFeatures\":[\"deletionVectors\",\"fancyNewThing\"],"
                  "\"writerFeatures\":[\"deletionVectors\"]}}\n");
-    write_commit(dir, 2,
-                 "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,"
-                 "\"readerFeatures\":[\"deletionVectors\",\"columnMapping\",\"v2Checkpoint\","
-                 "\"timestampNtz\",\"typeWidening\",\"variantType-preview\"],"
-                 "\"writerFeatures\":[\"deletionVectors\"]}}\n");
-    write_commit(dir, 3, "{\"protocol\":{\"minReaderVersion\":4,\"minWriterVersion\":7}}\n");
+    write_commit(
+        dir, 2,
+        "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,"
+        "\"readerFeatures\":[\"deletionVectors\",\"columnMapping\",\"v2Checkpoint\","
+        "\"timestampNtz\",\"typeWidening\",\"variantType-preview\"],"
+        "\"writerFeatures\":[\"deletionVectors\"]}}\n");
+    write_commit(dir, 3,
+                 "{\"protocol\":{\"minReaderVersion\":4,\"minWriterVersion\":7}}\n");
 
     delta_at a = at_version(0);
     delta_snapshot *s = snap_ok(dir, &a);
@@ -621,8 +665,8 @@ static void test_name_patterns(void **state)
     assert_true(delta_log_name_parse("00000000000000000010.checkpoint.parquet", &n));
     assert_int_equal(n.kind, DELTA_LOG_CHECKPOINT);
     assert_int_equal(n.version, 10);
-    assert_true(delta_log_name_parse("00000000000000000001.checkpoint.0000000002.0000000003.parquet",
-                                     &n));
+    assert_true(delta_log_name_parse(
+        "00000000000000000001.checkpoint.0000000002.0000000003.parquet", &n));
     assert_int_equal(n.kind, DELTA_LOG_CHECKPOINT_PART);
     assert_int_equal(n.part, 2);
     assert_int_equal(n.parts, 3);
@@ -630,18 +674,20 @@ static void test_name_patterns(void **state)
         "00000000000000000002.checkpoint.6374b053-df23-479b-b2cf-c9c550132b49.json", &n));
     assert_int_equal(n.kind, DELTA_LOG_CHECKPOINT_V2);
     assert_true(delta_log_name_parse(
-        "00000000000000000002.checkpoint.6374b053-df23-479b-b2cf-c9c550132b49.parquet", &n));
+        "00000000000000000002.checkpoint.6374b053-df23-479b-b2cf-c9c550132b49.parquet",
+        &n));
 
     static const char *const ignored[] = {
-        "0000000000000000001.json",          /* 19 digits */
-        "000000000000000000001.json",        /* 21 digits */
+        "0000000000000000001.json",   /* 19 digits */
+        "000000000000000000001.json", /* 21 digits */
         "00000000000000000000.json.tmp",
         ".00000000000000000000.json.crc",
         "00000000000000000000.crc",
         "00000000000000000000.00000000000000000003.compacted.json",
         "_last_checkpoint",
         ".s3-optimization-0",
-        "00000000000000000001.checkpoint.0000000003.0000000002.parquet", /* part > parts */
+        "00000000000000000001.checkpoint.0000000003.0000000002.parquet", /* part > parts
+                                                                          */
         "00000000000000000001.checkpoint.000000001.0000000002.parquet",  /* 9 digits */
         "00000000000000000002.checkpoint.6374b053-df23-479b-b2cf-c9c55013.json",
         "00000000000000000002.checkpoint.parquet.crc",
@@ -666,13 +712,18 @@ static void test_ignored_entries(void **state)
     tu_write_file(dir, "_delta_log/.s3-optimization-0", "");
     tu_write_file(dir, "_delta_log/00000000000000000001.json.tmp", "garbage");
     tu_write_file(dir, "_delta_log/0000000000000000001.json", "garbage");
+    tu_write_file(dir, "_delta_log/0000000000000000000.json", "garbage"); /* 19 digits */
+    tu_write_file(dir, "_delta_log/00000000000000000000.json.tmp", "garbage");
+    tu_write_file(dir, "_delta_log/.tmp/00000000000000000000.json", "garbage");
+    tu_write_file(dir, "_delta_log/00000000000000000001.crc", "{}");
     tu_write_file(dir, "_delta_log/_sidecars/00000000000000000001.json", "garbage");
     tu_write_file(dir, "_delta_log/_last_checkpoint", ""); /* 0 bytes */
     delta_snapshot *s = snap_ok(dir, &LATEST);
     assert_int_equal(s->version, 0);
     delta_snapshot_free(s);
 
-    tu_write_file(dir, "_delta_log/_last_checkpoint", "{\"version\":99,\"size\":1}"); /* stale */
+    tu_write_file(dir, "_delta_log/_last_checkpoint",
+                  "{\"version\":99,\"size\":1}"); /* stale */
     s = snap_ok(dir, &LATEST);
     assert_int_equal(s->version, 0);
     delta_snapshot_free(s);
@@ -708,8 +759,8 @@ static void test_table_under_prefix(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("delta");
-    char *c0 = cat_lines(sl_strdup(PROTO_1_2), sl_strdup(META("m1")), add_line("a", 5, NULL),
-                         NULL);
+    char *c0 = cat_lines(sl_strdup(PROTO_1_2), sl_strdup(META("m1")),
+                         add_line("a", 5, NULL), NULL);
     tu_write_file(dir, "lake/bronze/_delta_log/00000000000000000000.json", c0);
     store *s = NULL;
     sl_err err = {0};
@@ -718,7 +769,8 @@ static void test_table_under_prefix(void **state)
     assert_int_equal(delta_snapshot_open(s, "lake/bronze", &LATEST, &snap, &err), SL_OK);
     assert_int_equal(snap->num_rows, 5);
     delta_snapshot_free(snap);
-    assert_int_equal(delta_snapshot_open(s, "lake", &LATEST, &snap, &err), SL_DELTA_NOT_A_TABLE);
+    assert_int_equal(delta_snapshot_open(s, "lake", &LATEST, &snap, &err),
+                     SL_DELTA_NOT_A_TABLE);
     json_t *actions = NULL;
     assert_int_equal(delta_commit_read(s, "lake/bronze/", 0, &actions, &err), SL_OK);
     assert_int_equal(json_array_size(actions), 3);
@@ -768,8 +820,11 @@ static void test_corrupt_commits(void **state)
     assert_non_null(strstr(err.msg, "line 2"));
     store_close(s);
 
-    /* Blank lines (and CRLF) between actions are fine; the version before the bad one too. */
-    write_commit(dir, 1, "\n{\"commitInfo\":{}}\r\n\n   \n{\"add\":{\"path\":\"x\",\"size\":1}}\n\n");
+    /* Blank lines (and CRLF) between actions are fine; the version before the bad one
+     * too. */
+    write_commit(
+        dir, 1,
+        "\n{\"commitInfo\":{}}\r\n\n   \n{\"add\":{\"path\":\"x\",\"size\":1}}\n\n");
     delta_snapshot *snap = snap_ok(dir, &LATEST);
     assert_int_equal(snap->nfiles, 1);
     delta_snapshot_free(snap);
@@ -782,11 +837,13 @@ static void test_unknown_actions_kept(void **state)
     (void)state;
     char *dir = tu_mkdtemp("delta");
     write_commit(dir, 0,
-                 "{\"commitInfo\":{\"timestamp\":5,\"futureInfo\":[1]}}\n" PROTO_1_2 META("m1")
-                 "{\"someFutureAction\":{\"x\":1}}\n"
-                 "{\"cdc\":{\"path\":\"_change_data/c.parquet\",\"size\":3}}\n"
-                 "{\"add\":{\"path\":\"a\",\"size\":9,\"modificationTime\":1,\"dataChange\":true,"
-                 "\"futureField\":{\"deep\":true},\"stats\":\"{\\\"numRecords\\\":2}\"}}\n");
+                 "{\"commitInfo\":{\"timestamp\":5,\"futureInfo\":[1]}}\n" PROTO_1_2 META(
+                     "m1") "{\"someFutureAction\":{\"x\":1}}\n"
+                           "{\"cdc\":{\"path\":\"_change_data/c.parquet\",\"size\":3}}\n"
+                           "{\"add\":{\"path\":\"a\",\"size\":9,\"modificationTime\":1,"
+                           "\"dataChange\":true,"
+                           "\"futureField\":{\"deep\":true},\"stats\":\"{"
+                           "\\\"numRecords\\\":2}\"}}\n");
     delta_snapshot *s = snap_ok(dir, &LATEST);
     assert_int_equal(s->nfiles, 1);
     assert_int_equal(s->num_rows, 2);
@@ -803,18 +860,38 @@ static void test_json_scanner(void **state)
 {
     (void)state;
     static const char *const valid[] = {
-        "{}", "{\"a\":[1,-2.5e+3,true,false,null,{\"b\":\"\\u00e9\\ud83d\\ude00\\n\"}]}",
-        "  {\"a\" : 0 }  ", "\"caf\xc3\xa9\"", "[[[]]]", "-0", "1E5",
+        "{}",
+        "{\"a\":[1,-2.5e+3,true,false,null,{\"b\":\"\\u00e9\\ud83d\\ude00\\n\"}]}",
+        "  {\"a\" : 0 }  ",
+        "\"caf\xc3\xa9\"",
+        "[[[]]]",
+        "-0",
+        "1E5",
     };
     static const char *const invalid[] = {
-        "{", "{\"a\":}", "{\"a\" 1}", "{\"a\":1,}", "[1,]", "{a:1}", "\"\\x\"", "\"\\ud800\"",
-        "\"\\udc00\"", "\"\xc3\"", "\"\xed\xa0\x80\"", "01", "1.", "-", "tru", "\"a\tb\"",
-        "[1 2]", "\"\\u12g4\"",
+        "{",
+        "{\"a\":}",
+        "{\"a\" 1}",
+        "{\"a\":1,}",
+        "[1,]",
+        "{a:1}",
+        "\"\\x\"",
+        "\"\\ud800\"",
+        "\"\\udc00\"",
+        "\"\xc3\"",
+        "\"\xed\xa0\x80\"",
+        "01",
+        "1.",
+        "-",
+        "tru",
+        "\"a\tb\"",
+        "[1 2]",
+        "\"\\u12g4\"",
     };
     for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
-        jscan js = {.end = valid[i] + strlen(valid[i])};
-        const char *q = jscan_value(&js, jscan_ws(valid[i], js.end));
-        if (!q || jscan_ws(q, js.end) != js.end)
+        delta_json_scan js = {.end = valid[i] + strlen(valid[i])};
+        const char *q = delta_json_value(&js, delta_json_ws(valid[i], js.end));
+        if (!q || delta_json_ws(q, js.end) != js.end)
             fail_msg("should be valid JSON: %s (%s)", valid[i], js.err_msg);
         /* jansson agrees */
         json_t *j = json_loads(valid[i], JSON_DECODE_ANY, NULL);
@@ -822,9 +899,9 @@ static void test_json_scanner(void **state)
         json_decref(j);
     }
     for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
-        jscan js = {.end = invalid[i] + strlen(invalid[i])};
-        const char *q = jscan_value(&js, jscan_ws(invalid[i], js.end));
-        if (q && jscan_ws(q, js.end) == js.end)
+        delta_json_scan js = {.end = invalid[i] + strlen(invalid[i])};
+        const char *q = delta_json_value(&js, delta_json_ws(invalid[i], js.end));
+        if (q && delta_json_ws(q, js.end) == js.end)
             fail_msg("should be invalid JSON: %s", invalid[i]);
         json_t *j = json_loads(invalid[i], JSON_DECODE_ANY, NULL);
         assert_null(j);
@@ -833,29 +910,29 @@ static void test_json_scanner(void **state)
     sl_buf b = {0};
     for (int i = 0; i < 100000; i++)
         buf_append_char(&b, '[');
-    jscan js = {.end = b.data + b.len};
-    assert_null(jscan_value(&js, b.data));
+    delta_json_scan js = {.end = b.data + b.len};
+    assert_null(delta_json_value(&js, b.data));
     assert_non_null(js.err_msg);
     buf_free(&b);
 
-    jspan sp = {.p = "\"a\\\"b\\\\c\\/d\\u00e9\\ud83d\\ude00\"", .n = 0};
+    delta_json_span sp = {.p = "\"a\\\"b\\\\c\\/d\\u00e9\\ud83d\\ude00\"", .n = 0};
     sp.n = strlen(sp.p);
-    char *str = jspan_string_dup(sp);
+    char *str = delta_json_span_str(sp);
     assert_string_equal(str, "a\"b\\c/d\xc3\xa9\xf0\x9f\x98\x80");
     free(str);
-    jspan nul = {.p = "\"a\\u0000b\"", .n = 10};
-    assert_null(jspan_string_dup(nul));
+    delta_json_span nul = {.p = "\"a\\u0000b\"", .n = 10};
+    assert_null(delta_json_span_str(nul));
     int64_t v = 0;
-    jspan num = {.p = "-9223372036854775808", .n = 20};
-    assert_int_equal(jspan_int(num, &v), 0);
+    delta_json_span num = {.p = "-9223372036854775808", .n = 20};
+    assert_int_equal(delta_json_span_int(num, &v), 0);
     assert_true(v == INT64_MIN);
-    jspan big = {.p = "9223372036854775808", .n = 19};
-    assert_int_equal(jspan_int(big, &v), -1);
-    jspan num2 = {.p = "9223372036854775807", .n = 19};
-    assert_int_equal(jspan_int(num2, &v), 0);
+    delta_json_span big = {.p = "9223372036854775808", .n = 19};
+    assert_int_equal(delta_json_span_int(big, &v), -1);
+    delta_json_span num2 = {.p = "9223372036854775807", .n = 19};
+    assert_int_equal(delta_json_span_int(num2, &v), 0);
     assert_true(v == INT64_MAX);
-    jspan frac = {.p = "1.0", .n = 3};
-    assert_int_equal(jspan_int(frac, &v), -1);
+    delta_json_span frac = {.p = "1.0", .n = 3};
+    assert_int_equal(delta_json_span_int(frac, &v), -1);
 }
 
 static void test_escaped_paths_and_bad_lines(void **state)
@@ -863,9 +940,11 @@ static void test_escaped_paths_and_bad_lines(void **state)
     (void)state;
     char *dir = tu_mkdtemp("delta");
     /* The same file named with and without JSON escapes is one key. */
-    write_commit(dir, 0,
-                 PROTO_1_2 META("m1")
-                 "{\"add\":{\"path\":\"x=A%252F\\u00e9\\/p.parquet\",\"size\":1,\"stats\":\"{\\\"numRecords\\\":4}\"}}\n");
+    write_commit(
+        dir, 0,
+        PROTO_1_2 META(
+            "m1") "{\"add\":{\"path\":\"x=A%252F\\u00e9\\/"
+                  "p.parquet\",\"size\":1,\"stats\":\"{\\\"numRecords\\\":4}\"}}\n");
     write_commit(dir, 1, "{\"remove\":{\"path\":\"x=A%252F\xc3\xa9/p.parquet\"}}\n");
     delta_at v0 = at_version(0);
     delta_snapshot *s = snap_ok(dir, &v0);
@@ -915,8 +994,8 @@ static void test_history(void **state)
     (void)state;
     char *dir = tu_mkdtemp("delta");
     char *c0 = cat_lines(commit_info(1000, "CREATE TABLE"), sl_strdup(PROTO_1_2),
-                         sl_strdup(META("m1")), add_line("a", 1, NULL), add_line("b", 1, NULL),
-                         NULL);
+                         sl_strdup(META("m1")), add_line("a", 1, NULL),
+                         add_line("b", 1, NULL), NULL);
     char *c1 = cat_lines(commit_info(2000, "DELETE"), remove_line("a", NULL),
                          remove_line("b", NULL), add_line("c", 1, NULL), NULL);
     char *c2 = add_line("d", 1, NULL); /* no commitInfo */
@@ -978,19 +1057,27 @@ static void test_history(void **state)
     assert_true(json_is_null(json_object_get(e1, "operation")));
     assert_true(json_is_null(json_object_get(e1, "user")));
     json_t *e3 = json_array_get(j, 3);
-    assert_string_equal(json_string_value(json_object_get(e3, "operation")), "CREATE TABLE");
+    assert_string_equal(json_string_value(json_object_get(e3, "operation")),
+                        "CREATE TABLE");
     assert_int_equal(json_integer_value(json_object_get(e3, "num_add")), 2);
     assert_true(json_is_true(json_object_get(e3, "is_blind_append")));
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(e3, "operation_parameters"), "mode")),
-        "Append");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(e3, "operation_metrics"), "numFiles")),
-        "1");
-    static const char *const keys[] = {"version", "timestamp", "operation",
-                                        "operation_parameters", "operation_metrics", "num_add",
-                                        "num_remove", "user", "engine", "read_version",
-                                        "is_blind_append"};
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(e3, "operation_parameters"), "mode")),
+                        "Append");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(e3, "operation_metrics"), "numFiles")),
+                        "1");
+    static const char *const keys[] = {"version",
+                                       "timestamp",
+                                       "operation",
+                                       "operation_parameters",
+                                       "operation_metrics",
+                                       "num_add",
+                                       "num_remove",
+                                       "user",
+                                       "engine",
+                                       "read_version",
+                                       "is_blind_append"};
     assert_int_equal(json_object_size(e3), sizeof keys / sizeof *keys);
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         assert_non_null(json_object_get(e3, keys[i]));
@@ -1009,7 +1096,8 @@ static void test_history(void **state)
     assert_non_null(json_object_get(json_array_get(actions, 0), "commitInfo"));
     assert_non_null(json_object_get(json_array_get(actions, 3), "add"));
     json_decref(actions);
-    assert_int_equal(delta_commit_read(s, "", 9, &actions, &err), SL_DELTA_VERSION_NOT_FOUND);
+    assert_int_equal(delta_commit_read(s, "", 9, &actions, &err),
+                     SL_DELTA_VERSION_NOT_FOUND);
     assert_null(actions);
 
     delta_snapshot *snap = NULL;
@@ -1034,23 +1122,64 @@ static void test_history(void **state)
     free(dir);
 }
 
+/* Runs in a child that dropped root (root reads through mode 000). */
+static int unreadable_check(const char *dir, const char *want_in_msg)
+{
+    delta_snapshot *snap = NULL;
+    sl_err err = {0};
+    store *s = NULL;
+    if (store_open(dir, &s, &err) != SL_OK)
+        return 4; /* the temp dir itself is out of reach for nobody */
+    sl_code c = delta_snapshot_open(s, "", &LATEST, &snap, &err);
+    delta_snapshot_free(snap);
+    store_close(s);
+    if (c != SL_STORE_PERMISSION || !strstr(err.msg, want_in_msg)) {
+        fprintf(stderr, "got %s: %s\n", err_code_name(c), err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+static void run_unprivileged(const char *dir, const char *want_in_msg)
+{
+    if (geteuid() != 0) {
+        assert_int_equal(unreadable_check(dir, want_in_msg), 0);
+        return;
+    }
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+            setresuid(65534, 65534, 65534) != 0)
+            _exit(3);
+        _exit(unreadable_check(dir, want_in_msg));
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 3 || WEXITSTATUS(status) == 4) {
+        printf("SKIP: cannot check as an unprivileged user under %s\n", dir);
+        return;
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_unreadable_log_dir(void **state)
 {
     (void)state;
-    if (geteuid() == 0) {
-        /* root reads through mode 000; the store's own tests cover EACCES. */
-        printf("SKIP: running as root, permission bits are not enforced\n");
-        return;
-    }
     char *dir = tu_mkdtemp("delta");
     write_commit(dir, 0, PROTO_1_2 META("m1"));
+    write_commit(dir, 1, "{\"commitInfo\":{}}\n");
+    assert_int_equal(chmod(dir, 0755), 0);
     char *logdir = sl_asprintf("%s/_delta_log", dir);
     assert_int_equal(chmod(logdir, 0), 0);
-    sl_err err = {0};
-    sl_code c = snap_fail(dir, &LATEST, &err);
-    assert_int_equal(c, SL_STORE_PERMISSION);
-    assert_non_null(strstr(err.msg, "_delta_log"));
-    chmod(logdir, 0755);
+    run_unprivileged(dir, "_delta_log");
+    assert_int_equal(chmod(logdir, 0755), 0);
+    /* One unreadable commit file: the store's code, naming that file. */
+    char *c1 = sl_asprintf("%s/00000000000000000001.json", logdir);
+    assert_int_equal(chmod(c1, 0), 0);
+    run_unprivileged(dir, "00000000000000000001.json");
+    free(c1);
     free(logdir);
     tu_rmtree(dir);
     free(dir);
@@ -1066,15 +1195,17 @@ static void test_many_files(void **state)
     sl_buf b = {0};
     buf_append_str(&b, PROTO_1_2 META("m1"));
     for (int i = 0; i < N; i++)
-        buf_appendf(&b,
-                    "{\"add\":{\"path\":\"part-%06d.parquet\",\"partitionValues\":{},\"size\":10,"
-                    "\"modificationTime\":1,\"dataChange\":true,"
-                    "\"stats\":\"{\\\"numRecords\\\":3,\\\"minValues\\\":{\\\"id\\\":1}}\"}}\n",
-                    i);
+        buf_appendf(
+            &b,
+            "{\"add\":{\"path\":\"part-%06d.parquet\",\"partitionValues\":{},\"size\":10,"
+            "\"modificationTime\":1,\"dataChange\":true,"
+            "\"stats\":\"{\\\"numRecords\\\":3,\\\"minValues\\\":{\\\"id\\\":1}}\"}}\n",
+            i);
     write_commit(dir, 0, b.data);
     buf_reset(&b);
     for (int i = 0; i < N; i += 2)
-        buf_appendf(&b, "{\"remove\":{\"path\":\"part-%06d.parquet\",\"dataChange\":true}}\n", i);
+        buf_appendf(
+            &b, "{\"remove\":{\"path\":\"part-%06d.parquet\",\"dataChange\":true}}\n", i);
     write_commit(dir, 1, b.data);
     buf_free(&b);
 

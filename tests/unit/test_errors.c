@@ -15,7 +15,8 @@ static void test_codes_well_formed_and_unique(void **state)
         const char *name = err_code_name((sl_code)i);
         assert_true(strncmp(name, "SL-", 3) == 0);
         for (const char *p = name; *p; p++)
-            assert_true(isupper((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-');
+            assert_true(isupper((unsigned char)*p) || isdigit((unsigned char)*p) ||
+                        *p == '-');
         assert_true(strlen(err_code_hint((sl_code)i)) > 5);
         int ex = err_code_exit((sl_code)i);
         assert_true(ex >= 0 && ex <= 4);
@@ -34,9 +35,9 @@ static void test_codes_well_formed_and_unique(void **state)
 static void test_issue_codes_present(void **state)
 {
     (void)state;
-    const char *required[] = {"SL-STORE-NOT-FOUND", "SL-DELTA-GAP",
+    const char *required[] = {"SL-STORE-NOT-FOUND",           "SL-DELTA-GAP",
                               "SL-DELTA-UNSUPPORTED-FEATURE", "SL-AUDIT-TAMPERED",
-                              "SL-DELTA-NEEDS-CHECKPOINT", "SL-STORE-BAD-KEY"};
+                              "SL-DELTA-NEEDS-CHECKPOINT",    "SL-STORE-BAD-KEY"};
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
         assert_int_not_equal(err_code_from_name(required[i]), SL_CODE_COUNT);
 }

@@ -128,7 +128,8 @@ static void test_read_only_refuses_and_audits(void **state)
     ops_request req = {.target = target, .reason = "try"};
     ops_result res;
     sl_err e = {0};
-    assert_int_equal(ops_run(&w->sess->ops, "demo.create", &req, &res, &e), SL_OPS_READ_ONLY);
+    assert_int_equal(ops_run(&w->sess->ops, "demo.create", &req, &res, &e),
+                     SL_OPS_READ_ONLY);
     ops_result_clear(&res);
     assert_int_equal(access(target, F_OK), -1); /* nothing was created */
     /* Notes only touch the audit log: allowed to a read-only observer. */
@@ -172,7 +173,8 @@ static void test_unknown_and_no_audit(void **state)
     ops_result res;
     sl_err e = {0};
     ops_request req = {.reason = "x"};
-    assert_int_equal(ops_run(&w->sess->ops, "drop.table", &req, &res, &e), SL_OPS_UNKNOWN);
+    assert_int_equal(ops_run(&w->sess->ops, "drop.table", &req, &res, &e),
+                     SL_OPS_UNKNOWN);
     ops_ctx bare = w->sess->ops;
     bare.audit = NULL;
     assert_int_equal(ops_run(&bare, "audit.note", &req, &res, &e), SL_AUDIT_DB);
@@ -188,7 +190,8 @@ int main(void)
         cmocka_unit_test(test_table_is_well_formed),
         cmocka_unit_test_setup_teardown(test_note_requires_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_note_is_audited_around, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only_refuses_and_audits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_refuses_and_audits, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_failure_is_audited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_and_no_audit, setup, teardown),
     };

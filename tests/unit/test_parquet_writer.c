@@ -41,7 +41,8 @@ static void assert_bytes(const sl_buf *b, const unsigned char *want, size_t n)
 
 static uint32_t rd_le32(const unsigned char *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
 }
 
 static uint64_t rd_le64(const unsigned char *p)
@@ -264,31 +265,31 @@ static void test_thrift_struct_bytes(void **state)
     thrift_writer w;
     thrift_writer_init(&w, &b);
     thrift_struct_begin(&w);
-    thrift_field_i32(&w, 1, 1);          /* 15 02 */
-    thrift_field_i64(&w, 3, -1);         /* 26 01 (delta 2) */
-    thrift_field_bool(&w, 4, true);      /* 11 */
-    thrift_field_bool(&w, 5, false);     /* 12 */
-    thrift_field_string(&w, 6, "ab");    /* 18 02 61 62 */
-    thrift_field_i32(&w, 40, 7);         /* delta 34 > 15: 05 50 0e */
-    thrift_field_i16(&w, 41, -3);        /* 14 05 */
-    thrift_field_list_begin(&w, 42, THRIFT_I32, 3); /* 19 35 */
-    thrift_elem_i32(&w, 1);              /* 02 */
-    thrift_elem_i32(&w, 2);              /* 04 */
-    thrift_elem_i32(&w, -3);             /* 05 */
-    thrift_field_struct_begin(&w, 43);   /* 1c */
-    thrift_field_i32(&w, 1, 5);          /* 15 0a (fresh id context) */
-    thrift_struct_end(&w);               /* 00 */
-    thrift_field_double(&w, 44, 1.0);    /* 17 00 00 00 00 00 00 f0 3f */
-    thrift_field_i32(&w, 2, 0);          /* id goes down: 05 04 00 */
+    thrift_field_i32(&w, 1, 1);                          /* 15 02 */
+    thrift_field_i64(&w, 3, -1);                         /* 26 01 (delta 2) */
+    thrift_field_bool(&w, 4, true);                      /* 11 */
+    thrift_field_bool(&w, 5, false);                     /* 12 */
+    thrift_field_string(&w, 6, "ab");                    /* 18 02 61 62 */
+    thrift_field_i32(&w, 40, 7);                         /* delta 34 > 15: 05 50 0e */
+    thrift_field_i16(&w, 41, -3);                        /* 14 05 */
+    thrift_field_list_begin(&w, 42, THRIFT_I32, 3);      /* 19 35 */
+    thrift_elem_i32(&w, 1);                              /* 02 */
+    thrift_elem_i32(&w, 2);                              /* 04 */
+    thrift_elem_i32(&w, -3);                             /* 05 */
+    thrift_field_struct_begin(&w, 43);                   /* 1c */
+    thrift_field_i32(&w, 1, 5);                          /* 15 0a (fresh id context) */
+    thrift_struct_end(&w);                               /* 00 */
+    thrift_field_double(&w, 44, 1.0);                    /* 17 00 00 00 00 00 00 f0 3f */
+    thrift_field_i32(&w, 2, 0);                          /* id goes down: 05 04 00 */
     thrift_field_list_begin(&w, 3, THRIFT_BOOL_TRUE, 2); /* 19 21 */
-    thrift_elem_bool(&w, true);          /* 01 */
-    thrift_elem_bool(&w, false);         /* 02 */
-    thrift_struct_end(&w);               /* 00 */
+    thrift_elem_bool(&w, true);                          /* 01 */
+    thrift_elem_bool(&w, false);                         /* 02 */
+    thrift_struct_end(&w);                               /* 00 */
     static const unsigned char want[] = {
-        0x15, 0x02, 0x26, 0x01, 0x11, 0x12, 0x18, 0x02, 0x61, 0x62, 0x05, 0x50, 0x0e,
-        0x14, 0x05, 0x19, 0x35, 0x02, 0x04, 0x05, 0x1c, 0x15, 0x0a, 0x00, 0x17, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x3f, 0x05, 0x04, 0x00, 0x19, 0x21, 0x01,
-        0x02, 0x00};
+        0x15, 0x02, 0x26, 0x01, 0x11, 0x12, 0x18, 0x02, 0x61, 0x62, 0x05,
+        0x50, 0x0e, 0x14, 0x05, 0x19, 0x35, 0x02, 0x04, 0x05, 0x1c, 0x15,
+        0x0a, 0x00, 0x17, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x3f,
+        0x05, 0x04, 0x00, 0x19, 0x21, 0x01, 0x02, 0x00};
     assert_bytes(&b, want, sizeof want);
     buf_free(&b);
 }
@@ -325,7 +326,8 @@ static void test_thrift_long_list(void **state)
 /* RLE / bit-packed hybrid                                             */
 
 /* Test-only decoder; returns the number of values decoded. */
-static size_t rle_decode(const unsigned char *p, size_t len, int bw, uint32_t *out, size_t n)
+static size_t rle_decode(const unsigned char *p, size_t len, int bw, uint32_t *out,
+                         size_t n)
 {
     tr r = {p, len, 0, 0};
     size_t count = 0;
@@ -396,13 +398,14 @@ static void test_rle_hybrid(void **state)
         uint32_t mask = bw >= 32 ? UINT32_MAX : ((1u << bw) - 1);
         for (int i = 0; i < 1000; i++) {
             if (i % 100 < 40)
-                vals[i] = 3 & mask;                           /* long runs */
+                vals[i] = 3 & mask; /* long runs */
             else
                 vals[i] = ((uint32_t)i * 2654435761u >> 7) & mask; /* noise */
         }
         sl_buf e = {0};
         pq_rle_encode_u32(&e, vals, 1000, bw);
-        assert_int_equal(rle_decode((unsigned char *)e.data, e.len, bw, back, 1000), 1000);
+        assert_int_equal(rle_decode((unsigned char *)e.data, e.len, bw, back, 1000),
+                         1000);
         assert_memory_equal(vals, back, sizeof vals);
         buf_free(&e);
     }
@@ -414,19 +417,19 @@ static void test_rle_hybrid(void **state)
 enum { C_ID, C_QTY, C_AMOUNT, C_OK, C_NAME, C_TS, C_FLAG, C_EMPTY, NCOLS };
 
 static const pq_schema_col SCHEMA[NCOLS] = {
-    {"id", PQ_TYPE_INT64, false},
-    {"qty", PQ_TYPE_INT32, true},
-    {"amount", PQ_TYPE_DOUBLE, true},
-    {"ok", PQ_TYPE_BOOLEAN, true},
-    {"name", PQ_TYPE_STRING, true},
-    {"ts", PQ_TYPE_TIMESTAMP_US, true},
-    {"flag", PQ_TYPE_BOOLEAN, false},
-    {"always_null", PQ_TYPE_STRING, true},
+    {"id", PQ_TYPE_INT64, false},     {"qty", PQ_TYPE_INT32, true},
+    {"amount", PQ_TYPE_DOUBLE, true}, {"ok", PQ_TYPE_BOOLEAN, true},
+    {"name", PQ_TYPE_STRING, true},   {"ts", PQ_TYPE_TIMESTAMP_US, true},
+    {"flag", PQ_TYPE_BOOLEAN, false}, {"always_null", PQ_TYPE_STRING, true},
 };
 
 static const char *const NAMES[] = {
-    "alpha", "", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe2\x9c\x93 \xf0\x9f\x98\x80",
-    "zeta", "Alpha", "a somewhat longer string value that goes past thirty-two chars",
+    "alpha",
+    "",
+    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe2\x9c\x93 \xf0\x9f\x98\x80",
+    "zeta",
+    "Alpha",
+    "a somewhat longer string value that goes past thirty-two chars",
 };
 
 #define NROWS 45
@@ -435,7 +438,9 @@ static void make_row(int i, pq_value *v)
 {
     v[C_ID] = pq_val_i64(i == 0 ? INT64_MIN : i == 1 ? INT64_MAX : (int64_t)i * 1000 - 7);
     v[C_QTY] = i % 5 == 4 ? pq_val_null()
-                          : pq_val_i32(i == 2 ? INT32_MIN : i == 3 ? INT32_MAX : i - 20);
+                          : pq_val_i32(i == 2   ? INT32_MIN
+                                       : i == 3 ? INT32_MAX
+                                                : i - 20);
     static const double specials[] = {0.0, -0.0, 1.5, -2.25, 1e300, -1e-300};
     if (i % 7 == 6)
         v[C_AMOUNT] = pq_val_null();
@@ -448,7 +453,8 @@ static void make_row(int i, pq_value *v)
     /* far past (year 1), far future (9999-12-31T23:59:59.999999), around 0 */
     static const int64_t ts[] = {-62135596800000000LL, 253402300799999999LL, -1, 0,
                                  1767225600123456LL};
-    v[C_TS] = i % 9 == 8 ? pq_val_null() : pq_val_ts_us(i < 5 ? ts[i] : 1767225600000000LL + i);
+    v[C_TS] =
+        i % 9 == 8 ? pq_val_null() : pq_val_ts_us(i < 5 ? ts[i] : 1767225600000000LL + i);
     v[C_FLAG] = pq_val_bool(i >= 20 && i < 30);
     v[C_EMPTY] = pq_val_null();
 }
@@ -680,12 +686,12 @@ static int check_file(const sl_buf *file, int nrows, int rg_rows)
         assert_null(fld(e, 5));
         json_t *lt = fld(e, 10);
         if (SCHEMA[c].type == PQ_TYPE_STRING) {
-            assert_int_equal(fld_int(e, 6), 0); /* UTF8 */
-            assert_true(json_is_object(fld(lt, 1)));  /* STRING */
+            assert_int_equal(fld_int(e, 6), 0);      /* UTF8 */
+            assert_true(json_is_object(fld(lt, 1))); /* STRING */
         } else if (SCHEMA[c].type == PQ_TYPE_TIMESTAMP_US) {
             assert_int_equal(fld_int(e, 6), 10); /* TIMESTAMP_MICROS */
             json_t *ts = fld(lt, 8);
-            assert_true(json_is_true(fld(ts, 1)));          /* isAdjustedToUTC */
+            assert_true(json_is_true(fld(ts, 1)));           /* isAdjustedToUTC */
             assert_true(json_is_object(fld(fld(ts, 2), 2))); /* MICROS */
         } else {
             assert_null(fld(e, 6));
@@ -709,9 +715,9 @@ static int check_file(const sl_buf *file, int nrows, int rg_rows)
         json_t *rg = json_array_get(rgs, g);
         int64_t rg_n = fld_int(rg, 3);
         int last_row = first_row + (int)rg_n;
-        assert_int_equal(rg_n, rg_rows ? (nrows - first_row < rg_rows ? nrows - first_row
-                                                                       : rg_rows)
-                                        : nrows);
+        assert_int_equal(
+            rg_n, rg_rows ? (nrows - first_row < rg_rows ? nrows - first_row : rg_rows)
+                          : nrows);
         assert_int_equal(fld_int(rg, 5), expect_offset);
         assert_int_equal(fld_int(rg, 7), g);
         json_t *cols = fld(rg, 1);
@@ -729,7 +735,8 @@ static int check_file(const sl_buf *file, int nrows, int rg_rows)
             assert_int_equal(json_integer_value(json_array_get(enc, 1)), 3);
             json_t *path = fld(m, 3);
             assert_int_equal(json_array_size(path), 1);
-            assert_string_equal(json_string_value(json_array_get(path, 0)), SCHEMA[c].name);
+            assert_string_equal(json_string_value(json_array_get(path, 0)),
+                                SCHEMA[c].name);
             assert_int_equal(fld_int(m, 4), 0);
             assert_int_equal(fld_int(m, 5), rg_n);
             assert_int_equal(fld_int(m, 6), fld_int(m, 7));
@@ -819,8 +826,10 @@ static void test_writer_empty_file(void **state)
     pq_file_stats stats = {0};
     sl_buf file = write_table(0, NULL, &stats);
     check_file(&file, 0, 0);
-    assert_int_equal(json_integer_value(json_object_get(stats.delta_stats, "numRecords")), 0);
-    assert_int_equal(json_object_size(json_object_get(stats.delta_stats, "minValues")), 0);
+    assert_int_equal(json_integer_value(json_object_get(stats.delta_stats, "numRecords")),
+                     0);
+    assert_int_equal(json_object_size(json_object_get(stats.delta_stats, "minValues")),
+                     0);
     pq_file_stats_free(&stats);
     buf_free(&file);
 }
@@ -852,8 +861,9 @@ static void test_delta_stats(void **state)
     assert_string_equal(json_string_value(json_object_get(maxs, "ts")),
                         "9999-12-31T23:59:59.999Z");
     assert_string_equal(json_string_value(json_object_get(mins, "name")), "");
-    assert_string_equal(json_string_value(json_object_get(maxs, "name")),
-                        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe2\x9c\x93 \xf0\x9f\x98\x80");
+    assert_string_equal(
+        json_string_value(json_object_get(maxs, "name")),
+        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe2\x9c\x93 \xf0\x9f\x98\x80");
     /* booleans get no bounds in Delta; an all-null column neither */
     assert_null(json_object_get(mins, "ok"));
     assert_null(json_object_get(maxs, "flag"));
@@ -901,7 +911,7 @@ static void test_delta_string_truncation(void **state)
     check_trunc(false, "abcdef", "abcdef");
     check_trunc(true, "abcdef", "abcdef");
     check_trunc(false, "abcdefgh", "abcdef");
-    check_trunc(true, "abcdefgh", "abcdef\x7f");          /* ASCII tie-breaker */
+    check_trunc(true, "abcdefgh", "abcdef\x7f");            /* ASCII tie-breaker */
     check_trunc(true, "abcdef" EACUTE "x", "abcdef" MAXCP); /* cut char >= DEL */
     check_trunc(false, EACUTE EACUTE EACUTE EACUTE EACUTE EACUTE EACUTE,
                 EACUTE EACUTE EACUTE EACUTE EACUTE EACUTE);
@@ -933,7 +943,8 @@ static void test_delta_string_truncation(void **state)
     assert_int_equal(pq_writer_finish(w, &file, &st, &err), SL_OK);
     /* max is the invalid string: no Delta max; min is "0000" */
     assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(st.delta_stats, "minValues"), "s")), "0000");
+                            json_object_get(st.delta_stats, "minValues"), "s")),
+                        "0000");
     assert_null(json_object_get(json_object_get(st.delta_stats, "maxValues"), "s"));
     char *dump = json_dumps(st.delta_stats, 0);
     assert_non_null(dump); /* always serialisable */
@@ -972,7 +983,8 @@ static void test_double_edge_stats(void **state)
     pq_file_stats st = {0};
     assert_int_equal(pq_writer_finish(w, &file, &st, &err), SL_OK);
     json_t *fm = read_footer(&file);
-    json_t *stat = fld(fld(json_array_get(fld(json_array_get(fld(fm, 4), 0), 1), 0), 3), 12);
+    json_t *stat =
+        fld(fld(json_array_get(fld(json_array_get(fld(fm, 4), 0), 1), 0), 3), 12);
     assert_int_equal(fld_int(stat, 3), 1);
     assert_null(fld(stat, 5));
     assert_null(fld(stat, 6));
@@ -1131,12 +1143,14 @@ static char *npm_reader(void)
     char *want_stamp = sl_asprintf("%s\n%s", pkg, script);
     char *stamp_path = sl_asprintf("%s/.sluice-stamp", npm_dir);
     char *stamp = tu_read_file(stamp_path);
-    char *reader = sl_asprintf("%s/node_modules/sluice-test-readers/read_parquet.mjs", npm_dir);
+    char *reader =
+        sl_asprintf("%s/node_modules/sluice-test-readers/read_parquet.mjs", npm_dir);
     struct stat st;
     if (!stamp || strcmp(stamp, want_stamp) != 0 || stat(reader, &st) != 0) {
-        char *cmd = sl_asprintf("mkdir -p '%s' && npm install --prefix '%s' --install-links "
-                                "--no-audit --no-fund --loglevel=error '%s/tests/npm' 1>&2",
-                                npm_dir, npm_dir, src);
+        char *cmd =
+            sl_asprintf("mkdir -p '%s' && npm install --prefix '%s' --install-links "
+                        "--no-audit --no-fund --loglevel=error '%s/tests/npm' 1>&2",
+                        npm_dir, npm_dir, src);
         int rc = tu_run(cmd, NULL);
         free(cmd);
         if (rc != 0)
@@ -1249,7 +1263,8 @@ static void test_independent_reader(void **state)
         char want_cb[128];
         snprintf(want_cb, sizeof want_cb, "sluice version %s (build %s)", SLUICE_VERSION,
                  SLUICE_BUILD_ID);
-        assert_string_equal(json_string_value(json_object_get(meta, "created_by")), want_cb);
+        assert_string_equal(json_string_value(json_object_get(meta, "created_by")),
+                            want_cb);
         assert_string_equal(json_string_value(json_object_get(meta, "num_rows")), "45");
         json_t *schema = json_object_get(meta, "schema");
         json_t *ts = json_object_get(json_array_get(schema, C_TS + 1), "logical_type");
@@ -1257,9 +1272,10 @@ static void test_independent_reader(void **state)
         assert_string_equal(json_string_value(json_object_get(ts, "unit")), "MICROS");
         assert_true(json_is_true(json_object_get(ts, "isAdjustedToUTC")));
         json_t *rg0 = json_array_get(json_object_get(meta, "row_groups"), 0);
-        json_t *qty = json_object_get(json_object_get(
-                          json_array_get(json_object_get(rg0, "columns"), C_QTY), "meta_data"),
-                      "statistics");
+        json_t *qty = json_object_get(
+            json_object_get(json_array_get(json_object_get(rg0, "columns"), C_QTY),
+                            "meta_data"),
+            "statistics");
         pq_value lo, hi;
         int64_t nulls;
         expected_minmax(C_QTY, 0, pass ? 20 : NROWS, &lo, &hi, &nulls);
@@ -1267,7 +1283,8 @@ static void test_independent_reader(void **state)
         assert_int_equal(json_integer_value(json_object_get(qty, "max_value")), hi.i32);
         char want_nulls[32];
         snprintf(want_nulls, sizeof want_nulls, "%lld", (long long)nulls);
-        assert_string_equal(json_string_value(json_object_get(qty, "null_count")), want_nulls);
+        assert_string_equal(json_string_value(json_object_get(qty, "null_count")),
+                            want_nulls);
         json_decref(meta);
         free(out);
         free(path);

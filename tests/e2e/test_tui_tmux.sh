@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The real console in a real terminal: tmux runs `sluice` at 80x24 on a demo
+# world, keys go in with send-keys, the screen comes back with capture-pane.
+# Every wait is bounded; the tmux server is private and killed on exit.
+set -u
+
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "SKIP: tmux is not installed; the console's terminal test did not run"
+    exit 0
+fi
+BIN=${SLUICE_BIN:?SLUICE_BIN must name the sluice binary}
+SRC=${SLUICE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+
+WORK=$(mktemp -d /tmp/sluice-e2e-tui-XXXXXX)
+SOCK="sluice-e2e-$$"
+SESSION=console
+cleanup() {
+    tmux -L "$SOCK" kill-server >/dev/null 2>&1
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*"
+    echo "---- screen ----"
+    tmux -L "$SOCK" capture-pane -p -t "$SESSION" 2>/dev/null
+    echo "----------------"
+    exit 1
+}
+
+# A world: the demo command when it exists, else a small one by hand.
+if "$BIN" demo "$WORK/demo" --no-open >"$WORK/demo.log" 2>&1; then
+    CONFIG="$WORK/demo/sluice.json"
+else
+    mkdir -p "$WORK/demo/incoming/1700000000" "$WORK/demo/incoming/1700003600" \
+        "$WORK/demo/lake/orders/_delta_log"
+    echo '{"id":1}' >"$WORK/demo/incoming/1700000000/part-0.jsonl"
+    echo '{"id":2}' >"$WORK/demo/incoming/1700003600/part-0.jsonl"
+    cat >"$WORK/demo/lake/orders/_delta_log/00000000000000000000.json" <<'JSON'
+{"commitInfo":{"timestamp":1700000000000,"operation":"CREATE TABLE","operationParameters":{}}}
+{"protocol":{"minReaderVersion":1,"minWriterVersion":2}}
+{"metaData":{"id":"e2e","format":{"provider":"parquet","options":{}},"schemaString":"{\"type\":\"struct\",\"fields\":[]}","partitionColumns":[],"configuration":{}}}
+JSON
+    cat >"$WORK/demo/sluice.json" <<'JSON'
+{"environment": "demo", "source": "incoming", "lake": "lake", "tables": {"orders": "orders"}}
+JSON
+    CONFIG="$WORK/demo/sluice.json"
+fi
+
+export SLUICE_STATE_DIR="$WORK/state"
+tmux -L "$SOCK" -f /dev/null new-session -d -s "$SESSION" -x 80 -y 24 \
+    "env TERM=xterm-256color LANG=C.UTF-8 SLUICE_STATE_DIR='$SLUICE_STATE_DIR' \
+     SLUICE_SOURCE_DIR='$SRC' SLUICE_OPERATOR=e2e NO_COLOR= \
+     '$BIN' -c '$CONFIG' tui; echo \"sluice exited \$?\"; sleep 30" ||
+    fail "tmux could not start"
+
+screen() { tmux -L "$SOCK" capture-pane -p -t "$SESSION"; }
+keys() { tmux -L "$SOCK" send-keys -t "$SESSION" "$@"; }
+# wait_for TEXT: polls the screen up to 100 x 0.1 s.
+wait_for() {
+    for _ in $(seq 1 100); do
+        if screen | grep -qF -- "$1"; then return 0; fi
+        sleep 0.1
+    done
+    fail "'$1' did not appear on the screen"
+}
+wait_gone() {
+    for _ in $(seq 1 100); do
+        if ! screen | grep -qF -- "$1"; then return 0; fi
+        sleep 0.1
+    done
+    fail "'$1' did not go away"
+}
+
+# Folders at 80x24: banner, tabs, epoch folders, status line, key bar.
+wait_for "[Folders]"
+wait_for "epoch folders"
+wait_for "Epoch time (UTC)"
+wait_for "q quit"
+wait_for "│ e2e"
+[ "$(screen | wc -l)" -eq 24 ] || fail "the screen is not 24 rows"
+width() { screen | LC_ALL=C.UTF-8 wc -L; }
+[ "$(width)" -le 80 ] || fail "a line is wider than 80 columns"
+
+# Tab to Tables, Enter on the first table: its history with a breadcrumb.
+keys Tab
+wait_for "[Tables]"
+wait_for "Protocol"
+keys Enter
+wait_for "› "
+wait_for "Operation"
+# Enter on the newest version, Esc back twice.
+keys Enter
+wait_for "Actions:"
+keys Escape
+wait_gone "Actions:"
+wait_for "Operation"
+keys Escape
+wait_for "Protocol"
+
+# j moves, ? shows the help generated from the action table.
+keys j
+keys '?'
+wait_for "[Help]"
+wait_for "What it does"
+wait_for "page-down"
+
+# Shift-Tab goes back one view (Help -> Audit); a note through the `:`
+# line shows up there.
+keys BTab
+wait_for "[Audit]"
+keys : 'note e2e was here' Enter
+wait_for "note recorded"
+wait_for "e2e was here"
+keys v
+wait_for "chain OK"
+
+# Resize to 120x40: the layout follows.
+tmux -L "$SOCK" resize-window -t "$SESSION" -x 120 -y 40 >/dev/null 2>&1 ||
+    fail "tmux could not resize the window"
+for _ in $(seq 1 100); do
+    [ "$(screen | wc -l)" -eq 40 ] && break
+    sleep 0.1
+done
+[ "$(screen | wc -l)" -eq 40 ] || fail "the pane did not grow to 40 rows"
+wait_for "Target / reason"
+for _ in $(seq 1 100); do
+    # The status line sits on row 39 of 40 once the console has re-laid out.
+    screen | sed -n 39p | grep -qF "│ e2e" && break
+    sleep 0.1
+done
+screen | sed -n 39p | grep -qF "│ e2e" || fail "the status line did not move to row 39"
+[ "$(width)" -gt 100 ] || fail "no line uses the wider screen"
+
+# q asks; n cancels; q y quits.
+keys q
+wait_for "Quit sluice? [y/N]"
+keys n
+wait_for "quit cancelled"
+keys q
+wait_for "Quit sluice? [y/N]"
+keys y
+wait_for "sluice exited 0"
+
+# Opening and closing the console were audited.
+AUDIT=$("$BIN" -c "$CONFIG" audit list 2>&1)
+echo "$AUDIT" | grep -q "session.close" || fail "no session.close in the audit log: $AUDIT"
+echo "$AUDIT" | grep -q "e2e was here" || fail "the note is not in the audit log"
+echo "PASS: console in tmux at 80x24 and 120x40"
+exit 0
