@@ -7,6 +7,10 @@
 sl_code cmd_tui(cli_ctx *ctx, sl_err *err)
 {
     const cli_args *a = ctx->args;
+    if (cli_args_has(a, "actions")) {
+        tui_print_actions(ctx->out);
+        return SL_OK;
+    }
     if (a->npos)
         return err_set(err, SL_USAGE,
                        "usage: sluice tui [--script FILE] [--size ROWSxCOLS]");

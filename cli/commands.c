@@ -3,9 +3,11 @@
 #include "cli/cli_cmd.h"
 
 static const cli_cmd cli_cmds[] = {
-    {"tui", "tui [--script FILE] [--size ROWSxCOLS] [--theme NAME] [--read-only]",
+    {"tui",
+     "tui [--script FILE] [--size ROWSxCOLS] [--theme NAME] [--read-only] | tui "
+     "--actions",
      "Open the operations console (the default when no command is given)",
-     "script=,size=", 0, cmd_tui},
+     "script=,size=,actions", CLI_CONFIG_OPTIONAL, cmd_tui},
     {"folders", "folders [SOURCE] [--json]",
      "List the source's epoch folders (oldest first) and anything else found there", "",
      CLI_CONFIG_OPTIONAL, cmd_folders},

@@ -5,6 +5,8 @@
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +100,8 @@ sl_code crt_open_terminal(const theme *t, sl_err *err)
     crt.screen = newterm(NULL, stdout, stdin);
     if (!crt.screen) {
         const char *term = getenv("TERM");
-        return err_set(err, SL_TUI_NO_TERMINAL, "cannot start curses on terminal type '%s'",
+        return err_set(err, SL_TUI_NO_TERMINAL,
+                       "cannot start curses on terminal type '%s'",
                        term ? term : "(unset)");
     }
     set_term(crt.screen);
@@ -315,6 +318,20 @@ void crt_repaint(void)
     clearok(curscr, TRUE);
 }
 
+int crt_key_wait(int timeout_ms, int wake_fd)
+{
+    /* Keys ncurses already buffered first; then sleep on the terminal and
+     * the wake fd together so finished background work shows at once. */
+    int key = crt_key_read(0);
+    if (key != CRT_KEY_NONE || wake_fd < 0)
+        return key;
+    struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                            {.fd = wake_fd, .events = POLLIN}};
+    if (poll(fds, 2, timeout_ms) > 0 && (fds[0].revents & (POLLIN | POLLHUP)))
+        return crt_key_read(0);
+    return CRT_KEY_NONE;
+}
+
 int crt_key_read(int timeout_ms)
 {
     wtimeout(stdscr, timeout_ms);
@@ -324,21 +341,36 @@ int crt_key_read(int timeout_ms)
         return CRT_KEY_NONE;
     if (r == KEY_CODE_YES) {
         switch (wch) {
-        case KEY_UP: return CRT_KEY_UP;
-        case KEY_DOWN: return CRT_KEY_DOWN;
-        case KEY_LEFT: return CRT_KEY_LEFT;
-        case KEY_RIGHT: return CRT_KEY_RIGHT;
-        case KEY_PPAGE: return CRT_KEY_PGUP;
-        case KEY_NPAGE: return CRT_KEY_PGDN;
-        case KEY_HOME: return CRT_KEY_HOME;
-        case KEY_END: return CRT_KEY_END;
-        case KEY_BACKSPACE: return CRT_KEY_BACKSPACE;
-        case KEY_DC: return CRT_KEY_DELETE;
-        case KEY_BTAB: return CRT_KEY_BTAB;
-        case KEY_RESIZE: return CRT_KEY_RESIZE;
-        case KEY_ENTER: return CRT_KEY_ENTER;
-        case KEY_F(1): return CRT_KEY_F1;
-        default: return CRT_KEY_NONE;
+        case KEY_UP:
+            return CRT_KEY_UP;
+        case KEY_DOWN:
+            return CRT_KEY_DOWN;
+        case KEY_LEFT:
+            return CRT_KEY_LEFT;
+        case KEY_RIGHT:
+            return CRT_KEY_RIGHT;
+        case KEY_PPAGE:
+            return CRT_KEY_PGUP;
+        case KEY_NPAGE:
+            return CRT_KEY_PGDN;
+        case KEY_HOME:
+            return CRT_KEY_HOME;
+        case KEY_END:
+            return CRT_KEY_END;
+        case KEY_BACKSPACE:
+            return CRT_KEY_BACKSPACE;
+        case KEY_DC:
+            return CRT_KEY_DELETE;
+        case KEY_BTAB:
+            return CRT_KEY_BTAB;
+        case KEY_RESIZE:
+            return CRT_KEY_RESIZE;
+        case KEY_ENTER:
+            return CRT_KEY_ENTER;
+        case KEY_F(1):
+            return CRT_KEY_F1;
+        default:
+            return CRT_KEY_NONE;
         }
     }
     if (wch == '\r')

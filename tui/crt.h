@@ -61,6 +61,9 @@ void crt_repaint(void);
 
 /* Reads one key, waiting up to timeout_ms (-1 forever). CRT_KEY_NONE on timeout. */
 int crt_key_read(int timeout_ms);
+/* Waits up to timeout_ms for a key or for wake_fd to become readable
+ * (then returns CRT_KEY_NONE); wake_fd < 0 waits for keys only. */
+int crt_key_wait(int timeout_ms, int wake_fd);
 
 /* Display width of UTF-8 text (invalid bytes count as one cell). */
 int crt_text_width(const char *text);

@@ -124,8 +124,8 @@ static sl_code parse_line(char *line, const char *path, int lineno, theme *t, in
     *eq = '\0';
     char *lhs[2];
     if (split_words(line, lhs, 1) != 1)
-        return err_set(err, SL_THEME_INVALID, "%s:%d: expected one element name before '='",
-                       path, lineno);
+        return err_set(err, SL_THEME_INVALID,
+                       "%s:%d: expected one element name before '='", path, lineno);
     theme_elem e = theme_elem_from_name(lhs[0]);
     if (e == EL_COUNT)
         return err_set(err, SL_THEME_INVALID, "%s:%d: unknown element '%s'", path, lineno,
@@ -256,6 +256,11 @@ char *theme_dir_find(void)
     if (is_dir(cand))
         return cand;
     free(cand);
+#ifdef SLUICE_THEMES_SOURCE_DIR
+    /* A build outside the source tree still finds the tree it came from. */
+    if (is_dir(SLUICE_THEMES_SOURCE_DIR))
+        return sl_strdup(SLUICE_THEMES_SOURCE_DIR);
+#endif
     return NULL;
 }
 
@@ -288,8 +293,8 @@ sl_code theme_load(const char *name, theme *out, sl_err *err)
     char *path = sl_asprintf("%s/%s.theme", dir, name);
     sl_code rc;
     if (access(path, R_OK) != 0)
-        rc = err_set(err, SL_THEME_INVALID, "theme '%s' not found: %s does not exist", name,
-                     path);
+        rc = err_set(err, SL_THEME_INVALID, "theme '%s' not found: %s does not exist",
+                     name, path);
     else
         rc = theme_load_file(path, out, err);
     free(path);

@@ -49,7 +49,8 @@ static sl_code run_interactive(app *a, tui_worker *w)
 {
     app_draw(a);
     while (!app_quitting(a) && !stop_requested) {
-        int key = crt_key_read(worker_busy(w) ? 100 : 1000);
+        /* The spinner needs a tick while work runs; results wake us early. */
+        int key = crt_key_wait(worker_busy(w) ? 100 : 1000, worker_wake_fd(w));
         app_deliver(a);
         if (key != CRT_KEY_NONE) {
             sl_err e;
@@ -75,11 +76,13 @@ sl_code tui_run(session *sess, const tui_opts *opts, sl_err *err)
         opts = &none;
     int script = opts->script_path != NULL;
     if (!script && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
-        return err_set(err, SL_TUI_NO_TERMINAL,
-                       "the console needs a terminal: stdin and stdout are not both ttys");
+        return err_set(
+            err, SL_TUI_NO_TERMINAL,
+            "the console needs a terminal: stdin and stdout are not both ttys");
 
     theme th;
-    const char *theme_name = theme_choose(opts->theme, sess->cfg ? sess->cfg->theme : NULL);
+    const char *theme_name =
+        theme_choose(opts->theme, sess->cfg ? sess->cfg->theme : NULL);
     sl_code rc = theme_load(theme_name, &th, err);
     if (rc != SL_OK)
         return rc;
@@ -90,8 +93,8 @@ sl_code tui_run(session *sess, const tui_opts *opts, sl_err *err)
         return rc;
 
     if (script)
-        rc = crt_open_virtual(opts->rows > 0 ? opts->rows : 24, opts->cols > 0 ? opts->cols : 80,
-                              &th, err);
+        rc = crt_open_virtual(opts->rows > 0 ? opts->rows : 24,
+                              opts->cols > 0 ? opts->cols : 80, &th, err);
     else
         rc = crt_open_terminal(&th, err);
     if (rc != SL_OK) {

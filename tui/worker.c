@@ -1,8 +1,11 @@
 #include "tui/worker.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/util/buf.h"
 
@@ -10,12 +13,13 @@ struct tui_worker {
     session *sess;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t wake;  /* a job was queued, or stop */
-    pthread_cond_t idle;  /* a job finished */
+    pthread_cond_t wake; /* a job was queued, or stop */
+    pthread_cond_t idle; /* a job finished */
     tui_job *queue_head, *queue_tail;
     tui_job *done_head, *done_tail;
     size_t running;
     int stopping;
+    int wake_pipe[2]; /* a byte per finished job wakes the UI's key wait */
 };
 
 static void append(tui_job **head, tui_job **tail, tui_job *job)
@@ -52,6 +56,9 @@ static void *worker_main(void *arg)
         w->running = 0;
         append(&w->done_head, &w->done_tail, job);
         pthread_cond_broadcast(&w->idle);
+        /* Non-blocking: a full pipe (EAGAIN) already means "wake up". */
+        ssize_t wr = write(w->wake_pipe[1], "x", 1);
+        (void)wr;
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -64,8 +71,19 @@ sl_code worker_start(session *sess, tui_worker **out, sl_err *err)
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->wake, NULL);
     pthread_cond_init(&w->idle, NULL);
+    if (pipe2(w->wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        int e = errno;
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->wake);
+        pthread_cond_destroy(&w->idle);
+        free(w);
+        return err_set(err, SL_INTERNAL, "cannot create the console's wake pipe: %s",
+                       strerror(e));
+    }
     int rc = pthread_create(&w->thread, NULL, worker_main, w);
     if (rc != 0) {
+        close(w->wake_pipe[0]);
+        close(w->wake_pipe[1]);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->wake);
         pthread_cond_destroy(&w->idle);
@@ -90,6 +108,9 @@ tui_job *worker_take_done(tui_worker *w)
     pthread_mutex_lock(&w->mu);
     tui_job *list = w->done_head;
     w->done_head = w->done_tail = NULL;
+    char drain[64];
+    while (read(w->wake_pipe[0], drain, sizeof drain) > 0)
+        ;
     pthread_mutex_unlock(&w->mu);
     return list;
 }
@@ -137,5 +158,12 @@ void worker_stop(tui_worker *w)
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->wake);
     pthread_cond_destroy(&w->idle);
+    close(w->wake_pipe[0]);
+    close(w->wake_pipe[1]);
     free(w);
+}
+
+int worker_wake_fd(const tui_worker *w)
+{
+    return w->wake_pipe[0];
 }

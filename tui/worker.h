@@ -34,6 +34,8 @@ void worker_post(tui_worker *w, tui_job *job);
 tui_job *worker_take_done(tui_worker *w);
 /* Jobs queued or running (finished ones waiting to be taken not counted). */
 size_t worker_busy(tui_worker *w);
+/* Readable whenever a finished job waits to be taken (for the UI's key wait). */
+int worker_wake_fd(const tui_worker *w);
 /* Blocks until nothing is queued or running. */
 void worker_wait_idle(tui_worker *w);
 /* Drops queued jobs, waits for the running one, frees every result not

@@ -82,6 +82,14 @@ static void test_usage_errors(void **state)
     assert_non_null(strstr(text, "snapshot"));
     assert_non_null(strstr(text, "audit.note"));
     free(text);
+    assert_int_equal(run("tui --actions", NULL, &text), 0);
+    assert_non_null(strstr(text, "quit"));
+    assert_non_null(strstr(text, "verify"));
+    free(text);
+    /* No terminal and no config: clear errors, never a half-drawn screen. */
+    assert_int_equal(run("tui --json", &j, NULL), 2);
+    assert_error_json(j, "SL-CONFIG-NOT-FOUND");
+    json_decref(j);
     assert_int_equal(run("version --json", &j, NULL), 0);
     assert_true(json_is_string(json_object_get(j, "version")));
     json_decref(j);
