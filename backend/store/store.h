@@ -94,8 +94,9 @@ struct store {
  * writes through them SL_STORE_PATH_CONFLICT), so no key leaves the root; a
  * key cannot be both an object and a folder ("a" and "a/b":
  * SL_STORE_PATH_CONFLICT); an empty folder still lists as a common prefix;
- * deleting a folder's last object removes the folder; names starting with
- * ".sluice-tmp-" are the backend's temp files (hidden, refused as keys). */
+ * deleting a folder's last object removes the folder unless a writer is busy
+ * in the store at that moment; names starting with ".sluice-tmp-" are the
+ * backend's temp and lock files (hidden, refused as keys). */
 sl_code store_local_open(const char *root_path, store *s, sl_err *err);
 
 #endif

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -158,11 +159,12 @@ static sl_code dir_err(const local_store *l, sl_err *err, int e, const char *key
     char *p = full_path(l, key, dir_len);
     sl_code c;
     if (e == ELOOP || e == ENOTDIR) {
-        const char *why = e == ELOOP ? "passes through a symbolic link (not followed)"
-                                     : "passes through an object where a folder is needed";
+        const char *why = e == ELOOP
+                              ? "passes through a symbolic link (not followed)"
+                              : "passes through an object where a folder is needed";
         c = err_set(err, writing ? SL_STORE_PATH_CONFLICT : SL_STORE_NOT_FOUND,
-                    "%s %s: the path %s %s", writing ? "cannot write" : "not found", key, p,
-                    why);
+                    "%s %s: the path %s %s", writing ? "cannot write" : "not found", key,
+                    p, why);
     } else {
         c = err_set(err, err_from_errno(e), "cannot open folder %s: %s", p, strerror(e));
     }
@@ -188,7 +190,8 @@ static void obj_fill(store_obj *o, const struct stat *st)
     o->is_prefix = 0;
     o->size = (uint64_t)st->st_size;
     o->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
-    uint64_t ns = (uint64_t)st->st_mtim.tv_sec * 1000000000ULL + (uint64_t)st->st_mtim.tv_nsec;
+    uint64_t ns =
+        (uint64_t)st->st_mtim.tv_sec * 1000000000ULL + (uint64_t)st->st_mtim.tv_nsec;
     int n = snprintf(o->etag, sizeof o->etag, "%" PRIx64 "-%" PRIx64 "-%" PRIx64,
                      (uint64_t)st->st_ino, (uint64_t)st->st_size, ns);
     if (n < 0 || (size_t)n >= sizeof o->etag) {
@@ -310,7 +313,8 @@ static void tmp_name(char *out, size_t outlen)
     if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
         /* Entropy is only for spreading names; O_EXCL guarantees uniqueness. */
         static unsigned long counter;
-        unsigned long v = (unsigned long)getpid() * 2654435761UL ^ (unsigned long)time(NULL) ^
+        unsigned long v = (unsigned long)getpid() * 2654435761UL ^
+                          (unsigned long)time(NULL) ^
                           __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
         memcpy(r, &v, sizeof r < sizeof v ? sizeof r : sizeof v);
     }
@@ -374,8 +378,50 @@ static int publish_if_absent(int dfd, const char *tmp, const char *base)
     return e;
 }
 
+/* Writers hold a shared lock on the root's lock file while they create a
+ * folder and fill it; pruning empty folders after a delete takes it
+ * exclusively and only when free. So a writer never loses its folder to a
+ * concurrent delete, and a busy store merely keeps an empty folder. */
+#define LOCAL_LOCK_NAME ".sluice-tmp-lock"
+
+static int lock_take(const local_store *l, int op)
+{
+    int fd = openat(l->root_fd, LOCAL_LOCK_NAME,
+                    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return -1;
+    int r;
+    do
+        r = flock(fd, op);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void lock_drop(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing releases the flock */
+}
+
+static sl_code local_put_locked(store *s, const char *key, const void *data, size_t len,
+                                int if_absent, sl_err *err);
+
 static sl_code local_put(store *s, const char *key, const void *data, size_t len,
                          int if_absent, sl_err *err)
+{
+    /* Without a lock file (read-only root) the write fails on its own below. */
+    int lk = lock_take(impl(s), LOCK_SH);
+    sl_code c = local_put_locked(s, key, data, len, if_absent, err);
+    lock_drop(lk);
+    return c;
+}
+
+static sl_code local_put_locked(store *s, const char *key, const void *data, size_t len,
+                                int if_absent, sl_err *err)
 {
     local_store *l = impl(s);
     sl_code c = key_reserved_check(key, err);
@@ -420,7 +466,8 @@ static sl_code local_put(store *s, const char *key, const void *data, size_t len
     if (!e)
         dir_sync(dfd); /* the rename or link itself must be durable */
     struct stat st;
-    int taken_by_folder = e == EEXIST && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+    int taken_by_folder = e == EEXIST &&
+                          fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                           S_ISDIR(st.st_mode);
     close(dfd);
     if (!e)
@@ -429,7 +476,8 @@ static sl_code local_put(store *s, const char *key, const void *data, size_t len
     if (e == EEXIST && if_absent && !taken_by_folder)
         c = err_set(err, SL_STORE_EXISTS, "object %s already exists (%s)", key, p);
     else if (e == EISDIR || e == ENOTEMPTY || e == EEXIST)
-        c = err_set(err, SL_STORE_PATH_CONFLICT, "cannot write %s: %s is a folder", key, p);
+        c = err_set(err, SL_STORE_PATH_CONFLICT, "cannot write %s: %s is a folder", key,
+                    p);
     else
         c = err_set(err, err_from_errno(e), "cannot write %s: %s", p, strerror(e));
     free(p);
@@ -443,6 +491,9 @@ static sl_code local_put(store *s, const char *key, const void *data, size_t len
  * prefixes). */
 static void prune_empty_dirs(const local_store *l, const char *key, size_t dlen)
 {
+    int lk = lock_take(l, LOCK_EX | LOCK_NB);
+    if (lk < 0)
+        return; /* a writer is busy: leave the empty folder */
     size_t n = dlen;
     while (n > 0) {
         size_t parent = n;
@@ -451,15 +502,16 @@ static void prune_empty_dirs(const local_store *l, const char *key, size_t dlen)
         /* Through dir_open, so a link swapped in meanwhile is not followed. */
         int pfd;
         if (dir_open(l, key, parent ? parent - 1 : 0, 0, 0, &pfd) != 0)
-            return;
+            break;
         char name[NAME_MAX + 1];
         snprintf(name, sizeof name, "%.*s", (int)(n - parent), key + parent);
         int r = unlinkat(pfd, name, AT_REMOVEDIR);
         close(pfd);
         if (r != 0)
-            return;
+            break;
         n = parent ? parent - 1 : 0;
     }
+    lock_drop(lk);
 }
 
 static sl_code local_del(store *s, const char *key, sl_err *err)
@@ -607,7 +659,8 @@ static sl_code walk_dir(walk *w, int dfd, const char *dirkey, const char *filter
                 free(sub);
                 continue;
             }
-            int sfd = openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int sfd =
+                openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sfd < 0) {
                 int e = errno;
                 if (e == ENOENT || e == ELOOP || e == ENOTDIR) {
@@ -643,7 +696,8 @@ static void rollup(ent_vec *ev, const char *prefix, const char *delim)
     }
 }
 
-static sl_code local_list(store *s, const store_list_req *req, store_page *out, sl_err *err)
+static sl_code local_list(store *s, const store_list_req *req, store_page *out,
+                          sl_err *err)
 {
     local_store *l = impl(s);
     const char *prefix = req->prefix;
