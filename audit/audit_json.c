@@ -4,35 +4,8 @@
 #include <string.h>
 
 #include "backend/util/buf.h"
+#include "backend/util/text.h"
 #include "backend/util/timeutil.h"
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t audit_utf8_seq(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned min;
-    unsigned cp;
-    if ((c & 0xE0) == 0xC0) {
-        n = 2, min = 0x80, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3, min = 0x800, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
 
 /* A JSON string for any bytes: a row edited outside sluice may hold invalid
  * UTF-8, which is shown with U+FFFD rather than dropped. */
@@ -45,8 +18,9 @@ static json_t *audit_json_text(const char *s)
         return v;
     sl_buf b = {0};
     const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t n = audit_utf8_seq(p);
+    const unsigned char *end = p + strlen(s);
+    while (p < end) {
+        size_t n = text_utf8_seq_len(p, (size_t)(end - p));
         if (n) {
             buf_append(&b, p, n);
             p += n;

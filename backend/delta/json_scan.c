@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend/delta/delta_internal.h"
+#include "backend/util/text.h"
 
 /* jansson's own nesting limit, so both parsers agree on what is valid. */
 #define JSCAN_MAX_DEPTH 2048
@@ -26,62 +27,19 @@ const char *delta_json_ws(const char *p, const char *end)
     return p;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int hex4(const char *p, const char *end, unsigned *out)
 {
     if (end - p < 4)
         return 0;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = text_hex_value(p[i]);
         if (h < 0)
             return 0;
         v = (v << 4) | (unsigned)h;
     }
     *out = v;
     return 1;
-}
-
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        if (c == 0xF4)
-            hi = 0x8F; /* > U+10FFFF */
-    } else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF)
-            return 0;
-    return n;
 }
 
 /* Nonzero when any of the 8 bytes is '"', '\\', below 0x20 or above 0x7f
@@ -160,7 +118,7 @@ const char *delta_json_string(delta_json_scan *js, const char *p)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+            size_t n = text_utf8_seq_len((const unsigned char *)p, (size_t)(end - p));
             if (!n)
                 return fail(js, p, "invalid UTF-8 in string");
             p += n;

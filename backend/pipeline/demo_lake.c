@@ -131,8 +131,37 @@ static pq_value str_val(const char *s)
     return pq_val_strn(s, strlen(s));
 }
 
-/* Writes rows [from, to) of rs (or the gold rows) as one Parquet file and
- * returns its add action. */
+/* Finishes w into TABLE/part-...parquet (created only if absent) and
+ * returns the add action Spark would write for it. */
+static sl_code publish_file(store *lake, const char *table, pq_writer *w, int64_t mod_ms,
+                            json_t **add_out, sl_err *err)
+{
+    sl_buf file = {0};
+    pq_file_stats stats = {0};
+    sl_code c = pq_writer_finish(w, &file, &stats, err);
+    if (c == SL_OK) {
+        char uuid[37];
+        ids_uuid4(uuid);
+        char *path = sl_asprintf("part-00000-%s-c000.parquet", uuid);
+        char *key = sl_asprintf("%s/%s", table, path);
+        c = store_put_if_absent(lake, key, file.data, file.len, err);
+        char *stats_text =
+            json_dumps(stats.delta_stats, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (c == SL_OK)
+            *add_out = json_pack("{s:s, s:{}, s:I, s:I, s:b, s:s}", "path", path,
+                                 "partitionValues", "size", (json_int_t)file.len,
+                                 "modificationTime", (json_int_t)mod_ms, "dataChange", 1,
+                                 "stats", stats_text);
+        free(stats_text);
+        free(key);
+        free(path);
+    }
+    pq_file_stats_free(&stats);
+    buf_free(&file);
+    return c;
+}
+
+/* Writes one bronze Parquet file of rows and returns its add action. */
 static sl_code write_bronze_file(store *lake, const order_row *rows, size_t n,
                                  int64_t mod_ms, json_t **add_out, sl_err *err)
 {
@@ -150,29 +179,9 @@ static sl_code write_bronze_file(store *lake, const order_row *rows, size_t n,
                         pq_val_ts_us(r->ingest_us)};
         c = pq_writer_add_row(w, v, err);
     }
-    sl_buf file = {0};
-    pq_file_stats stats = {0};
     if (c == SL_OK)
-        c = pq_writer_finish(w, &file, &stats, err);
+        c = publish_file(lake, BRONZE, w, mod_ms, add_out, err);
     pq_writer_free(w);
-    if (c == SL_OK) {
-        char uuid[37];
-        ids_uuid4(uuid);
-        char *path = sl_asprintf("part-00000-%s-c000.parquet", uuid);
-        char *key = sl_asprintf(BRONZE "/%s", path);
-        c = store_put_if_absent(lake, key, file.data, file.len, err);
-        char *stats_text =
-            json_dumps(stats.delta_stats, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        *add_out =
-            json_pack("{s:s, s:{}, s:I, s:I, s:b, s:s}", "path", path, "partitionValues",
-                      "size", (json_int_t)file.len, "modificationTime",
-                      (json_int_t)mod_ms, "dataChange", 1, "stats", stats_text);
-        free(stats_text);
-        free(key);
-        free(path);
-    }
-    pq_file_stats_free(&stats);
-    buf_free(&file);
     return c;
 }
 
@@ -391,29 +400,9 @@ static sl_code write_gold_file(store *lake, const row_set *rows, size_t upto_epo
                         pq_val_f64(days[d].revenue)};
         c = pq_writer_add_row(w, v, err);
     }
-    sl_buf file = {0};
-    pq_file_stats stats = {0};
     if (c == SL_OK)
-        c = pq_writer_finish(w, &file, &stats, err);
+        c = publish_file(lake, GOLD, w, mod_ms, add_out, err);
     pq_writer_free(w);
-    if (c == SL_OK) {
-        char uuid[37];
-        ids_uuid4(uuid);
-        char *path = sl_asprintf("part-00000-%s-c000.parquet", uuid);
-        char *key = sl_asprintf(GOLD "/%s", path);
-        c = store_put_if_absent(lake, key, file.data, file.len, err);
-        char *stats_text =
-            json_dumps(stats.delta_stats, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        *add_out =
-            json_pack("{s:s, s:{}, s:I, s:I, s:b, s:s}", "path", path, "partitionValues",
-                      "size", (json_int_t)file.len, "modificationTime",
-                      (json_int_t)mod_ms, "dataChange", 1, "stats", stats_text);
-        free(stats_text);
-        free(key);
-        free(path);
-    }
-    pq_file_stats_free(&stats);
-    buf_free(&file);
     return c;
 }
 

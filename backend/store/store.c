@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend/util/text.h"
 #include "backend/util/timeutil.h"
 
 /* S3's limit on key length; keeping it locally means a lake written here
@@ -17,35 +18,6 @@
 #define STORE_KEY_MAX 1024
 
 /* ---- messages ---------------------------------------------------------- */
-
-/* Length of a valid UTF-8 sequence at p (at most n bytes), 0 when invalid. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (p[0] < 0x80)
-        return 1;
-    if ((p[0] & 0xE0) == 0xC0) {
-        len = 2, cp = p[0] & 0x1F, min = 0x80;
-    } else if ((p[0] & 0xF0) == 0xE0) {
-        len = 3, cp = p[0] & 0x0F, min = 0x800;
-    } else if ((p[0] & 0xF8) == 0xF0) {
-        len = 4, cp = p[0] & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
 
 /* A key made printable for messages and logs: control bytes, backslash and
  * invalid UTF-8 become \xNN escapes (so a message never carries a raw NUL or
@@ -57,7 +29,7 @@ static char *key_printable(const char *key, size_t len)
     size_t i = 0;
     buf_reserve(&b, len);
     while (i < len) {
-        size_t n = utf8_seq_len(p + i, len - i);
+        size_t n = text_utf8_seq_len(p + i, len - i);
         if (n == 1 && p[i] >= 0x20 && p[i] != 0x7f && p[i] != '\\') {
             buf_append_char(&b, (char)p[i]);
         } else if (n > 1) {
@@ -129,17 +101,6 @@ sl_code store_key_check(const char *key, size_t len, sl_err *err)
 
 /* ---- URLs -------------------------------------------------------------- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes a file:// path; a decoded NUL would silently cut the path
  * short, so it is refused. */
 static sl_code url_decode(const char *url, const char *in, char **out, sl_err *err)
@@ -150,8 +111,8 @@ static sl_code url_decode(const char *url, const char *in, char **out, sl_err *e
             buf_append_char(&b, *p);
             continue;
         }
-        int hi = hexval((unsigned char)p[1]);
-        int lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
+        int hi = text_hex_value((unsigned char)p[1]);
+        int lo = hi < 0 ? -1 : text_hex_value((unsigned char)p[2]);
         if (hi < 0 || lo < 0) {
             buf_free(&b);
             return err_set(err, SL_STORE_BAD_URL,
@@ -242,15 +203,14 @@ static char *url_from_path(const char *path)
 
 /* ---- logging ----------------------------------------------------------- */
 
-static void store_log(store *s, const char *op, const char *key, sl_code code,
-                      double t0, const sl_err *e)
+static void store_log(store *s, const char *op, const char *key, sl_code code, double t0,
+                      const sl_err *e)
 {
     if (!s->log)
         return;
     char *shown = key ? key_printable(key, strlen(key)) : NULL;
     char *target = shown ? sl_asprintf("%s/%s", s->url, shown) : sl_strdup(s->url);
-    log_op(s->log, op, target, code, time_mono_ms() - t0,
-           code == SL_OK ? NULL : e->msg);
+    log_op(s->log, op, target, code, time_mono_ms() - t0, code == SL_OK ? NULL : e->msg);
     free(target);
     free(shown);
 }
