@@ -228,6 +228,40 @@ static void test_demo_end_to_end(void **state)
     assert_int_equal(run("audit show 99999 --json", &j, NULL), 1);
     assert_error_json(j, "SL-AUDIT-NOT-FOUND");
     json_decref(j);
+
+    /* The structured log has one line per backend operation. */
+    char *logp = sl_asprintf("%s/state/sluice.log", W.dir);
+    char *log = tu_read_file(logp);
+    free(logp);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "\"op\":\"delta.snapshot\""));
+    assert_non_null(strstr(log, "\"op\":\"delta.history\""));
+    assert_non_null(strstr(log, "\"op\":\"folders.list\""));
+    assert_non_null(strstr(log, "\"op\":\"audit.note\""));
+    assert_non_null(strstr(log, "\"code\":\"SL-OPS-READ-ONLY\""));
+    free(log);
+
+    /* Tampering is caught from the CLI: exit 1, the first bad row named. */
+    char *cmd =
+        sl_asprintf("sqlite3 '%s/state/audit.db' \"DROP TRIGGER IF EXISTS "
+                    "audit_no_update; DROP TRIGGER IF EXISTS audit_events_no_update; "
+                    "UPDATE audit_events SET reason='nothing happened' WHERE id=3;\" "
+                    "2>&1",
+                    W.dir);
+    char *sq = NULL;
+    int sqrc = tu_run(cmd, &sq);
+    free(cmd);
+    if (sqrc != 0)
+        fprintf(stderr, "sqlite3 (a test dependency) failed: %s\n", sq);
+    free(sq);
+    assert_int_equal(sqrc, 0);
+    assert_int_equal(run("audit verify --json", &j, NULL), 1);
+    assert_true(json_is_false(json_object_get(j, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(j, "first_bad_id")), 3);
+    json_decref(j);
+    assert_int_equal(run("audit verify", NULL, &text), 1);
+    assert_non_null(strstr(text, "TAMPERED"));
+    free(text);
 }
 
 static void test_fixture_errors(void **state)
