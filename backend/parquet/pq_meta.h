@@ -32,17 +32,47 @@ typedef enum pq_repetition {
 typedef enum pq_converted {
     PQ_CONV_NONE = -1,
     PQ_CONV_UTF8 = 0,
+    PQ_CONV_MAP = 1,
+    PQ_CONV_MAP_KEY_VALUE = 2,
+    PQ_CONV_LIST = 3,
+    PQ_CONV_ENUM = 4,
+    PQ_CONV_DECIMAL = 5,
     PQ_CONV_DATE = 6,
+    PQ_CONV_TIME_MILLIS = 7,
+    PQ_CONV_TIME_MICROS = 8,
     PQ_CONV_TIMESTAMP_MILLIS = 9,
     PQ_CONV_TIMESTAMP_MICROS = 10,
+    PQ_CONV_UINT_8 = 11,
+    PQ_CONV_UINT_16 = 12,
+    PQ_CONV_UINT_32 = 13,
+    PQ_CONV_UINT_64 = 14,
+    PQ_CONV_INT_8 = 15,
+    PQ_CONV_INT_16 = 16,
+    PQ_CONV_INT_32 = 17,
+    PQ_CONV_INT_64 = 18,
+    PQ_CONV_JSON = 19,
+    PQ_CONV_BSON = 20,
+    PQ_CONV_INTERVAL = 21,
 } pq_converted;
 
 /* LogicalType union members; the value is the union's field id. */
 typedef enum pq_logical_kind {
     PQ_LOGICAL_NONE = 0,
     PQ_LOGICAL_STRING = 1,
+    PQ_LOGICAL_MAP = 2,
+    PQ_LOGICAL_LIST = 3,
+    PQ_LOGICAL_ENUM = 4,
+    PQ_LOGICAL_DECIMAL = 5,
     PQ_LOGICAL_DATE = 6,
+    PQ_LOGICAL_TIME = 7,
     PQ_LOGICAL_TIMESTAMP = 8,
+    PQ_LOGICAL_INTEGER = 10,
+    PQ_LOGICAL_UNKNOWN = 11, /* the NullType member ("always null") */
+    PQ_LOGICAL_JSON = 12,
+    PQ_LOGICAL_BSON = 13,
+    PQ_LOGICAL_UUID = 14,
+    PQ_LOGICAL_FLOAT16 = 15,
+    PQ_LOGICAL_OTHER = 1000, /* a member this build does not know: skipped */
 } pq_logical_kind;
 
 /* TimeUnit union members; the value is the union's field id. */
@@ -54,8 +84,12 @@ typedef enum pq_time_unit {
 
 typedef struct pq_logical {
     pq_logical_kind kind;
-    bool ts_adjusted_to_utc; /* TIMESTAMP */
-    pq_time_unit ts_unit;    /* TIMESTAMP */
+    bool ts_adjusted_to_utc; /* TIMESTAMP, TIME */
+    pq_time_unit ts_unit;    /* TIMESTAMP, TIME */
+    int32_t dec_scale;       /* DECIMAL */
+    int32_t dec_precision;   /* DECIMAL */
+    int8_t int_bits;         /* INTEGER: 8, 16, 32, 64 */
+    bool int_signed;         /* INTEGER */
 } pq_logical;
 
 typedef enum pq_encoding {
