@@ -138,3 +138,92 @@ sl_code time_parse(const char *text, int64_t *ms_out, sl_err *err)
 bad:
     return err_set(err, SL_TIME_INVALID, "cannot read time '%s'", text);
 }
+
+int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Howard Hinnant's algorithm: exact for every proleptic Gregorian date. */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, size_t n, size_t at, size_t count, int *out)
+{
+    if (at + count > n)
+        return -1;
+    int v = 0;
+    for (size_t i = 0; i < count; i++) {
+        unsigned c = (unsigned char)s[at + i] - '0';
+        if (c > 9)
+            return -1;
+        v = v * 10 + (int)c;
+    }
+    *out = v;
+    return 0;
+}
+
+int time_parse_iso_us(const char *s, size_t n, int64_t *us_out)
+{
+    static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    if (digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || digits(s, n, 5, 2, &mo) ||
+        s[7] != '-' || digits(s, n, 8, 2, &d))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
+        return -1;
+    if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return -1;
+    size_t p = 10;
+    int64_t frac_us = 0;
+    if (p < n && (s[p] == 'T' || s[p] == ' ')) {
+        if (digits(s, n, p + 1, 2, &h) || p + 3 >= n || s[p + 3] != ':' ||
+            digits(s, n, p + 4, 2, &mi))
+            return -1;
+        p += 6;
+        if (p < n && s[p] == ':') {
+            if (digits(s, n, p + 1, 2, &sec))
+                return -1;
+            p += 3;
+            if (p < n && s[p] == '.') {
+                p++;
+                size_t start = p;
+                int64_t scale = 100000;
+                while (p < n && (unsigned)(s[p] - '0') <= 9) {
+                    frac_us += (s[p] - '0') * scale;
+                    scale /= 10;
+                    p++;
+                }
+                if (p == start || p - start > 9)
+                    return -1;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60)
+            return -1;
+    }
+    int64_t offset_s = 0;
+    if (p < n && (s[p] == 'Z' || s[p] == 'z')) {
+        p++;
+    } else if (p < n && (s[p] == '+' || s[p] == '-')) {
+        int sign = s[p] == '-' ? -1 : 1, oh, om = 0;
+        if (digits(s, n, p + 1, 2, &oh))
+            return -1;
+        p += 3;
+        if (p < n && s[p] == ':')
+            p++;
+        if (p < n) {
+            if (digits(s, n, p, 2, &om))
+                return -1;
+            p += 2;
+        }
+        offset_s = sign * (oh * 3600 + om * 60);
+    }
+    if (p != n)
+        return -1;
+    int64_t days = time_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+    *us_out = secs * 1000000 + frac_us;
+    return 0;
+}

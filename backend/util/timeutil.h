@@ -21,4 +21,12 @@ void time_format_short(int64_t ms, char *out, size_t outlen);
  * or an integer of epoch milliseconds. */
 sl_code time_parse(const char *text, int64_t *ms_out, sl_err *err);
 
+/* The hot-path parser for data values: "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM[:SS[.f{1,9}]]"
+ * with an optional "Z" or "+hh[:mm]"/"-hh[:mm]", to microseconds since the
+ * epoch (fractions beyond microseconds truncated). No allocation, no libc
+ * time calls. Returns 0 on success, -1 when the text is not such a time. */
+int time_parse_iso_us(const char *s, size_t n, int64_t *us_out);
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);
+
 #endif

@@ -1,0 +1,380 @@
+#include "backend/pipeline/jsonl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#include "backend/util/buf.h"
+#include "backend/util/timeutil.h"
+
+/* One cell as parsed: strings are kept as offsets into the row arena
+ * because the arena may move while the row is being filled. */
+typedef struct cell {
+    int set;
+    int is_null;
+    size_t off, len;
+    pq_value v;
+} cell;
+
+struct jsonl_reader {
+    pq_schema_col *cols;
+    char **names;
+    size_t *name_lens;
+    size_t ncols;
+    jsonl_row_fn on_row;
+    jsonl_bad_fn on_bad;
+    void *ctx;
+    yajl_handle h;
+    /* per line */
+    int depth;
+    int done;       /* the top-level object closed */
+    int bad;        /* a type error was found (reason in why) */
+    const char *why;
+    long cur;       /* column of the current key at depth 1, -1 unknown */
+    cell *cells;
+    pq_value *row;
+    sl_buf arena;
+    sl_buf pending; /* a line cut by a chunk boundary */
+    int64_t line_no;
+    sl_code cb_code;
+    sl_err *cb_err;
+    jsonl_stats st;
+};
+
+static void set_bad(jsonl_reader *r, const char *why)
+{
+    if (!r->bad) {
+        r->bad = 1;
+        r->why = why;
+    }
+}
+
+static cell *target(jsonl_reader *r)
+{
+    if (r->depth != 1 || r->cur < 0)
+        return NULL;
+    cell *c = &r->cells[r->cur];
+    if (c->set)
+        set_bad(r, "a key appears twice");
+    c->set = 1;
+    return c;
+}
+
+static int cb_null(void *ctx)
+{
+    jsonl_reader *r = ctx;
+    cell *c = target(r);
+    if (c)
+        c->is_null = 1;
+    return 1;
+}
+
+static int cb_bool(void *ctx, int b)
+{
+    jsonl_reader *r = ctx;
+    cell *c = target(r);
+    if (!c)
+        return 1;
+    if (r->cols[r->cur].type != PQ_TYPE_BOOLEAN)
+        set_bad(r, "a boolean where the schema wants another type");
+    c->v.b = b != 0;
+    return 1;
+}
+
+static int parse_i64(const char *s, size_t n, int64_t *out)
+{
+    if (n == 0 || n > 20)
+        return -1;
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-') {
+        neg = 1;
+        i = 1;
+        if (n == 1)
+            return -1;
+    }
+    uint64_t v = 0;
+    for (; i < n; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9)
+            return -1;
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+        return -1;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+static int cb_number(void *ctx, const char *s, size_t n)
+{
+    jsonl_reader *r = ctx;
+    cell *c = target(r);
+    if (!c)
+        return 1;
+    int64_t iv;
+    switch (r->cols[r->cur].type) {
+    case PQ_TYPE_INT32:
+        if (parse_i64(s, n, &iv) || iv < INT32_MIN || iv > INT32_MAX)
+            set_bad(r, "a number that is not a 32-bit integer");
+        else
+            c->v.i32 = (int32_t)iv;
+        break;
+    case PQ_TYPE_INT64:
+    case PQ_TYPE_TIMESTAMP_US:
+        if (parse_i64(s, n, &iv))
+            set_bad(r, "a number that is not a 64-bit integer");
+        else
+            c->v.i64 = iv;
+        break;
+    case PQ_TYPE_DOUBLE: {
+        char tmp[64];
+        if (n >= sizeof tmp) {
+            set_bad(r, "a number too long to read");
+            break;
+        }
+        memcpy(tmp, s, n);
+        tmp[n] = '\0';
+        char *end;
+        errno = 0;
+        double d = strtod(tmp, &end);
+        if (*end || (errno == ERANGE && isinf(d)))
+            set_bad(r, "a number out of the double range");
+        c->v.f64 = d;
+        break;
+    }
+    default:
+        set_bad(r, "a number where the schema wants another type");
+    }
+    return 1;
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+    jsonl_reader *r = ctx;
+    cell *c = target(r);
+    if (!c)
+        return 1;
+    switch (r->cols[r->cur].type) {
+    case PQ_TYPE_STRING:
+        c->off = r->arena.len;
+        c->len = n;
+        buf_append(&r->arena, s, n);
+        break;
+    case PQ_TYPE_TIMESTAMP_US:
+        if (time_parse_iso_us((const char *)s, n, &c->v.i64) != 0)
+            set_bad(r, "a timestamp that is not ISO 8601");
+        break;
+    default:
+        set_bad(r, "a string where the schema wants another type");
+    }
+    return 1;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *k, size_t n)
+{
+    jsonl_reader *r = ctx;
+    if (r->depth != 1)
+        return 1;
+    r->cur = -1;
+    for (size_t i = 0; i < r->ncols; i++)
+        if (r->name_lens[i] == n && memcmp(r->names[i], k, n) == 0) {
+            r->cur = (long)i;
+            return 1;
+        }
+    r->st.unknown_keys++;
+    return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+    jsonl_reader *r = ctx;
+    if (r->depth == 0 && r->done)
+        set_bad(r, "two values on one line");
+    if (r->depth == 1 && r->cur >= 0) {
+        target(r);
+        set_bad(r, "an object where the schema wants a value");
+    }
+    r->depth++;
+    return 1;
+}
+
+static int cb_end_map(void *ctx)
+{
+    jsonl_reader *r = ctx;
+    if (--r->depth == 0)
+        r->done = 1;
+    return 1;
+}
+
+static int cb_start_array(void *ctx)
+{
+    jsonl_reader *r = ctx;
+    if (r->depth == 0)
+        set_bad(r, "a line that is not an object");
+    else if (r->depth == 1 && r->cur >= 0) {
+        target(r);
+        set_bad(r, "an array where the schema wants a value");
+    }
+    r->depth++;
+    return 1;
+}
+
+static int cb_end_array(void *ctx)
+{
+    jsonl_reader *r = ctx;
+    if (--r->depth == 0)
+        r->done = 1;
+    return 1;
+}
+
+static const yajl_callbacks callbacks = {
+    cb_null,    cb_bool,      NULL,        NULL,           cb_number,    cb_string,
+    cb_start_map, cb_map_key, cb_end_map, cb_start_array, cb_end_array,
+};
+
+static yajl_handle new_handle(jsonl_reader *r)
+{
+    yajl_handle h = yajl_alloc(&callbacks, NULL, r);
+    yajl_config(h, yajl_allow_multiple_values, 1);
+    yajl_config(h, yajl_dont_validate_strings, 0);
+    return h;
+}
+
+jsonl_reader *jsonl_reader_new(const pq_schema_col *cols, size_t ncols, jsonl_row_fn on_row,
+                               jsonl_bad_fn on_bad, void *ctx)
+{
+    jsonl_reader *r = sl_calloc(1, sizeof *r);
+    r->ncols = ncols;
+    r->cols = sl_calloc(ncols, sizeof *r->cols);
+    r->names = sl_calloc(ncols, sizeof *r->names);
+    r->name_lens = sl_calloc(ncols, sizeof *r->name_lens);
+    for (size_t i = 0; i < ncols; i++) {
+        r->cols[i] = cols[i];
+        r->names[i] = sl_strdup(cols[i].name);
+        r->cols[i].name = r->names[i];
+        r->name_lens[i] = strlen(cols[i].name);
+    }
+    r->cells = sl_calloc(ncols, sizeof *r->cells);
+    r->row = sl_calloc(ncols, sizeof *r->row);
+    r->on_row = on_row;
+    r->on_bad = on_bad;
+    r->ctx = ctx;
+    r->h = new_handle(r);
+    return r;
+}
+
+void jsonl_reader_free(jsonl_reader *r)
+{
+    if (!r)
+        return;
+    if (r->h)
+        yajl_free(r->h);
+    for (size_t i = 0; i < r->ncols; i++)
+        free(r->names[i]);
+    free(r->names);
+    free(r->name_lens);
+    free(r->cols);
+    free(r->cells);
+    free(r->row);
+    buf_free(&r->arena);
+    buf_free(&r->pending);
+    free(r);
+}
+
+static void report_bad(jsonl_reader *r, const char *line, size_t len, const char *why)
+{
+    r->st.malformed++;
+    if (r->on_bad)
+        r->on_bad(r->ctx, r->line_no, line, len, why);
+}
+
+/* Parses one complete line (without its newline). */
+static sl_code parse_line(jsonl_reader *r, const char *line, size_t len, sl_err *err)
+{
+    r->line_no++;
+    size_t a = 0;
+    while (a < len && (line[a] == ' ' || line[a] == '\t' || line[a] == '\r'))
+        a++;
+    if (a == len)
+        return SL_OK; /* blank lines carry no row */
+    r->st.lines++;
+    r->depth = 0;
+    r->done = 0;
+    r->bad = 0;
+    r->why = NULL;
+    r->cur = -1;
+    buf_reset(&r->arena);
+    memset(r->cells, 0, r->ncols * sizeof *r->cells);
+    yajl_status s = yajl_parse(r->h, (const unsigned char *)line, len);
+    if (s != yajl_status_ok || !r->done || r->depth != 0) {
+        /* A failed or unfinished handle would swallow the next line: start
+         * a fresh one. */
+        yajl_free(r->h);
+        r->h = new_handle(r);
+        report_bad(r, line, len,
+                   s != yajl_status_ok ? "not valid JSON"
+                                       : "not one complete JSON object on the line");
+        return SL_OK;
+    }
+    if (r->bad) {
+        report_bad(r, line, len, r->why);
+        return SL_OK;
+    }
+    for (size_t i = 0; i < r->ncols; i++) {
+        cell *c = &r->cells[i];
+        if (!c->set || c->is_null) {
+            r->row[i] = pq_val_null();
+        } else if (r->cols[i].type == PQ_TYPE_STRING) {
+            r->row[i] = pq_val_strn(r->arena.data + c->off, c->len);
+        } else {
+            r->row[i] = c->v;
+            r->row[i].is_null = false;
+        }
+    }
+    r->st.rows++;
+    return r->on_row(r->ctx, r->row, r->line_no, err);
+}
+
+sl_code jsonl_reader_feed(jsonl_reader *r, const char *data, size_t len, sl_err *err)
+{
+    r->st.bytes += (int64_t)len;
+    const char *p = data, *end = data + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) {
+            buf_append(&r->pending, p, (size_t)(end - p));
+            break;
+        }
+        sl_code c;
+        if (r->pending.len) {
+            buf_append(&r->pending, p, (size_t)(nl - p));
+            c = parse_line(r, r->pending.data, r->pending.len, err);
+            buf_reset(&r->pending);
+        } else {
+            c = parse_line(r, p, (size_t)(nl - p), err);
+        }
+        if (c != SL_OK)
+            return c;
+        p = nl + 1;
+    }
+    return SL_OK;
+}
+
+sl_code jsonl_reader_finish(jsonl_reader *r, sl_err *err)
+{
+    if (!r->pending.len)
+        return SL_OK;
+    sl_code c = parse_line(r, r->pending.data, r->pending.len, err);
+    buf_reset(&r->pending);
+    return c;
+}
+
+const jsonl_stats *jsonl_reader_stats(const jsonl_reader *r)
+{
+    return &r->st;
+}
