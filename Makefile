@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 DEMO       ?= $(HOME)/.local/share/sluice/demo
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build deps test-deps run test test-fast clean format docs
+.PHONY: all build deps test-deps run test test-fast bench clean format docs
 
 all: build
 
@@ -38,6 +38,10 @@ test-fast: test-deps
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Parquet benchmarks against DuckDB (figures, not tests): see docs/performance.md.
+bench: deps
+	bench/run.sh
+
 docs: build
 	$(BUILD)/sluice errors --markdown > docs/errors.md
 
@@ -45,4 +49,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-bench

@@ -43,6 +43,7 @@ sl_code cmd_snapshot(cli_ctx *ctx, sl_err *err);
 sl_code cmd_history(cli_ctx *ctx, sl_err *err);
 sl_code cmd_folders(cli_ctx *ctx, sl_err *err);
 sl_code cmd_audit(cli_ctx *ctx, sl_err *err);
+sl_code cmd_parquet(cli_ctx *ctx, sl_err *err);
 sl_code cmd_demo(cli_ctx *ctx, sl_err *err);
 sl_code cmd_tui(cli_ctx *ctx, sl_err *err);
 sl_code cmd_errors(cli_ctx *ctx, sl_err *err);

@@ -17,6 +17,9 @@ static const cli_cmd cli_cmds[] = {
     {"history", "history TABLE [--limit N] [--json]",
      "List a Delta table's commits, newest first, from its commitInfo",
      "limit=", CLI_CONFIG_OPTIONAL, cmd_history},
+    {"parquet", "parquet schema FILE | parquet meta FILE | parquet cat FILE [--columns a,b] [--limit N]",
+     "Show a Parquet file's schema, metadata (row groups, chunks, statistics) or rows as JSON lines",
+     "columns=,limit=", CLI_CONFIG_OPTIONAL, cmd_parquet},
     {"audit",
      "audit list [--since T] [--until T] [--action A] [--target X] [--operator O] "
      "[--phase P] [--limit N] [--json] | audit show ID | audit verify | "

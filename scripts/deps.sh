@@ -5,9 +5,9 @@
 set -euo pipefail
 what=${1:-run}
 pkgs=(cmake make gcc pkg-config libncurses-dev libjansson-dev libsqlite3-dev libssl-dev
-      zlib1g-dev libzstd-dev libsnappy-dev libyajl-dev libcurl4-openssl-dev)
+      zlib1g-dev libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev libyajl-dev libcurl4-openssl-dev)
 if [ "$what" = test ]; then
-  pkgs+=(libcmocka-dev tmux sqlite3 python3)
+  pkgs+=(libcmocka-dev tmux sqlite3 python3 clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

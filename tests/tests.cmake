@@ -32,6 +32,6 @@ foreach(script ${E2E_TESTS})
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME e2e_${name} COMMAND bash ${script})
   set_tests_properties(e2e_${name} PROPERTIES
-    ENVIRONMENT "SLUICE_BIN=$<TARGET_FILE:sluice>;SLUICE_SOURCE_DIR=${CMAKE_SOURCE_DIR};SLUICE_FIXTURES=${SLUICE_FIXTURES}"
+    ENVIRONMENT "SLUICE_BIN=$<TARGET_FILE:sluice>;SLUICE_SOURCE_DIR=${CMAKE_SOURCE_DIR};SLUICE_FIXTURES=${SLUICE_FIXTURES};SLUICE_BUILD_DIR=${CMAKE_BINARY_DIR}"
     TIMEOUT 600)
 endforeach()

@@ -22,7 +22,8 @@ typedef struct delta_file {
     char *dv_id;             /* storageType + pathOrInlineDv (+ "@" offset), NULL without DV */
     int64_t size;
     int64_t modification_time;
-    int64_t num_records;     /* from stats.numRecords; -1 when stats are missing */
+    int64_t num_records;     /* stats.numRecords, else the data file's Parquet footer
+                              * (snapshots); -1 when neither is available */
     int64_t dv_cardinality;  /* rows deleted by the DV; 0 without DV */
     /* The whole add action's body exactly as written in the log, unknown
      * fields kept (owned). Kept as text because building a JSON tree per file
@@ -57,8 +58,12 @@ typedef struct delta_snapshot {
     size_t ntombstones;
     json_t *txns;           /* object appId -> txn body (owned) */
     json_t *domains;        /* object domain -> domainMetadata body, removed ones dropped (owned) */
-    int64_t num_rows;       /* sum(numRecords) - sum(DV cardinality); -1 when any file lacks stats */
+    int64_t num_rows;       /* sum(numRecords) - sum(DV cardinality); -1 when any file's
+                             * count is unknown (no stats and no readable footer) */
     int64_t size_bytes;
+    int64_t checkpoint_version; /* the checkpoint it was built from; -1: JSON commits only */
+    size_t rows_from_footers;   /* files without stats counted from their Parquet footer */
+    size_t rows_unknown_files;  /* files without stats whose data file is missing/unreadable */
 } delta_snapshot;
 
 typedef enum delta_at_kind { DELTA_AT_LATEST, DELTA_AT_VERSION, DELTA_AT_TIMESTAMP } delta_at_kind;
@@ -69,10 +74,15 @@ typedef struct delta_at {
     int64_t timestamp_ms; /* DELTA_AT_TIMESTAMP: newest commit at or before it */
 } delta_at;
 
-/* Errors: SL_DELTA_NOT_A_TABLE, SL_DELTA_GAP (names the missing version),
+/* Built from the newest complete checkpoint at or before the version (classic,
+ * multi-part or v2 with sidecars; _last_checkpoint is not trusted) plus the
+ * JSON commits after it; files without stats get their row count from their
+ * Parquet footer.
+ * Errors: SL_DELTA_NOT_A_TABLE, SL_DELTA_GAP (names the missing version),
  * SL_DELTA_UNSUPPORTED_FEATURE (names the feature or reader version),
- * SL_DELTA_NEEDS_CHECKPOINT, SL_DELTA_CORRUPT_LOG (names file and line),
- * SL_DELTA_VERSION_NOT_FOUND. Never a wrong answer. */
+ * SL_DELTA_CORRUPT_LOG (names file and line), SL_DELTA_VERSION_NOT_FOUND,
+ * SL_PARQUET_* / SL_STORE_* naming an unreadable checkpoint file. Never a
+ * wrong answer. */
 sl_code delta_snapshot_open(store *s, const char *table_key, const delta_at *at,
                             delta_snapshot **out, sl_err *err);
 void delta_snapshot_free(delta_snapshot *snap);

@@ -41,13 +41,27 @@ typedef struct delta_commit_ref {
     uint64_t size;
 } delta_commit_ref;
 
+/* One complete checkpoint: a classic file, every part of a multi-part set,
+ * or a v2 top-level file (its sidecars are named inside it). */
+typedef struct delta_checkpoint_ref {
+    int64_t version;
+    delta_log_kind kind; /* CHECKPOINT, CHECKPOINT_PART or CHECKPOINT_V2 */
+    char **keys;         /* full store keys; parts in part order */
+    size_t nkeys;
+    int64_t mtime_ms; /* newest modification time among the files */
+} delta_checkpoint_ref;
+
 typedef struct delta_log_listing {
     char *log_prefix;          /* "<table_key>/_delta_log/" or "_delta_log/" */
     char *where;               /* store URL + "/" + log_prefix, for messages */
     delta_commit_ref *commits; /* ascending by version */
     size_t ncommits;
-    int64_t *checkpoints; /* complete checkpoints, ascending */
+    int64_t *checkpoints; /* versions with a complete checkpoint, ascending, unique */
     size_t ncheckpoints;
+    /* Every complete checkpoint, ascending by version; at one version the
+     * preferred one first (classic, then v2, then multi-part). */
+    delta_checkpoint_ref *cprefs;
+    size_t ncprefs;
     int64_t latest; /* newest version seen (commit or checkpoint) */
 } delta_log_listing;
 
@@ -62,13 +76,24 @@ const delta_commit_ref *delta_log_commit_find(const delta_log_listing *l,
  * Caller frees. */
 char *delta_log_prefix(const char *table_key);
 
-/* ---- log_plan.c: can `version` be rebuilt from JSON commits alone? ------- */
+/* ---- log_plan.c: which files rebuild `version` ------------------------- */
 
-/* SL_OK when commits 0..version are all present. Otherwise
- * SL_DELTA_VERSION_NOT_FOUND (beyond latest, or older than anything kept),
- * SL_DELTA_NEEDS_CHECKPOINT (naming the checkpoint that would serve), or
- * SL_DELTA_GAP (naming the missing version). */
-sl_code delta_log_plan(const delta_log_listing *l, int64_t version, sl_err *err);
+/* The ways to rebuild a version, best first: each usable checkpoint at or
+ * below it whose later commits are all present (newest first), then JSON
+ * commits alone from version 0 when they are all present. */
+typedef struct delta_plan {
+    const delta_checkpoint_ref **cps; /* borrowed from the listing */
+    size_t ncps;
+    int json_only; /* commits 0..version all present */
+} delta_plan;
+
+/* SL_OK with at least one way. Otherwise SL_DELTA_VERSION_NOT_FOUND (beyond
+ * latest, or older than anything kept) or SL_DELTA_GAP (naming the missing
+ * version). `use_checkpoints` 0 plans JSON commits only (tests compare the
+ * two answers). */
+sl_code delta_log_plan(const delta_log_listing *l, int64_t version, int use_checkpoints,
+                       delta_plan *out, sl_err *err);
+void delta_plan_free(delta_plan *p);
 
 /* ---- json_scan.c: strict JSON validation without building a tree -------- */
 
@@ -177,6 +202,11 @@ int delta_fmap_get(const delta_fmap *m, const char *key, size_t *val);
 void delta_fmap_put(delta_fmap *m, char *key, size_t val);
 /* Returns 1 when a key was removed. */
 int delta_fmap_del(delta_fmap *m, const char *key);
+/* The same with the key's hash computed once by the caller (one hash serves
+ * several maps of the same keys). */
+uint64_t delta_fmap_hash(const char *key);
+int delta_fmap_get_h(const delta_fmap *m, const char *key, uint64_t h, size_t *val);
+void delta_fmap_put_h(delta_fmap *m, char *key, uint64_t h, size_t val);
 
 /* ---- replay.c ----------------------------------------------------------- */
 
@@ -199,10 +229,113 @@ int64_t delta_replay_commit_ts(const delta_replay *r);
 /* Moves the reconciled state into snap (files sorted by path, rows and size
  * summed); the replay is left empty. */
 void delta_replay_finish(delta_replay *r, delta_snapshot *snap);
+/* Applies one action given as its name ("add", "metaData", ...) and the JSON
+ * text of its body, as a checkpoint row yields it. The text must be valid
+ * JSON (checkpoint readers build it). key and row name the place in errors. */
+sl_code delta_replay_action(delta_replay *r, const char *name, const char *body, size_t n,
+                            const char *key, size_t row, sl_err *err);
+
+/* An add or remove's reconciliation fields, read straight from checkpoint
+ * columns (strings point into the reader's buffers, not NUL-terminated). */
+typedef struct delta_cp_file {
+    const char *path;
+    size_t path_len;
+    int64_t size;               /* 0 when absent, as in a JSON commit */
+    int64_t modification_time;  /* 0 when absent */
+    int64_t deletion_timestamp; /* -1 when absent */
+    int64_t num_records;        /* -1 when the stats have none */
+    int has_dv;
+    const char *dv_storage, *dv_path; /* NULL when absent */
+    size_t dv_storage_len, dv_path_len;
+    int has_dv_offset;
+    int64_t dv_offset;
+    int64_t dv_cardinality;
+} delta_cp_file;
+
+/* delta_replay_action for an add (is_add 1) or remove whose fields the
+ * caller already has; body is the action's JSON text, kept as add_json /
+ * remove_json. Saves scanning text the caller has just written. */
+sl_code delta_replay_file(delta_replay *r, int is_add, const delta_cp_file *cf,
+                          const char *body, size_t n, const char *key, size_t row,
+                          sl_err *err);
+
+/* ---- checkpoint_*.c: actions from checkpoint files ---------------------- */
+
+/* Receives one non-null action of a checkpoint row: its name and body text
+ * (valid JSON, owned by the caller). row is 1-based within the file. For add
+ * and remove the columnar reader also passes the fields (else cf is NULL). */
+typedef sl_code (*delta_cp_action_fn)(void *ctx, const char *name, const char *body,
+                                      size_t n, const delta_cp_file *cf, size_t row,
+                                      sl_err *err);
+
+/* Reads the action columns of one checkpoint Parquet file (classic, a part,
+ * a v2 top-level file or a sidecar) and hands every non-null action to fn,
+ * row by row. MAP columns become JSON objects, null fields are left out;
+ * an add without the stats string but with stats_parsed.numRecords gets
+ * "stats":"{\"numRecords\":N}". Errors name the key (SL_PARQUET_*,
+ * SL_STORE_*, SL_DELTA_CORRUPT_LOG). */
+sl_code delta_checkpoint_parquet_read(store *s, const char *key, delta_cp_action_fn fn,
+                                      void *ctx, sl_err *err);
+/* Forces the row-by-row reader even where the columnar one applies (tests
+ * compare the two). */
+extern int delta_checkpoint_force_rows;
+
+/* The column selection shared by both readers. */
+struct pq_node;
+/* The top-level action columns a checkpoint reader projects. */
+int delta_cp_action_wanted(const char *name);
+/* Which children of an action column to project: everything but the
+ * *_parsed typed copies (add.stats_parsed is read for numRecords only). */
+int delta_cp_field_wanted(const char *action, const char *field);
+/* 1 when the group is a MAP (one repeated child holding key and value). */
+int delta_cp_node_is_map(const struct pq_node *g);
+/* 1 when the group is a LIST (one repeated child: a leaf, or a group with one
+ * leaf). */
+int delta_cp_node_is_list(const struct pq_node *g);
+
+/* Row path (checkpoint_rows.c): pq_rows with projection, each action
+ * converted (maps to objects) and serialised. Handles every shape. */
+struct pq_reader;
+sl_code delta_checkpoint_rows_read(struct pq_reader *pr, const char *key,
+                                   delta_cp_action_fn fn, void *ctx, sl_err *err);
+/* Columnar path (checkpoint_cols.c) for the shapes Delta writers produce:
+ * structs, MAP and LIST of primitives, boolean/integer/float/string leaves.
+ * For any other shape it returns SL_OK with *other_shape = 1 before reading
+ * anything, and the caller takes the row path. */
+sl_code delta_checkpoint_cols_read(struct pq_reader *pr, const char *key,
+                                   delta_cp_action_fn fn, void *ctx, int *other_shape,
+                                   sl_err *err);
+
+/* Applies the whole checkpoint (all parts, a v2 top file and its sidecars)
+ * to r. */
+sl_code delta_checkpoint_replay(store *s, const delta_log_listing *l,
+                                const delta_checkpoint_ref *cp, delta_replay *r,
+                                sl_err *err);
+
+/* ---- footer_rows.c: row counts for files without stats ------------------ */
+
+/* %XX-decodes a path from the log; NULL on a bad escape or %00. Caller frees. */
+char *delta_path_decode(const char *p);
+/* The store key of an absolute URI (already decoded) inside the store
+ * ("file:/..." and "file:///..." alike); NULL when it is elsewhere. */
+char *delta_uri_to_key(store *s, const char *uri);
+
+/* For each live file without stats.numRecords, reads its data file's
+ * Parquet footer (num_rows); a missing or unreadable file keeps -1. Then
+ * recomputes snap->num_rows and fills the rows_* counters. */
+void delta_footer_rows_fill(store *s, const char *table_key, delta_snapshot *snap);
+/* The store key of a data file from add.path (URI-decoded; relative to the
+ * table, or an absolute URI inside the store); NULL when it points outside
+ * the store or does not decode. Caller frees. */
+char *delta_data_file_key(store *s, const char *table_key, const char *path);
 
 /* ---- shared helpers (snapshot.c) ---------------------------------------- */
 
 /* store URL + "/" + table_key, for log lines and messages. Caller frees. */
 char *delta_table_target(store *s, const char *table_key);
+/* delta_snapshot_open with a choice: use_checkpoints 0 rebuilds from JSON
+ * commits alone (tests compare it with the checkpoint answer). */
+sl_code delta_snapshot_open_ex(store *s, const char *table_key, const delta_at *at,
+                               int use_checkpoints, delta_snapshot **out, sl_err *err);
 
 #endif

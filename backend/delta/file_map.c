@@ -7,14 +7,30 @@
 
 #include "backend/delta/delta_internal.h"
 
+/* Eight bytes per step: replay hashes every add's path, and byte-wise
+ * hashing showed up in profiles of 100k-file checkpoints. */
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
+    const uint64_t k = 0xff51afd7ed558ccdULL;
+    size_t n = strlen(s);
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+    uint64_t w;
+    for (; n >= 8; n -= 8, s += 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 32;
     }
-    return h ^ (h >> 29);
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * k;
+    h ^= h >> 29;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 32);
+}
+
+uint64_t delta_fmap_hash(const char *key)
+{
+    return hash_str(key);
 }
 
 void delta_fmap_init(delta_fmap *m)
@@ -71,23 +87,32 @@ static void grow(delta_fmap *m)
     free(old_vals);
 }
 
-int delta_fmap_get(const delta_fmap *m, const char *key, size_t *val)
+int delta_fmap_get_h(const delta_fmap *m, const char *key, uint64_t h, size_t *val)
 {
     if (m->n == 0)
         return 0;
     int found;
-    size_t i = slot_find(m, key, hash_str(key), &found);
+    size_t i = slot_find(m, key, h, &found);
     if (found && val)
         *val = m->vals[i];
     return found;
 }
 
+int delta_fmap_get(const delta_fmap *m, const char *key, size_t *val)
+{
+    return m->n ? delta_fmap_get_h(m, key, hash_str(key), val) : 0;
+}
+
 void delta_fmap_put(delta_fmap *m, char *key, size_t val)
+{
+    delta_fmap_put_h(m, key, hash_str(key), val);
+}
+
+void delta_fmap_put_h(delta_fmap *m, char *key, uint64_t h, size_t val)
 {
     /* Load factor at most 1/2 keeps probe runs short. */
     if ((m->n + 1) * 2 > m->cap)
         grow(m);
-    uint64_t h = hash_str(key);
     int found;
     size_t i = slot_find(m, key, h, &found);
     if (!found)

@@ -114,8 +114,9 @@ char *delta_log_prefix(const char *table_key)
 typedef struct part_set {
     int64_t version;
     int64_t parts;
-    unsigned char *seen;
+    char **keys; /* [1..parts], owned; NULL where a part is not seen */
     int64_t nseen;
+    int64_t mtime_ms;
 } part_set;
 
 static int cmp_commit(const void *a, const void *b)
@@ -124,26 +125,48 @@ static int cmp_commit(const void *a, const void *b)
     return (x->version > y->version) - (x->version < y->version);
 }
 
-static int cmp_i64(const void *a, const void *b)
+static int kind_rank(delta_log_kind k)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
+    return k == DELTA_LOG_CHECKPOINT ? 0 : k == DELTA_LOG_CHECKPOINT_V2 ? 1 : 2;
 }
 
-static void checkpoint_add(delta_log_listing *l, size_t *cap, int64_t version)
+static int cmp_cpref(const void *a, const void *b)
 {
-    for (size_t i = 0; i < l->ncheckpoints; i++)
-        if (l->checkpoints[i] == version)
-            return;
-    if (l->ncheckpoints == *cap) {
+    const delta_checkpoint_ref *x = a, *y = b;
+    if (x->version != y->version)
+        return (x->version > y->version) - (x->version < y->version);
+    if (kind_rank(x->kind) != kind_rank(y->kind))
+        return kind_rank(x->kind) - kind_rank(y->kind);
+    return strcmp(x->keys[0], y->keys[0]);
+}
+
+/* Takes ownership of keys. */
+static void checkpoint_add(delta_log_listing *l, size_t *cap, int64_t version,
+                           delta_log_kind kind, char **keys, size_t nkeys,
+                           int64_t mtime_ms)
+{
+    if (l->ncprefs == *cap) {
         *cap = *cap ? *cap * 2 : 8;
-        l->checkpoints = sl_realloc(l->checkpoints, *cap * sizeof *l->checkpoints);
+        l->cprefs = sl_realloc(l->cprefs, *cap * sizeof *l->cprefs);
     }
-    l->checkpoints[l->ncheckpoints++] = version;
+    l->cprefs[l->ncprefs++] = (delta_checkpoint_ref){.version = version,
+                                                     .kind = kind,
+                                                     .keys = keys,
+                                                     .nkeys = nkeys,
+                                                     .mtime_ms = mtime_ms};
+}
+
+static void checkpoint_add_one(delta_log_listing *l, size_t *cap,
+                               const delta_log_name *nm, const store_obj *o)
+{
+    char **keys = sl_calloc(1, sizeof *keys);
+    keys[0] = sl_strdup(o->key);
+    checkpoint_add(l, cap, nm->version, nm->kind, keys, 1, o->mtime_ms);
 }
 
 /* Multi-part checkpoints only count once every part 1..T is present. */
-static void part_note(part_set **sets, size_t *nsets, const delta_log_name *nm)
+static void part_note(part_set **sets, size_t *nsets, const delta_log_name *nm,
+                      const store_obj *o)
 {
     part_set *ps = NULL;
     for (size_t i = 0; i < *nsets; i++)
@@ -154,19 +177,47 @@ static void part_note(part_set **sets, size_t *nsets, const delta_log_name *nm)
         ps = &(*sets)[(*nsets)++];
         ps->version = nm->version;
         ps->parts = nm->parts;
-        /* Bounded by the number of listed files: parts beyond that can never
-         * all be present, so a huge T costs nothing. */
-        ps->seen = NULL;
+        ps->keys = NULL;
         ps->nseen = 0;
+        ps->mtime_ms = 0;
     }
+    /* Bounded: a set of more parts than any listing holds can never be
+     * complete, so a huge T costs nothing. */
     if (nm->parts > 100000)
         return;
-    if (!ps->seen)
-        ps->seen = sl_calloc((size_t)nm->parts + 1, 1);
-    if (!ps->seen[nm->part]) {
-        ps->seen[nm->part] = 1;
+    if (!ps->keys)
+        ps->keys = sl_calloc((size_t)nm->parts + 1, sizeof *ps->keys);
+    if (!ps->keys[nm->part]) {
+        ps->keys[nm->part] = sl_strdup(o->key);
         ps->nseen++;
+        if (o->mtime_ms > ps->mtime_ms)
+            ps->mtime_ms = o->mtime_ms;
     }
+}
+
+static void part_set_finish(delta_log_listing *l, size_t *cap, part_set *ps)
+{
+    if (ps->keys && ps->nseen == ps->parts) {
+        char **keys = sl_calloc((size_t)ps->parts, sizeof *keys);
+        for (int64_t p = 1; p <= ps->parts; p++)
+            keys[p - 1] = ps->keys[p];
+        checkpoint_add(l, cap, ps->version, DELTA_LOG_CHECKPOINT_PART, keys,
+                       (size_t)ps->parts, ps->mtime_ms);
+    } else if (ps->keys) {
+        for (int64_t p = 1; p <= ps->parts; p++)
+            free(ps->keys[p]);
+    }
+    free(ps->keys);
+}
+
+/* The unique versions of cprefs (sorted), for callers that only ask which. */
+static void checkpoint_versions(delta_log_listing *l)
+{
+    l->checkpoints = sl_calloc(l->ncprefs ? l->ncprefs : 1, sizeof *l->checkpoints);
+    for (size_t i = 0; i < l->ncprefs; i++)
+        if (l->ncheckpoints == 0 ||
+            l->checkpoints[l->ncheckpoints - 1] != l->cprefs[i].version)
+            l->checkpoints[l->ncheckpoints++] = l->cprefs[i].version;
 }
 
 sl_code delta_log_list(store *s, const char *table_key, delta_log_listing *out,
@@ -212,28 +263,26 @@ sl_code delta_log_list(store *s, const char *table_key, delta_log_listing *out,
             break;
         case DELTA_LOG_CHECKPOINT:
         case DELTA_LOG_CHECKPOINT_V2:
-            checkpoint_add(out, &cp_cap, nm.version);
+            checkpoint_add_one(out, &cp_cap, &nm, o);
             break;
         case DELTA_LOG_CHECKPOINT_PART:
-            part_note(&sets, &nsets, &nm);
+            part_note(&sets, &nsets, &nm, o);
             break;
         }
     }
     store_page_free(&page);
 
-    for (size_t i = 0; i < nsets; i++) {
-        if (sets[i].nseen == sets[i].parts)
-            checkpoint_add(out, &cp_cap, sets[i].version);
-        free(sets[i].seen);
-    }
+    for (size_t i = 0; i < nsets; i++)
+        part_set_finish(out, &cp_cap, &sets[i]);
     free(sets);
 
     /* The store lists in byte order, which for fixed-width names is version
      * order; sorting anyway keeps this independent of the backend. */
     if (out->ncommits)
         qsort(out->commits, out->ncommits, sizeof *out->commits, cmp_commit);
-    if (out->ncheckpoints)
-        qsort(out->checkpoints, out->ncheckpoints, sizeof *out->checkpoints, cmp_i64);
+    if (out->ncprefs)
+        qsort(out->cprefs, out->ncprefs, sizeof *out->cprefs, cmp_cpref);
+    checkpoint_versions(out);
     if (out->ncommits)
         out->latest = out->commits[out->ncommits - 1].version;
     if (out->ncheckpoints && out->checkpoints[out->ncheckpoints - 1] > out->latest)
@@ -257,6 +306,12 @@ void delta_log_listing_free(delta_log_listing *l)
         free(l->commits[i].key);
     free(l->commits);
     free(l->checkpoints);
+    for (size_t i = 0; i < l->ncprefs; i++) {
+        for (size_t k = 0; k < l->cprefs[i].nkeys; k++)
+            free(l->cprefs[i].keys[k]);
+        free(l->cprefs[i].keys);
+    }
+    free(l->cprefs);
     free(l->log_prefix);
     free(l->where);
     memset(l, 0, sizeof *l);

@@ -11,7 +11,9 @@
 /* Reader features that do not change what log/metadata reading returns, or
  * that we honour: deletion vectors through their cardinality in the log,
  * column mapping and type features only affect data files, v2 checkpoints
- * only matter when JSON commits do not suffice (then NEEDS_CHECKPOINT). */
+ * (top-level file plus sidecars) are read by checkpoint_read.c. The check
+ * runs on the protocol in effect, whether it came from a commit or a
+ * checkpoint. */
 static const char *const supported_reader_features[] = {
     "deletionVectors",      "columnMapping",       "timestampNtz",
     "v2Checkpoint",         "vacuumProtocolCheck", "typeWidening",

@@ -339,40 +339,75 @@ static char *reconcile_key(const file_fields *ff)
     return k;
 }
 
-static sl_code apply_add(delta_replay *r, delta_json_span body, const char *key,
-                         size_t line, sl_err *err)
+/* Takes ownership of ff's strings. */
+static void apply_add_fields(delta_replay *r, file_fields *ff, const char *body, size_t n)
 {
-    file_fields ff;
-    sl_code c = file_fields_read(body, "add", key, line, &ff, err);
-    if (c != SL_OK)
-        return c;
-    char *mkey = reconcile_key(&ff);
-    delta_file f = {.path = ff.path,
-                    .dv_id = ff.dv_id,
-                    .size = ff.size,
-                    .modification_time = ff.modification_time,
-                    .num_records = ff.num_records,
-                    .dv_cardinality = ff.dv_id ? ff.dv_cardinality : 0,
-                    .add_json = sl_strndup(body.p, body.n)};
+    char *mkey = reconcile_key(ff);
+    delta_file f = {.path = ff->path,
+                    .dv_id = ff->dv_id,
+                    .size = ff->size,
+                    .modification_time = ff->modification_time,
+                    .num_records = ff->num_records,
+                    .dv_cardinality = ff->dv_id ? ff->dv_cardinality : 0,
+                    .add_json = sl_strndup(body, n)};
 
     size_t i;
-    if (delta_fmap_get(&r->tmap, mkey, &i))
+    uint64_t h = delta_fmap_hash(mkey);
+    if (delta_fmap_get_h(&r->tmap, mkey, h, &i))
         tomb_drop(r, i);
-    if (delta_fmap_get(&r->fmap, mkey, &i)) {
+    if (delta_fmap_get_h(&r->fmap, mkey, h, &i)) {
         /* The same key added again: the newer add wins. */
         file_clear(&r->files[i].f);
         r->files[i].f = f;
         free(mkey);
-        return SL_OK;
+        return;
     }
     if (r->nfiles == r->capfiles) {
         r->capfiles = r->capfiles ? r->capfiles * 2 : 256;
         r->files = sl_realloc(r->files, r->capfiles * sizeof *r->files);
     }
     r->files[r->nfiles] = (rfile){.mkey = mkey, .f = f};
-    delta_fmap_put(&r->fmap, mkey, r->nfiles);
+    delta_fmap_put_h(&r->fmap, mkey, h, r->nfiles);
     r->nfiles++;
-    return SL_OK;
+}
+
+static sl_code apply_add(delta_replay *r, delta_json_span body, const char *key,
+                         size_t line, sl_err *err)
+{
+    file_fields ff;
+    sl_code c = file_fields_read(body, "add", key, line, &ff, err);
+    if (c == SL_OK)
+        apply_add_fields(r, &ff, body.p, body.n);
+    return c;
+}
+
+/* Takes ownership of ff's strings. */
+static void apply_remove_fields(delta_replay *r, file_fields *ff, const char *body,
+                                size_t n)
+{
+    char *mkey = reconcile_key(ff);
+    size_t i;
+    uint64_t h = delta_fmap_hash(mkey);
+    if (delta_fmap_get_h(&r->fmap, mkey, h, &i))
+        file_drop(r, i);
+
+    delta_tombstone t = {.path = ff->path,
+                         .dv_id = ff->dv_id,
+                         .deletion_timestamp = ff->deletion_timestamp,
+                         .remove_json = sl_strndup(body, n)};
+    if (delta_fmap_get_h(&r->tmap, mkey, h, &i)) {
+        tomb_clear(&r->tombs[i].t);
+        r->tombs[i].t = t;
+        free(mkey);
+        return;
+    }
+    if (r->ntombs == r->captombs) {
+        r->captombs = r->captombs ? r->captombs * 2 : 64;
+        r->tombs = sl_realloc(r->tombs, r->captombs * sizeof *r->tombs);
+    }
+    r->tombs[r->ntombs] = (rtomb){.mkey = mkey, .t = t};
+    delta_fmap_put_h(&r->tmap, mkey, h, r->ntombs);
+    r->ntombs++;
 }
 
 static sl_code apply_remove(delta_replay *r, delta_json_span body, const char *key,
@@ -380,31 +415,9 @@ static sl_code apply_remove(delta_replay *r, delta_json_span body, const char *k
 {
     file_fields ff;
     sl_code c = file_fields_read(body, "remove", key, line, &ff, err);
-    if (c != SL_OK)
-        return c;
-    char *mkey = reconcile_key(&ff);
-    size_t i;
-    if (delta_fmap_get(&r->fmap, mkey, &i))
-        file_drop(r, i);
-
-    delta_tombstone t = {.path = ff.path,
-                         .dv_id = ff.dv_id,
-                         .deletion_timestamp = ff.deletion_timestamp,
-                         .remove_json = sl_strndup(body.p, body.n)};
-    if (delta_fmap_get(&r->tmap, mkey, &i)) {
-        tomb_clear(&r->tombs[i].t);
-        r->tombs[i].t = t;
-        free(mkey);
-        return SL_OK;
-    }
-    if (r->ntombs == r->captombs) {
-        r->captombs = r->captombs ? r->captombs * 2 : 64;
-        r->tombs = sl_realloc(r->tombs, r->captombs * sizeof *r->tombs);
-    }
-    r->tombs[r->ntombs] = (rtomb){.mkey = mkey, .t = t};
-    delta_fmap_put(&r->tmap, mkey, r->ntombs);
-    r->ntombs++;
-    return SL_OK;
+    if (c == SL_OK)
+        apply_remove_fields(r, &ff, body.p, body.n);
+    return c;
 }
 
 static sl_code replace_object(json_t **slot, json_t *body, const char *what,
@@ -497,6 +510,57 @@ sl_code delta_replay_line(delta_replay *r, const char *text, size_t n, const cha
     return delta_action_members(text, n, key, line, replay_member, &ctx, err);
 }
 
+sl_code delta_replay_action(delta_replay *r, const char *name, const char *body, size_t n,
+                            const char *key, size_t row, sl_err *err)
+{
+    /* Member names are matched as scanned spans, quotes included. Action
+     * names are short identifiers (no escapes needed). */
+    char quoted[64];
+    size_t nl = strlen(name);
+    if (nl + 2 >= sizeof quoted)
+        return SL_OK; /* no action we handle has such a name */
+    quoted[0] = '"';
+    memcpy(quoted + 1, name, nl);
+    quoted[nl + 1] = '"';
+    quoted[nl + 2] = '\0';
+    delta_json_span k = {.p = quoted, .n = nl + 2};
+    delta_json_span v = {.p = body, .n = n};
+    member_ctx ctx = {.r = r, .key = key};
+    return replay_member(&ctx, k, v, row, err);
+}
+
+sl_code delta_replay_file(delta_replay *r, int is_add, const delta_cp_file *cf,
+                          const char *body, size_t n, const char *key, size_t row,
+                          sl_err *err)
+{
+    const char *what = is_add ? "add" : "remove";
+    if (!cf->path || cf->path_len == 0 || memchr(cf->path, '\0', cf->path_len))
+        return corrupt(err, key, row, what, "action without a path");
+    if (cf->has_dv && (!cf->dv_storage || !cf->dv_path))
+        return corrupt(err, key, row, what,
+                       "has a deletionVector without storageType and pathOrInlineDv");
+    file_fields ff = {.path = sl_strndup(cf->path, cf->path_len),
+                      .size = cf->size,
+                      .modification_time = cf->modification_time,
+                      .deletion_timestamp = cf->deletion_timestamp,
+                      .dv_cardinality = cf->has_dv ? cf->dv_cardinality : 0,
+                      .num_records = cf->num_records};
+    if (cf->has_dv) {
+        if (cf->has_dv_offset)
+            ff.dv_id =
+                sl_asprintf("%.*s%.*s@%lld", (int)cf->dv_storage_len, cf->dv_storage,
+                            (int)cf->dv_path_len, cf->dv_path, (long long)cf->dv_offset);
+        else
+            ff.dv_id = sl_asprintf("%.*s%.*s", (int)cf->dv_storage_len, cf->dv_storage,
+                                   (int)cf->dv_path_len, cf->dv_path);
+    }
+    if (is_add)
+        apply_add_fields(r, &ff, body, n);
+    else
+        apply_remove_fields(r, &ff, body, n);
+    return SL_OK;
+}
+
 void delta_replay_commit_begin(delta_replay *r)
 {
     r->commit_ts = -1;
@@ -533,6 +597,52 @@ static int cmp_file(const void *a, const void *b)
     return c ? c : cmp_opt_str(x->dv_id, y->dv_id);
 }
 
+/* Sorting 100k paths with strcmp is dominated by their long common prefix
+ * ("part-00000-", "date=2026-"). Each entry carries the 8 bytes after the
+ * prefix all paths share, big-endian, so most comparisons are one integer
+ * compare; ties fall back to the full order. */
+typedef struct sort_ent {
+    uint64_t key;
+    const delta_file *f;
+} sort_ent;
+
+static int cmp_sort_ent(const void *a, const void *b)
+{
+    const sort_ent *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return cmp_file(x->f, y->f);
+}
+
+static void files_sort(const delta_file **order, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t lcp = strlen(order[0]->path);
+    for (size_t i = 1; i < n && lcp; i++) {
+        const char *a = order[0]->path, *b = order[i]->path;
+        size_t k = 0;
+        while (k < lcp && a[k] == b[k])
+            k++;
+        lcp = k;
+    }
+    sort_ent *e = sl_calloc(n, sizeof *e);
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = (const unsigned char *)order[i]->path + lcp;
+        uint64_t key = 0;
+        for (size_t k = 0; k < 8; k++) {
+            key = key << 8 | p[0];
+            if (*p) /* zero-pad past the end: a shorter path sorts first */
+                p++;
+        }
+        e[i] = (sort_ent){.key = key, .f = order[i]};
+    }
+    qsort(e, n, sizeof *e, cmp_sort_ent);
+    for (size_t i = 0; i < n; i++)
+        order[i] = e[i].f;
+    free(e);
+}
+
 static int cmp_tomb(const void *a, const void *b)
 {
     const delta_tombstone *x = a, *y = b;
@@ -550,23 +660,28 @@ void delta_replay_finish(delta_replay *r, delta_snapshot *snap)
     r->txns = json_object();
     r->domains = json_object();
 
+    /* Sorting pointers and copying once beats qsort moving the structs. */
     snap->nfiles = r->nfiles;
     snap->files = sl_calloc(r->nfiles ? r->nfiles : 1, sizeof *snap->files);
+    const delta_file **order = sl_calloc(r->nfiles ? r->nfiles : 1, sizeof *order);
     int64_t rows = 0, bytes = 0;
     int rows_known = 1;
     for (size_t i = 0; i < r->nfiles; i++) {
-        snap->files[i] = r->files[i].f;
         free(r->files[i].mkey);
-        const delta_file *f = &snap->files[i];
+        const delta_file *f = &r->files[i].f;
+        order[i] = f;
         bytes += f->size;
         if (f->num_records < 0)
             rows_known = 0;
         else
             rows += f->num_records - f->dv_cardinality;
     }
+    files_sort(order, r->nfiles);
+    for (size_t i = 0; i < r->nfiles; i++)
+        snap->files[i] = *order[i];
+    free(order);
     snap->num_rows = rows_known ? rows : -1;
     snap->size_bytes = bytes;
-    qsort(snap->files, snap->nfiles, sizeof *snap->files, cmp_file);
 
     snap->ntombstones = r->ntombs;
     snap->tombstones = sl_calloc(r->ntombs ? r->ntombs : 1, sizeof *snap->tombstones);

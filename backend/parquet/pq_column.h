@@ -1,9 +1,10 @@
 #ifndef SLUICE_PARQUET_PQ_COLUMN_H
 #define SLUICE_PARQUET_PQ_COLUMN_H
 
-/* Internal to backend/parquet: the column writer. Each type is a table of
- * functions (pq_col_type, in pq_col_types.c); the page and chunk mechanics
- * around it are shared (pq_column.c). */
+/* Internal to backend/parquet: the column writer. pq_col_types.c describes
+ * each pq_type (annotations, Parquet and Delta statistics forms);
+ * pq_column.c does pages, dictionaries and chunks with one switch per value
+ * on the column's physical kind. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,27 +12,46 @@
 
 #include <jansson.h>
 
+#include "backend/parquet/pq_dict.h"
 #include "backend/parquet/pq_meta.h"
 #include "backend/parquet/pq_writer.h"
 #include "backend/util/buf.h"
+#include "backend/util/err.h"
 
 /* Page limits: a page is closed at the configured byte size or this many
  * rows, and never grows past the hard limit (page sizes are i32). */
 #define PQ_PAGE_DEFAULT_SIZE ((size_t)1 << 20)
 #define PQ_PAGE_MAX_ROWS 20000
 #define PQ_PAGE_HARD_MAX ((size_t)1 << 30)
+#define PQ_DICT_DEFAULT_LIMIT ((size_t)1 << 20)
+/* Binary min/max longer than this are left out of the Parquet statistics
+ * (the footer would carry them once per row group). */
+#define PQ_STAT_MAX_BYTES 4096
 
-/* min/max over the values statistics count (not NaN); string values point
- * into min_buf/max_buf, so they outlive the caller's row. */
+/* How values are held and compared: one per physical type. Decimals in
+ * FIXED_LEN_BYTE_ARRAY compare as 128-bit integers. */
+typedef enum pq_kind {
+    PQ_KIND_BOOL,
+    PQ_KIND_I32,
+    PQ_KIND_I64,
+    PQ_KIND_FLOAT,
+    PQ_KIND_DOUBLE,
+    PQ_KIND_BYTES,
+    PQ_KIND_FLBA,
+} pq_kind;
+
+/* min/max over the values statistics count (not NaN). Byte-array bounds
+ * point into min_buf/max_buf, so they outlive the caller's row; FLBA
+ * (decimal) bounds are held as dec. */
 typedef struct pq_col_stats {
     int64_t null_count;
+    bool has_nan; /* a NaN was seen (floats) */
     bool has_min_max;
     pq_value min, max;
     sl_buf min_buf, max_buf;
 } pq_col_stats;
 
-typedef struct pq_column pq_column;
-
+/* What a pq_type is on disk (decimals refine physical by precision). */
 typedef struct pq_col_type {
     pq_type type;
     const char *label;
@@ -40,54 +60,99 @@ typedef struct pq_col_type {
     pq_logical logical;
     /* The deprecated Statistics.min/max are only right for signed-order types. */
     bool legacy_stats;
-    /* Upper bound of the bytes put_plain appends for v. */
-    size_t (*plain_size)(const pq_value *v);
-    /* Appends v's PLAIN encoding to c->page_values. */
-    void (*put_plain)(pq_column *c, const pq_value *v);
-    /* Whether v takes part in min/max (false for NaN). */
-    bool (*stat_eligible)(const pq_value *v);
-    /* <0, 0, >0 in the type's sort order. */
-    int (*compare)(const pq_value *a, const pq_value *b);
-    /* PLAIN bytes of a min (is_max false) or max, without a length prefix. */
-    void (*stat_encode)(const pq_value *v, bool is_max, sl_buf *out);
-    /* The Delta add.stats value, or NULL when Delta keeps no bound. */
-    json_t *(*stat_json)(const pq_value *v, bool is_max);
 } pq_col_type;
 
-struct pq_column {
+/* Buffers shared by the columns of one writer (one page at a time). */
+typedef struct pq_page_scratch {
+    sl_buf body;
+    sl_buf comp;
+    sl_buf levels;
+} pq_page_scratch;
+
+typedef struct pq_column {
     const pq_col_type *t;
     char *name;
     const char *path[1]; /* path_in_schema of a flat column: its name */
     bool nullable;
+    pq_kind kind;
+    size_t width; /* fixed value width in bytes (FLBA: type_length) */
+    pq_physical physical;
+    int32_t type_length;
+    bool is_decimal;
+    int32_t precision, scale;
+
     size_t page_size;
+    size_t dict_limit;
+    bool use_dict; /* dictionary tried for each new chunk */
+    pq_codec codec;
+    int level;
+    pq_page_scratch *scratch; /* borrowed from the writer */
+
     /* the open page */
-    sl_buf page_values;
-    sl_buf page_levels; /* one definition level per row (0 null, 1 value) */
+    uint8_t *levels;    /* one definition level per row (nullable columns) */
+    uint32_t *idx;      /* dictionary indices of the non-null values */
+    size_t page_cap;    /* capacity of levels and idx */
+    sl_buf page_values; /* PLAIN values (when not dictionary-encoded) */
     int64_t page_rows;
     int64_t page_nonnull;
-    /* the open column chunk: finished pages with their headers */
+    size_t page_plain_bytes; /* what the page would take PLAIN */
+
+    /* the chunk's dictionary */
+    bool dict_on; /* values currently go through the dictionary */
+    int dict_bw;  /* bit width of the largest index */
+    pq_dict dict;
+    int32_t dict_data_pages;  /* data pages written RLE_DICTIONARY */
+    int32_t plain_data_pages; /* data pages written PLAIN */
+
+    /* the open column chunk: finished data pages with their headers */
     sl_buf chunk;
+    int64_t chunk_uncompressed; /* headers + uncompressed bodies */
     int64_t chunk_rows;
+    /* the dictionary page (header + body), built when the chunk closes */
+    sl_buf dict_page;
+    int64_t dict_page_uncompressed;
     pq_col_stats chunk_stats;
     /* the whole file, for Delta */
     pq_col_stats file_stats;
-};
+} pq_column;
 
 const pq_col_type *pq_col_type_get(pq_type type);
+/* Bytes of the smallest two's complement that holds every value of a
+ * decimal precision (1..38). */
+int32_t pq_decimal_flba_length(int32_t precision);
 
-void pq_column_init(pq_column *c, const pq_schema_col *sc, const pq_col_type *t,
-                    size_t page_size);
+/* sc must be valid (the writer checked it). */
+void pq_column_init(pq_column *c, const pq_schema_col *sc, const pq_writer_opts *o,
+                    pq_codec codec, pq_page_scratch *scratch);
 void pq_column_free(pq_column *c);
-/* Appends one cell (already validated against the schema). */
-void pq_column_add(pq_column *c, const pq_value *v);
+/* Appends one cell (already validated against the schema). May close a page. */
+sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err);
 /* Closes the open page into c->chunk (no-op when empty). */
-void pq_column_flush_page(pq_column *c);
-/* After the chunk was copied out: folds its statistics into the file's and
+sl_code pq_column_flush_page(pq_column *c, sl_err *err);
+/* Closes the open page and, when data pages use the dictionary, builds the
+ * dictionary page into c->dict_page. */
+sl_code pq_column_finish_chunk(pq_column *c, sl_err *err);
+/* After the chunk was written out: folds its statistics into the file's and
  * starts an empty chunk. */
 void pq_column_next_chunk(pq_column *c);
 
-void pq_col_stats_update(const pq_col_type *t, pq_col_stats *s, const pq_value *v);
+/* Bytes the open chunk holds or will hold: compressed pages, the open page
+ * as encoded so far, the dictionary. */
+static inline size_t pq_column_buffered(const pq_column *c)
+{
+    size_t open = c->dict_on ? (size_t)c->page_nonnull * (size_t)c->dict_bw / 8
+                             : c->page_values.len;
+    size_t dict = c->dict_on || c->dict_data_pages ? c->dict.data.len : 0;
+    return c->chunk.len + open + dict + (size_t)c->page_rows / 8;
+}
+
+/* Statistics in the column's kind. */
+void pq_col_stats_update(const pq_column *c, pq_col_stats *s, const pq_value *v);
 void pq_col_stats_free(pq_col_stats *s);
+/* The Parquet statistics bytes of a bound (PLAIN, no length prefix): zero
+ * float bounds as -0.0 (min) / +0.0 (max), decimals in their physical form.
+ * false when the bound is too long to record. */
+bool pq_col_stat_encode(const pq_column *c, const pq_value *v, bool is_max, sl_buf *out);
 
 /* Delta's string bounds: a prefix of at most prefix_len UTF-16 units for a
  * minimum; for a maximum a prefix plus a tie-breaker character that keeps it
@@ -97,7 +162,14 @@ void pq_col_stats_free(pq_col_stats *s);
 char *pq_delta_string_min(const char *s, size_t len, size_t prefix_len, size_t *out_len);
 char *pq_delta_string_max(const char *s, size_t len, size_t prefix_len, size_t *out_len);
 
-/* Builds add.stats for the file's columns. */
-json_t *pq_delta_stats_build(const pq_column *cols, size_t ncols, int64_t num_rows);
+/* add.stats for the file's columns as exact JSON text (caller frees), and
+ * that text as jansson values. */
+char *pq_delta_stats_text(const pq_column *cols, size_t ncols, int64_t num_rows);
+json_t *pq_delta_stats_build(const char *text);
+
+/* 128-bit helpers shared by the decimal code. */
+int pq_int128_cmp(pq_int128 a, pq_int128 b);
+/* Whether |v| < 10^precision. */
+bool pq_int128_fits_precision(pq_int128 v, int32_t precision);
 
 #endif

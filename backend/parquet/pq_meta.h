@@ -131,6 +131,9 @@ typedef struct pq_schema_element {
     int32_t num_children; /* > 0 on groups (the root) */
     pq_converted converted;
     pq_logical logical;
+    int32_t type_length; /* FIXED_LEN_BYTE_ARRAY (> 0) */
+    bool has_decimal;    /* scale/precision fields (with converted DECIMAL) */
+    int32_t scale, precision;
 } pq_schema_element;
 
 /* min/max are PLAIN-encoded values without a length prefix. */
@@ -146,6 +149,13 @@ typedef struct pq_statistics {
      * legacy (signed) order equals the type's order. */
     bool write_legacy;
 } pq_statistics;
+
+/* PageEncodingStats: how many pages of a type used an encoding. */
+typedef struct pq_page_encoding_stats {
+    pq_page_type page_type;
+    pq_encoding encoding;
+    int32_t count;
+} pq_page_encoding_stats;
 
 #define PQ_META_MAX_ENCODINGS 8
 
@@ -163,6 +173,8 @@ typedef struct pq_column_meta {
     int64_t dictionary_page_offset; /* 0: no dictionary page */
     bool has_statistics;
     pq_statistics statistics;
+    const pq_page_encoding_stats *encoding_stats; /* field 13, when n > 0 */
+    size_t num_encoding_stats;
 } pq_column_meta;
 
 typedef struct pq_column_chunk {
@@ -200,11 +212,17 @@ typedef struct pq_data_page_header {
     pq_encoding repetition_level_encoding;
 } pq_data_page_header;
 
+typedef struct pq_dictionary_page_header {
+    int32_t num_values;
+    pq_encoding encoding;
+} pq_dictionary_page_header;
+
 typedef struct pq_page_header {
     pq_page_type type;
     int32_t uncompressed_page_size;
     int32_t compressed_page_size;
-    pq_data_page_header data; /* type == PQ_PAGE_DATA */
+    pq_data_page_header data;       /* type == PQ_PAGE_DATA */
+    pq_dictionary_page_header dict; /* type == PQ_PAGE_DICTIONARY */
 } pq_page_header;
 
 /* Append the Thrift compact encoding to out. */

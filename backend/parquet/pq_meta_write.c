@@ -8,7 +8,10 @@ static void write_logical(thrift_writer *w, int16_t id, const pq_logical *l)
 {
     thrift_field_struct_begin(w, id); /* LogicalType union */
     thrift_field_struct_begin(w, (int16_t)l->kind);
-    if (l->kind == PQ_LOGICAL_TIMESTAMP) {
+    if (l->kind == PQ_LOGICAL_DECIMAL) {
+        thrift_field_i32(w, 1, l->dec_scale);
+        thrift_field_i32(w, 2, l->dec_precision);
+    } else if (l->kind == PQ_LOGICAL_TIMESTAMP) {
         thrift_field_bool(w, 1, l->ts_adjusted_to_utc);
         thrift_field_struct_begin(w, 2); /* TimeUnit union */
         thrift_field_struct_begin(w, (int16_t)l->ts_unit);
@@ -24,6 +27,8 @@ static void write_schema_element(thrift_writer *w, const pq_schema_element *e)
     thrift_struct_begin(w);
     if (e->has_type)
         thrift_field_i32(w, 1, (int32_t)e->type);
+    if (e->type_length > 0)
+        thrift_field_i32(w, 2, e->type_length);
     if (e->has_repetition)
         thrift_field_i32(w, 3, (int32_t)e->repetition);
     thrift_field_string(w, 4, e->name);
@@ -31,6 +36,10 @@ static void write_schema_element(thrift_writer *w, const pq_schema_element *e)
         thrift_field_i32(w, 5, e->num_children);
     if (e->converted != PQ_CONV_NONE)
         thrift_field_i32(w, 6, (int32_t)e->converted);
+    if (e->has_decimal) {
+        thrift_field_i32(w, 7, e->scale);
+        thrift_field_i32(w, 8, e->precision);
+    }
     if (e->logical.kind != PQ_LOGICAL_NONE)
         write_logical(w, 10, &e->logical);
     thrift_struct_end(w);
@@ -71,6 +80,17 @@ static void write_column_meta(thrift_writer *w, int16_t id, const pq_column_meta
         thrift_field_i64(w, 11, m->dictionary_page_offset);
     if (m->has_statistics)
         write_statistics(w, 12, &m->statistics);
+    if (m->num_encoding_stats > 0) {
+        thrift_field_list_begin(w, 13, THRIFT_STRUCT, m->num_encoding_stats);
+        for (size_t i = 0; i < m->num_encoding_stats; i++) {
+            const pq_page_encoding_stats *es = &m->encoding_stats[i];
+            thrift_struct_begin(w);
+            thrift_field_i32(w, 1, (int32_t)es->page_type);
+            thrift_field_i32(w, 2, (int32_t)es->encoding);
+            thrift_field_i32(w, 3, es->count);
+            thrift_struct_end(w);
+        }
+    }
     thrift_struct_end(w);
 }
 
@@ -135,6 +155,11 @@ void pq_meta_write_page_header(sl_buf *out, const pq_page_header *h)
         thrift_field_i32(&w, 2, (int32_t)h->data.encoding);
         thrift_field_i32(&w, 3, (int32_t)h->data.definition_level_encoding);
         thrift_field_i32(&w, 4, (int32_t)h->data.repetition_level_encoding);
+        thrift_struct_end(&w);
+    } else if (h->type == PQ_PAGE_DICTIONARY) {
+        thrift_field_struct_begin(&w, 7);
+        thrift_field_i32(&w, 1, h->dict.num_values);
+        thrift_field_i32(&w, 2, (int32_t)h->dict.encoding);
         thrift_struct_end(&w);
     }
     thrift_struct_end(&w);

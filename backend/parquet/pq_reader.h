@@ -125,7 +125,9 @@ void pq_column_data_free(pq_column_data *d);
  * strings; strings (UTF8/STRING/ENUM/JSON) as strings; other BYTE_ARRAY/FLBA
  * as strings when valid UTF-8, else "base64:..."; DECIMAL as a string
  * "-123.45"; DATE "YYYY-MM-DD"; TIMESTAMP (and INT96) "YYYY-MM-DDTHH:MM:SS[.ffffff]"
- * with a trailing "Z" when adjusted to UTC (INT96 is); TIME "HH:MM:SS[.ffffff]";
+ * with a trailing "Z" when adjusted to UTC (INT96 is; the fraction only when
+ * non-zero, 9 digits when NANOS has sub-microsecond digits); TIME
+ * "HH:MM:SS[.ffffff]"; UUID canonical "xxxxxxxx-xxxx-...";
  * LIST -> array; MAP -> array of {"key","value"}; struct -> object. */
 typedef struct pq_rows pq_rows;
 sl_code pq_rows_open(pq_reader *r, const char *const *columns, size_t ncols, pq_rows **out,

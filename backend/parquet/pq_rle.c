@@ -6,16 +6,9 @@
 
 /* A run shorter than this is cheaper bit-packed than as its own RLE run. */
 #define RLE_MIN_RUN 8
-
-typedef struct rle_src {
-    const uint8_t *u8;
-    const uint32_t *u32;
-} rle_src;
-
-static inline uint32_t src_at(const rle_src *s, size_t i)
-{
-    return s->u8 ? s->u8[i] : s->u32[i];
-}
+/* Groups of 8 per bit-packed run: parquet-mr's cap, which every reader
+ * accepts (the header then fits one byte). */
+#define RLE_MAX_GROUPS 63
 
 int pq_rle_bit_width(uint32_t max_value)
 {
@@ -27,74 +20,75 @@ int pq_rle_bit_width(uint32_t max_value)
     return w;
 }
 
-static size_t run_length(const rle_src *s, size_t i, size_t n)
-{
-    uint32_t v = src_at(s, i);
-    size_t j = i + 1;
-    while (j < n && src_at(s, j) == v)
-        j++;
-    return j - i;
-}
-
 static void emit_rle_run(sl_buf *out, uint32_t value, size_t count, int bit_width)
 {
     thrift_varint_write(out, (uint64_t)count << 1);
     int nbytes = (bit_width + 7) / 8;
-    for (int b = 0; b < nbytes; b++)
-        buf_append_char(out, (char)(value >> (8 * b)));
+    unsigned char b[4];
+    for (int i = 0; i < nbytes; i++)
+        b[i] = (unsigned char)(value >> (8 * i));
+    buf_append(out, b, (size_t)nbytes);
 }
 
-/* Bit-packs values [start, start + 8*groups), LSB first; positions at or past
- * n are zero padding. */
-static void emit_bitpacked(sl_buf *out, const rle_src *s, size_t start, size_t groups,
-                           size_t n, int bit_width)
-{
-    thrift_varint_write(out, ((uint64_t)groups << 1) | 1);
-    size_t nbytes = groups * (size_t)bit_width; /* 8 values * width bits / 8 */
-    buf_reserve(out, nbytes);
-    unsigned char *p = (unsigned char *)out->data + out->len;
-    memset(p, 0, nbytes);
-    size_t bit = 0;
-    for (size_t k = 0; k < groups * 8; k++, bit += (size_t)bit_width) {
-        size_t i = start + k;
-        uint64_t v = i < n ? src_at(s, i) : 0;
-        for (int b = 0; b < bit_width; b++)
-            if (v >> b & 1)
-                p[(bit + (size_t)b) >> 3] |=
-                    (unsigned char)(1u << ((bit + (size_t)b) & 7));
+/* One encoder per element type: same code, no per-value indirection. */
+#define PQ_RLE_DEFINE(NAME, T)                                                           \
+    static size_t NAME##_run(const T *v, size_t i, size_t n)                             \
+    {                                                                                    \
+        T x = v[i];                                                                      \
+        size_t j = i + 1;                                                                \
+        while (j < n && v[j] == x)                                                       \
+            j++;                                                                         \
+        return j - i;                                                                    \
+    }                                                                                    \
+                                                                                         \
+    /* Bit-packs 8*groups values from start, LSB first; positions at or past n are       \
+     * zero padding. */                                                                  \
+    static void NAME##_pack(sl_buf *out, const T *v, size_t start, size_t groups,        \
+                            size_t n, int bw)                                            \
+    {                                                                                    \
+        unsigned char hdr = (unsigned char)(groups << 1 | 1);                            \
+        size_t nbytes = groups * (size_t)bw; /* 8 values * bw bits / 8 */                \
+        buf_reserve(out, nbytes + 1);                                                    \
+        unsigned char *p = (unsigned char *)out->data + out->len;                        \
+        *p++ = hdr;                                                                      \
+        uint64_t acc = 0;                                                                \
+        int bits = 0;                                                                    \
+        size_t end = start + groups * 8;                                                 \
+        size_t full = end < n ? end : n;                                                 \
+        for (size_t i = start; i < end; i++) {                                           \
+            uint64_t x = i < full ? (uint64_t)v[i] : 0;                                  \
+            acc |= x << bits;                                                            \
+            bits += bw;                                                                  \
+            while (bits >= 8) {                                                          \
+                *p++ = (unsigned char)acc;                                               \
+                acc >>= 8;                                                               \
+                bits -= 8;                                                               \
+            }                                                                            \
+        }                                                                                \
+        out->len += nbytes + 1;                                                          \
+        out->data[out->len] = '\0';                                                      \
+    }                                                                                    \
+                                                                                         \
+    void pq_rle_encode_##NAME(sl_buf *out, const T *values, size_t n, int bit_width)     \
+    {                                                                                    \
+        size_t i = 0;                                                                    \
+        while (i < n) {                                                                  \
+            size_t run = NAME##_run(values, i, n);                                       \
+            if (run >= RLE_MIN_RUN || bit_width == 0) {                                  \
+                emit_rle_run(out, values[i], run, bit_width);                            \
+                i += run;                                                                \
+                continue;                                                                \
+            }                                                                            \
+            /* Groups of 8 until a long run starts at a group boundary. */               \
+            size_t start = i, groups = 0;                                                \
+            do {                                                                         \
+                groups++;                                                                \
+                i += 8;                                                                  \
+            } while (i < n && groups < RLE_MAX_GROUPS &&                                 \
+                     NAME##_run(values, i, n) < RLE_MIN_RUN);                            \
+            NAME##_pack(out, values, start, groups, n, bit_width);                       \
+        }                                                                                \
     }
-    out->len += nbytes;
-    out->data[out->len] = '\0';
-}
 
-static void rle_encode(sl_buf *out, const rle_src *s, size_t n, int bit_width)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t run = run_length(s, i, n);
-        if (run >= RLE_MIN_RUN || bit_width == 0) {
-            emit_rle_run(out, src_at(s, i), run, bit_width);
-            i += run;
-            continue;
-        }
-        /* Bit-pack groups of 8 until a long run starts at a group boundary. */
-        size_t start = i, groups = 0;
-        do {
-            groups++;
-            i += 8;
-        } while (i < n && run_length(s, i, n) < RLE_MIN_RUN);
-        emit_bitpacked(out, s, start, groups, n, bit_width);
-    }
-}
-
-void pq_rle_encode_u8(sl_buf *out, const uint8_t *values, size_t n, int bit_width)
-{
-    rle_src s = {.u8 = values};
-    rle_encode(out, &s, n, bit_width);
-}
-
-void pq_rle_encode_u32(sl_buf *out, const uint32_t *values, size_t n, int bit_width)
-{
-    rle_src s = {.u32 = values};
-    rle_encode(out, &s, n, bit_width);
-}
+PQ_RLE_DEFINE(u8, uint8_t)
+PQ_RLE_DEFINE(u32, uint32_t)

@@ -1,35 +1,49 @@
-/* The file writer: rows go to the column writers; row groups are copied into
- * the file as they close; finish writes the footer. */
+/* The file writer: rows go to the column writers; a row group is written out
+ * (to the buffer or the sink) when it reaches its row or byte bound; finish
+ * writes the footer. */
 #include "backend/parquet/pq_writer.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "backend/parquet/pq_codec.h"
 #include "backend/parquet/pq_column.h"
 #include "backend/parquet/pq_meta.h"
+#include "backend/util/text.h"
 #include "version.h"
 
 #define PQ_MAGIC "PAR1"
 /* Largest single value accepted; pages must stay below 2 GiB (i32 sizes). */
 #define PQ_VALUE_MAX ((size_t)1 << 30)
+#define PQ_RG_DEFAULT_ROWS ((int64_t)1 << 20)
+#define PQ_RG_DEFAULT_BYTES ((size_t)128 << 20)
+/* page encoding stats per chunk: dictionary page, PLAIN and RLE_DICTIONARY data */
+#define PQ_MAX_ENC_STATS 3
 
-/* A closed row group: its metadata plus the statistics bytes it points to. */
+/* A closed row group: its metadata plus the bytes it points to. */
 typedef struct rg_record {
     pq_row_group rg;
     pq_column_chunk *chunks;
+    pq_page_encoding_stats (*enc_stats)[PQ_MAX_ENC_STATS];
     sl_buf *stat_min, *stat_max;
 } rg_record;
 
 struct pq_writer {
     pq_column *cols;
     size_t ncols;
-    int64_t row_group_rows; /* 0: unlimited */
+    int64_t rg_max_rows;
+    size_t rg_max_bytes;
+    pq_page_scratch scratch;
+    pq_sink_fn sink; /* NULL: collect into file */
+    void *sink_ctx;
     sl_buf file;
+    uint64_t offset; /* bytes written so far */
     int64_t num_rows;
     int64_t rg_rows;
     rg_record *rgs;
     size_t nrgs, cap_rgs;
-    bool finished;
+    bool finished, failed;
 };
 
 pq_value pq_val_str(const char *s)
@@ -39,46 +53,215 @@ pq_value pq_val_str(const char *s)
     return pq_val_strn(s, strlen(s));
 }
 
-pq_writer *pq_writer_new(const pq_schema_col *cols, size_t ncols,
-                         const pq_writer_opts *opts, sl_err *err)
+static bool codec_of(pq_compression c, pq_codec *out)
 {
-    if (!cols || ncols == 0) {
-        err_set(err, SL_PARQUET_SCHEMA, "parquet writer: the schema has no columns");
+    switch (c) {
+    case PQ_COMPRESSION_DEFAULT:
+    case PQ_COMPRESSION_SNAPPY:
+        *out = PQ_CODEC_SNAPPY;
+        return true;
+    case PQ_COMPRESSION_NONE:
+        *out = PQ_CODEC_UNCOMPRESSED;
+        return true;
+    case PQ_COMPRESSION_GZIP:
+        *out = PQ_CODEC_GZIP;
+        return true;
+    case PQ_COMPRESSION_ZSTD:
+        *out = PQ_CODEC_ZSTD;
+        return true;
+    case PQ_COMPRESSION_LZ4_RAW:
+        *out = PQ_CODEC_LZ4_RAW;
+        return true;
+    case PQ_COMPRESSION_BROTLI:
+        *out = PQ_CODEC_BROTLI;
+        return true;
+    }
+    return false;
+}
+
+bool pq_compression_from_name(const char *name, pq_compression *out)
+{
+    static const struct {
+        const char *name;
+        pq_compression c;
+    } names[] = {
+        {"snappy", PQ_COMPRESSION_SNAPPY}, {"gzip", PQ_COMPRESSION_GZIP},
+        {"zstd", PQ_COMPRESSION_ZSTD},     {"lz4_raw", PQ_COMPRESSION_LZ4_RAW},
+        {"lz4", PQ_COMPRESSION_LZ4_RAW},   {"brotli", PQ_COMPRESSION_BROTLI},
+        {"none", PQ_COMPRESSION_NONE},     {"uncompressed", PQ_COMPRESSION_NONE}};
+    if (!name)
+        return false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(name, names[i].name) == 0) {
+            *out = names[i].c;
+            return true;
+        }
+    return false;
+}
+
+bool pq_compression_codec(pq_compression c, pq_codec *out)
+{
+    return codec_of(c, out);
+}
+
+static sl_code check_schema(const pq_schema_col *cols, size_t ncols, sl_err *err)
+{
+    if (!cols || ncols == 0)
+        return err_set(err, SL_PARQUET_SCHEMA,
+                       "parquet writer: the schema has no columns");
+    for (size_t i = 0; i < ncols; i++) {
+        const pq_schema_col *c = &cols[i];
+        if (!c->name || !*c->name)
+            return err_set(err, SL_PARQUET_SCHEMA,
+                           "parquet writer: column %zu has no name", i + 1);
+        pq_type base = pq_type_base(c->type);
+        int32_t p = pq_type_precision(c->type), sc = pq_type_scale(c->type);
+        if (!pq_col_type_get(base) || (int)c->type >> 24 ||
+            (base != PQ_TYPE_DECIMAL && (p || sc)))
+            return err_set(err, SL_PARQUET_SCHEMA,
+                           "parquet writer: column '%s' has unknown type %d", c->name,
+                           (int)c->type);
+        if (base == PQ_TYPE_DECIMAL && (p < 1 || p > PQ_DECIMAL_MAX_PRECISION || sc > p))
+            return err_set(err, SL_PARQUET_SCHEMA,
+                           "parquet writer: column '%s': decimal(%d,%d) needs precision "
+                           "1..38 and scale 0..precision (use PQ_TYPE_DECIMAL_OF)",
+                           c->name, (int)p, (int)sc);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->name, cols[j].name) == 0)
+                return err_set(err, SL_PARQUET_SCHEMA,
+                               "parquet writer: column name '%s' appears twice", c->name);
+    }
+    return SL_OK;
+}
+
+static pq_writer *writer_new(const pq_schema_col *cols, size_t ncols,
+                             const pq_writer_opts *opts, pq_sink_fn sink, void *ctx,
+                             sl_err *err)
+{
+    if (check_schema(cols, ncols, err) != SL_OK)
+        return NULL;
+    pq_codec codec;
+    pq_compression comp = opts ? opts->compression : PQ_COMPRESSION_DEFAULT;
+    if (!codec_of(comp, &codec)) {
+        err_set(err, SL_PARQUET_UNSUPPORTED, "parquet writer: unknown compression %d",
+                (int)comp);
         return NULL;
     }
-    for (size_t i = 0; i < ncols; i++) {
-        if (!cols[i].name || !*cols[i].name) {
-            err_set(err, SL_PARQUET_SCHEMA, "parquet writer: column %zu has no name",
-                    i + 1);
-            return NULL;
-        }
-        if (!pq_col_type_get(cols[i].type)) {
-            err_set(err, SL_PARQUET_SCHEMA,
-                    "parquet writer: column '%s' has unknown type %d", cols[i].name,
-                    (int)cols[i].type);
-            return NULL;
-        }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(cols[i].name, cols[j].name) == 0) {
-                err_set(err, SL_PARQUET_SCHEMA,
-                        "parquet writer: column name '%s' appears twice", cols[i].name);
-                return NULL;
-            }
+    if (!pq_codec_supported(codec)) {
+        err_set(err, SL_PARQUET_UNSUPPORTED,
+                "parquet writer: compression %s is not built into this sluice",
+                pq_codec_name(codec));
+        return NULL;
     }
     pq_writer *w = sl_calloc(1, sizeof *w);
     w->cols = sl_calloc(ncols, sizeof *w->cols);
     w->ncols = ncols;
-    size_t page_size = opts ? opts->page_size : 0;
-    w->row_group_rows = opts && opts->row_group_rows > 0 ? opts->row_group_rows : 0;
+    w->rg_max_rows =
+        opts && opts->row_group_rows > 0 ? opts->row_group_rows : PQ_RG_DEFAULT_ROWS;
+    w->rg_max_bytes =
+        opts && opts->row_group_bytes ? opts->row_group_bytes : PQ_RG_DEFAULT_BYTES;
+    w->sink = sink;
+    w->sink_ctx = ctx;
     for (size_t i = 0; i < ncols; i++)
-        pq_column_init(&w->cols[i], &cols[i], pq_col_type_get(cols[i].type), page_size);
-    buf_append(&w->file, PQ_MAGIC, 4);
+        pq_column_init(&w->cols[i], &cols[i], opts, codec, &w->scratch);
+    if (!sink)
+        buf_append(&w->file, PQ_MAGIC, 4);
+    return w;
+}
+
+pq_writer *pq_writer_new(const pq_schema_col *cols, size_t ncols,
+                         const pq_writer_opts *opts, sl_err *err)
+{
+    pq_writer *w = writer_new(cols, ncols, opts, NULL, NULL, err);
+    if (w)
+        w->offset = 4;
+    return w;
+}
+
+pq_writer *pq_writer_new_sink(const pq_schema_col *cols, size_t ncols,
+                              const pq_writer_opts *opts, pq_sink_fn sink, void *ctx,
+                              sl_err *err)
+{
+    if (!sink) {
+        err_set(err, SL_INTERNAL, "parquet writer: no sink given");
+        return NULL;
+    }
+    pq_writer *w = writer_new(cols, ncols, opts, sink, ctx, err);
+    if (!w)
+        return NULL;
+    /* The magic goes out with the first row group or the footer, so a
+     * writer that is dropped before then has written nothing. */
     return w;
 }
 
 int64_t pq_writer_num_rows(const pq_writer *w)
 {
     return w->num_rows;
+}
+
+static sl_code emit(pq_writer *w, const void *p, size_t n, sl_err *err)
+{
+    if (n == 0)
+        return SL_OK;
+    if (w->sink) {
+        if (w->offset == 0) {
+            sl_code rc = w->sink(w->sink_ctx, PQ_MAGIC, 4, err);
+            if (rc != SL_OK)
+                return rc;
+            w->offset = 4;
+        }
+        sl_code rc = w->sink(w->sink_ctx, p, n, err);
+        if (rc != SL_OK)
+            return rc;
+    } else {
+        buf_append(&w->file, p, n);
+    }
+    w->offset += n;
+    return SL_OK;
+}
+
+/* Fast for ASCII (16 bytes a step, the tail as one word), exact for the
+ * rest. */
+static bool utf8_valid(const char *s, size_t n)
+{
+    const uint64_t high = 0x8080808080808080ULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        uint64_t a, b;
+        if (n - i >= 16) {
+            memcpy(&a, p + i, 8);
+            memcpy(&b, p + i + 8, 8);
+            if (!((a | b) & high)) {
+                i += 16;
+                continue;
+            }
+        } else if (n - i >= 8) {
+            memcpy(&a, p + i, 8);
+            if (!(a & high)) {
+                i += 8;
+                continue;
+            }
+        } else {
+            a = 0;
+            memcpy(&a, p + i, n - i);
+            if (!(a & high))
+                return true;
+        }
+        /* a non-ASCII byte within the next 16: step through them */
+        size_t stop = n - i > 16 ? i + 16 : n;
+        while (i < stop) {
+            if (p[i] < 0x80) {
+                i++;
+                continue;
+            }
+            size_t k = text_utf8_seq_len(p + i, n - i);
+            if (k == 0)
+                return false;
+            i += k;
+        }
+    }
+    return true;
 }
 
 static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err)
@@ -95,7 +278,7 @@ static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err
                     (long long)row, c->name);
             continue;
         }
-        if (c->t->physical == PQ_PHYS_BYTE_ARRAY) {
+        if (c->kind == PQ_KIND_BYTES) {
             if (v->str.len > PQ_VALUE_MAX)
                 return err_set(
                     err, SL_PARQUET_VALUE,
@@ -107,16 +290,79 @@ static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err
                     err, SL_PARQUET_VALUE,
                     "parquet writer: row %lld: column '%s' has a NULL string pointer",
                     (long long)row, c->name);
+            if (c->t->type == PQ_TYPE_STRING && !utf8_valid(v->str.ptr, v->str.len))
+                return err_set(err, SL_PARQUET_VALUE,
+                               "parquet writer: row %lld: column '%s' is not valid UTF-8",
+                               (long long)row, c->name);
+        } else if (c->is_decimal && !pq_int128_fits_precision(v->dec, c->precision)) {
+            char text[48];
+            pq_decimal_format(v->dec, c->scale, text, sizeof text);
+            return err_set(err, SL_PARQUET_VALUE,
+                           "parquet writer: row %lld: column '%s': %s does not fit "
+                           "decimal(%d,%d)",
+                           (long long)row, c->name, text, (int)c->precision,
+                           (int)c->scale);
         }
     }
     return SL_OK;
 }
 
-/* Moves every column's open chunk into the file and records the row group. */
-static void flush_row_group(pq_writer *w)
+static void fill_chunk_meta(rg_record *rec, size_t i, pq_column *c, int64_t dict_off,
+                            int64_t data_off)
+{
+    pq_column_chunk *cc = &rec->chunks[i];
+    pq_column_meta *m = &cc->meta;
+    cc->file_offset = dict_off ? dict_off : data_off;
+    m->type = c->physical;
+    size_t ne = 0;
+    if (c->dict_page.len || c->plain_data_pages)
+        m->encodings[ne++] = PQ_ENC_PLAIN;
+    if (c->nullable)
+        m->encodings[ne++] = PQ_ENC_RLE;
+    if (c->dict_data_pages)
+        m->encodings[ne++] = PQ_ENC_RLE_DICTIONARY;
+    m->num_encodings = ne;
+    pq_page_encoding_stats *es = rec->enc_stats[i];
+    size_t nes = 0;
+    if (c->dict_page.len)
+        es[nes++] = (pq_page_encoding_stats){PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 1};
+    if (c->plain_data_pages)
+        es[nes++] =
+            (pq_page_encoding_stats){PQ_PAGE_DATA, PQ_ENC_PLAIN, c->plain_data_pages};
+    if (c->dict_data_pages)
+        es[nes++] = (pq_page_encoding_stats){PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY,
+                                             c->dict_data_pages};
+    m->encoding_stats = es;
+    m->num_encoding_stats = nes;
+    m->path = c->path;
+    m->path_len = 1;
+    m->codec = c->codec;
+    m->num_values = c->chunk_rows;
+    m->total_uncompressed_size = c->dict_page_uncompressed + c->chunk_uncompressed;
+    m->total_compressed_size = (int64_t)(c->dict_page.len + c->chunk.len);
+    m->data_page_offset = data_off;
+    m->dictionary_page_offset = dict_off;
+    m->has_statistics = true;
+    m->statistics.has_null_count = true;
+    m->statistics.null_count = c->chunk_stats.null_count;
+    const pq_col_stats *st = &c->chunk_stats;
+    if (st->has_min_max && pq_col_stat_encode(c, &st->min, false, &rec->stat_min[i]) &&
+        pq_col_stat_encode(c, &st->max, true, &rec->stat_max[i])) {
+        m->statistics.has_min_max = true;
+        m->statistics.min_value = rec->stat_min[i].data;
+        m->statistics.min_len = rec->stat_min[i].len;
+        m->statistics.max_value = rec->stat_max[i].data;
+        m->statistics.max_len = rec->stat_max[i].len;
+        /* FLBA's legacy order is unsigned bytes, wrong for signed decimals */
+        m->statistics.write_legacy = c->t->legacy_stats && c->kind != PQ_KIND_FLBA;
+    }
+}
+
+/* Writes every column's open chunk out and records the row group. */
+static sl_code flush_row_group(pq_writer *w, sl_err *err)
 {
     if (w->rg_rows == 0)
-        return;
+        return SL_OK;
     if (w->nrgs == w->cap_rgs) {
         w->cap_rgs = w->cap_rgs ? w->cap_rgs * 2 : 4;
         w->rgs = sl_realloc(w->rgs, w->cap_rgs * sizeof *w->rgs);
@@ -124,70 +370,74 @@ static void flush_row_group(pq_writer *w)
     rg_record *rec = &w->rgs[w->nrgs];
     memset(rec, 0, sizeof *rec);
     rec->chunks = sl_calloc(w->ncols, sizeof *rec->chunks);
+    rec->enc_stats = sl_calloc(w->ncols, sizeof *rec->enc_stats);
     rec->stat_min = sl_calloc(w->ncols, sizeof *rec->stat_min);
     rec->stat_max = sl_calloc(w->ncols, sizeof *rec->stat_max);
+    w->nrgs++; /* owned by the writer from here, even on failure */
 
-    int64_t total = 0;
+    int64_t total_unc = 0, total_comp = 0;
     for (size_t i = 0; i < w->ncols; i++) {
         pq_column *c = &w->cols[i];
-        pq_column_flush_page(c);
-        pq_column_chunk *cc = &rec->chunks[i];
-        int64_t offset = (int64_t)w->file.len;
-        buf_append(&w->file, c->chunk.data, c->chunk.len);
-
-        pq_column_meta *m = &cc->meta;
-        cc->file_offset = offset;
-        m->type = c->t->physical;
-        m->encodings[0] = PQ_ENC_PLAIN;
-        m->encodings[1] = PQ_ENC_RLE;
-        m->num_encodings = 2;
-        m->path = c->path;
-        m->path_len = 1;
-        m->codec = PQ_CODEC_UNCOMPRESSED;
-        m->num_values = c->chunk_rows;
-        m->total_uncompressed_size = (int64_t)c->chunk.len;
-        m->total_compressed_size = (int64_t)c->chunk.len;
-        m->data_page_offset = offset;
-        m->has_statistics = true;
-        m->statistics.has_null_count = true;
-        m->statistics.null_count = c->chunk_stats.null_count;
-        if (c->chunk_stats.has_min_max) {
-            c->t->stat_encode(&c->chunk_stats.min, false, &rec->stat_min[i]);
-            c->t->stat_encode(&c->chunk_stats.max, true, &rec->stat_max[i]);
-            m->statistics.has_min_max = true;
-            m->statistics.min_value = rec->stat_min[i].data;
-            m->statistics.min_len = rec->stat_min[i].len;
-            m->statistics.max_value = rec->stat_max[i].data;
-            m->statistics.max_len = rec->stat_max[i].len;
-            m->statistics.write_legacy = c->t->legacy_stats;
+        sl_code rc = pq_column_finish_chunk(c, err);
+        if (rc != SL_OK)
+            return rc;
+        int64_t dict_off = 0;
+        if (c->dict_page.len) {
+            dict_off = (int64_t)(w->offset ? w->offset : 4);
+            if ((rc = emit(w, c->dict_page.data, c->dict_page.len, err)) != SL_OK)
+                return rc;
         }
-        total += (int64_t)c->chunk.len;
+        int64_t data_off = (int64_t)(w->offset ? w->offset : 4);
+        if ((rc = emit(w, c->chunk.data, c->chunk.len, err)) != SL_OK)
+            return rc;
+        fill_chunk_meta(rec, i, c, dict_off, data_off);
+        total_unc += rec->chunks[i].meta.total_uncompressed_size;
+        total_comp += rec->chunks[i].meta.total_compressed_size;
         pq_column_next_chunk(c);
     }
     rec->rg.columns = rec->chunks;
     rec->rg.num_columns = w->ncols;
-    rec->rg.total_byte_size = total;
-    rec->rg.total_compressed_size = total;
+    rec->rg.total_byte_size = total_unc;
+    rec->rg.total_compressed_size = total_comp;
     rec->rg.num_rows = w->rg_rows;
     rec->rg.file_offset = rec->chunks[0].file_offset;
-    rec->rg.ordinal = w->nrgs <= INT16_MAX ? (int16_t)w->nrgs : -1;
-    w->nrgs++;
+    rec->rg.ordinal = w->nrgs - 1 <= INT16_MAX ? (int16_t)(w->nrgs - 1) : -1;
     w->rg_rows = 0;
+    return SL_OK;
+}
+
+static sl_code failed(pq_writer *w, sl_err *err)
+{
+    (void)w;
+    return err_set(err, SL_INTERNAL, "parquet writer: the writer failed earlier");
 }
 
 sl_code pq_writer_add_row(pq_writer *w, const pq_value *values, sl_err *err)
 {
     if (w->finished)
         return err_set(err, SL_INTERNAL, "parquet writer: add_row after finish");
+    if (w->failed)
+        return failed(w, err);
     sl_code rc = check_row(w, values, err);
     if (rc != SL_OK)
         return rc;
-    for (size_t i = 0; i < w->ncols; i++)
-        pq_column_add(&w->cols[i], &values[i]);
+    size_t buffered = 0;
+    for (size_t i = 0; i < w->ncols; i++) {
+        pq_column *c = &w->cols[i];
+        if ((rc = pq_column_add(c, &values[i], err)) != SL_OK) {
+            w->failed = true;
+            return rc;
+        }
+        buffered += pq_column_buffered(c);
+    }
     w->num_rows++;
     w->rg_rows++;
-    if (w->row_group_rows > 0 && w->rg_rows >= w->row_group_rows)
-        flush_row_group(w);
+    if (w->rg_rows >= w->rg_max_rows || buffered >= w->rg_max_bytes) {
+        if ((rc = flush_row_group(w, err)) != SL_OK) {
+            w->failed = true;
+            return rc;
+        }
+    }
     return SL_OK;
 }
 
@@ -200,29 +450,32 @@ static void fill_schema(const pq_writer *w, pq_schema_element *schema)
     };
     for (size_t i = 0; i < w->ncols; i++) {
         const pq_column *c = &w->cols[i];
-        schema[i + 1] = (pq_schema_element){
+        pq_schema_element *e = &schema[i + 1];
+        *e = (pq_schema_element){
             .name = c->name,
             .has_type = true,
-            .type = c->t->physical,
+            .type = c->physical,
+            .type_length = c->type_length,
             .has_repetition = true,
             .repetition = c->nullable ? PQ_REP_OPTIONAL : PQ_REP_REQUIRED,
             .converted = c->t->converted,
             .logical = c->t->logical,
         };
+        if (c->is_decimal) {
+            e->has_decimal = true;
+            e->scale = c->scale;
+            e->precision = c->precision;
+            e->logical.dec_scale = c->scale;
+            e->logical.dec_precision = c->precision;
+        }
     }
 }
 
-sl_code pq_writer_finish(pq_writer *w, sl_buf *file_out, pq_file_stats *stats_out,
-                         sl_err *err)
+static sl_code write_footer(pq_writer *w, sl_err *err)
 {
-    if (w->finished)
-        return err_set(err, SL_INTERNAL, "parquet writer: finish called twice");
-    flush_row_group(w);
-    w->finished = true;
-
     pq_schema_element *schema = sl_calloc(w->ncols + 1, sizeof *schema);
     fill_schema(w, schema);
-    pq_row_group *rgs = sl_calloc(w->nrgs, sizeof *rgs);
+    pq_row_group *rgs = sl_calloc(w->nrgs ? w->nrgs : 1, sizeof *rgs);
     for (size_t i = 0; i < w->nrgs; i++)
         rgs[i] = w->rgs[i].rg;
     char *created_by =
@@ -238,25 +491,54 @@ sl_code pq_writer_finish(pq_writer *w, sl_buf *file_out, pq_file_stats *stats_ou
         .type_defined_order = true,
         .num_leaves = w->ncols,
     };
-    size_t footer_start = w->file.len;
-    pq_meta_write_file_meta(&w->file, &fm);
-    uint32_t footer_len = (uint32_t)(w->file.len - footer_start);
-    unsigned char le[4] = {(unsigned char)footer_len, (unsigned char)(footer_len >> 8),
-                           (unsigned char)(footer_len >> 16),
-                           (unsigned char)(footer_len >> 24)};
-    buf_append(&w->file, le, sizeof le);
-    buf_append(&w->file, PQ_MAGIC, 4);
+    sl_buf footer = {0};
+    pq_meta_write_file_meta(&footer, &fm);
+    uint32_t footer_len = (uint32_t)footer.len;
+    unsigned char tail[8] = {(unsigned char)footer_len,
+                             (unsigned char)(footer_len >> 8),
+                             (unsigned char)(footer_len >> 16),
+                             (unsigned char)(footer_len >> 24),
+                             'P',
+                             'A',
+                             'R',
+                             '1'};
+    buf_append(&footer, tail, sizeof tail);
+    sl_code rc = emit(w, footer.data, footer.len, err);
+    buf_free(&footer);
     free(created_by);
     free(rgs);
     free(schema);
+    return rc;
+}
 
+sl_code pq_writer_finish(pq_writer *w, sl_buf *file_out, pq_file_stats *stats_out,
+                         sl_err *err)
+{
+    if (w->finished)
+        return err_set(err, SL_INTERNAL, "parquet writer: finish called twice");
+    if (w->failed)
+        return failed(w, err);
+    sl_code rc = flush_row_group(w, err);
+    if (rc == SL_OK)
+        rc = write_footer(w, err);
+    if (rc != SL_OK) {
+        w->failed = true;
+        return rc;
+    }
+    w->finished = true;
     if (stats_out) {
         stats_out->num_rows = w->num_rows;
-        stats_out->delta_stats = pq_delta_stats_build(w->cols, w->ncols, w->num_rows);
+        stats_out->file_size = (int64_t)w->offset;
+        stats_out->delta_stats_json = pq_delta_stats_text(w->cols, w->ncols, w->num_rows);
+        stats_out->delta_stats = pq_delta_stats_build(stats_out->delta_stats_json);
     }
-    buf_free(file_out);
-    *file_out = w->file;
-    memset(&w->file, 0, sizeof w->file);
+    if (file_out) {
+        buf_free(file_out);
+        if (!w->sink) {
+            *file_out = w->file;
+            memset(&w->file, 0, sizeof w->file);
+        }
+    }
     return SL_OK;
 }
 
@@ -274,9 +556,13 @@ void pq_writer_free(pq_writer *w)
         }
         free(w->rgs[i].stat_min);
         free(w->rgs[i].stat_max);
+        free(w->rgs[i].enc_stats);
         free(w->rgs[i].chunks);
     }
     free(w->rgs);
+    buf_free(&w->scratch.body);
+    buf_free(&w->scratch.comp);
+    buf_free(&w->scratch.levels);
     buf_free(&w->file);
     free(w);
 }
@@ -287,5 +573,8 @@ void pq_file_stats_free(pq_file_stats *s)
         return;
     json_decref(s->delta_stats);
     s->delta_stats = NULL;
+    free(s->delta_stats_json);
+    s->delta_stats_json = NULL;
     s->num_rows = 0;
+    s->file_size = 0;
 }

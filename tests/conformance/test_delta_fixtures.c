@@ -1,8 +1,11 @@
-/* Conformance of log replay and history against the Delta tables written by
- * Spark, Databricks and delta-rs in $SLUICE_FIXTURES/delta. The expected
- * facts are read from INDEX.md at test time (its "EXPECT latest:" lines and
- * per-version history lines), never copied into this file. The fixture
- * folders are read-only: nothing here writes to them. */
+/* Conformance of log replay, checkpoints and history against the Delta tables
+ * written by Spark, Databricks and delta-rs in $SLUICE_FIXTURES/delta. The
+ * expected facts are read from INDEX.md at test time (its "EXPECT latest:"
+ * lines and per-version history lines), never copied into this file. Every
+ * listed version is opened by time travel; versions reached through a
+ * checkpoint must come from that checkpoint, and where the JSON commits are
+ * all there too, both ways must give the same snapshot. The fixture folders
+ * are read-only: nothing here writes to them. */
 
 #include "testutil.h"
 
@@ -13,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "backend/delta/delta.h"
+#include "backend/delta/delta_internal.h"
 #include "backend/store/store.h"
 #include "backend/util/buf.h"
 
@@ -30,6 +34,8 @@ typedef struct vexp {
                 */
     long long files, rows;
     int via_checkpoint;
+    long long checkpoint; /* N of "(via checkpoint N" */
+    int cp_eq_json;       /* "cp==json": the JSON commits give the same state */
 } vexp;
 
 typedef struct texp {
@@ -40,6 +46,7 @@ typedef struct texp {
     int have_expect;
     long long files;
     int rows_known;
+    int rows_footer; /* "(footer; no stats)": counted from Parquet footers */
     long long rows;
     int have_dv;
     long long dv_deleted;
@@ -74,8 +81,10 @@ static void parse_expect(texp *t, const char *line)
     t->files = strtoll(p, NULL, 10);
     p = after(line, ", rows ");
     assert_non_null(p);
-    /* "rows 3 (footer; no stats)" counts Parquet footers: the log has no stats. */
-    t->rows_known = isdigit((unsigned char)*p) && !strstr(p, "(footer");
+    /* "rows 3 (footer; no stats)" counts Parquet footers: the log has no
+     * stats, so the count must come from the data files' footers. */
+    t->rows_known = isdigit((unsigned char)*p);
+    t->rows_footer = strstr(p, "(footer") != NULL;
     t->rows = strtoll(p, NULL, 10);
     p = after(line, "DV-deleted rows ");
     if (p) {
@@ -140,7 +149,10 @@ static void parse_version(texp *t, const char *line)
     }
     const char *arrow = after(p, "-> ");
     assert_non_null(arrow);
-    v->via_checkpoint = strstr(arrow, "via checkpoint") != NULL;
+    const char *via = after(arrow, "via checkpoint ");
+    v->via_checkpoint = via != NULL;
+    v->checkpoint = via ? strtoll(via, NULL, 10) : -1;
+    v->cp_eq_json = strstr(arrow, "cp==json") != NULL;
     if (*arrow == 'x') {
         v->state = 2;
         return;
@@ -150,7 +162,7 @@ static void parse_version(texp *t, const char *line)
     end++;
     if (isdigit((unsigned char)*end)) {
         v->rows = strtoll(end, &end, 10);
-        v->state = *end == 'f' ? 1 : 0; /* 'f': footer counts, the log has no stats */
+        v->state = 0; /* 'f' after the number: counted from footers, known all the same */
     } else {
         v->state = 1; /* '?' */
     }
@@ -190,14 +202,6 @@ static texp *index_parse(const char *text, size_t *ntables)
 }
 
 /* ---- checks -------------------------------------------------------------- */
-
-static int any_missing_upto(const texp *t, long long version)
-{
-    for (size_t i = 0; i < t->nv; i++)
-        if (t->v[i].no_json && t->v[i].version <= version)
-            return 1;
-    return 0;
-}
 
 static const delta_commit_info *history_find(const delta_history *h, long long version)
 {
@@ -282,9 +286,113 @@ static sl_code snapshot_refused(store *st, const texp *t, const delta_at *at, sl
     return c;
 }
 
+/* A copy without null members at any depth: a checkpoint cannot tell an
+ * absent field from a null one, so both ways are compared without them. */
+static json_t *strip_nulls(const json_t *v)
+{
+    if (json_is_object(v)) {
+        json_t *o = json_object();
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x)
+        {
+            if (!json_is_null(x))
+                json_object_set_new(o, k, strip_nulls(x));
+        }
+        return o;
+    }
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            json_array_append_new(a, strip_nulls(x));
+        }
+        return a;
+    }
+    return json_deep_copy(v);
+}
+
+static void same_json(const char *table, long long version, const char *what,
+                      const json_t *a, const json_t *b)
+{
+    json_t *x = a ? strip_nulls(a) : NULL, *y = b ? strip_nulls(b) : NULL;
+    if ((x || y) && !json_equal(x, y)) {
+        char *ta = json_dumps(x, JSON_COMPACT), *tb = json_dumps(y, JSON_COMPACT);
+        fail_msg(
+            "%s: v%lld %s from the checkpoint differs from the JSON commits:\n%s\n%s",
+            table, version, what, ta, tb);
+    }
+    json_decref(x);
+    json_decref(y);
+}
+
+/* The checkpoint way and the JSON-only way give the same state: files (path,
+ * deletion vector, size, rows, partition values, stats), rows, protocol,
+ * metadata, app transactions and domains. Tombstones may differ (checkpoint
+ * writers drop expired ones), so only the checkpoint's must be among the
+ * JSON replay's. */
+static void check_cp_equals_json(store *st, const texp *t, const delta_snapshot *cp,
+                                 const delta_at *at)
+{
+    delta_snapshot *js = NULL;
+    sl_err err = {0};
+    sl_code c = delta_snapshot_open_ex(st, "", at, 0, &js, &err);
+    if (c != SL_OK)
+        fail_msg("%s: v%lld from JSON commits alone failed: %s %s", t->name,
+                 (long long)cp->version, err_code_name(c), err.msg);
+    assert_int_equal(js->checkpoint_version, -1);
+    if (js->nfiles != cp->nfiles || js->num_rows != cp->num_rows ||
+        js->size_bytes != cp->size_bytes)
+        fail_msg("%s: v%lld checkpoint gives %zu files/%lld rows/%lld bytes, JSON gives "
+                 "%zu/%lld/%lld",
+                 t->name, (long long)cp->version, cp->nfiles, (long long)cp->num_rows,
+                 (long long)cp->size_bytes, js->nfiles, (long long)js->num_rows,
+                 (long long)js->size_bytes);
+    for (size_t i = 0; i < cp->nfiles; i++) {
+        const delta_file *a = &cp->files[i], *b = &js->files[i];
+        if (strcmp(a->path, b->path) != 0 || a->size != b->size ||
+            a->num_records != b->num_records || a->dv_cardinality != b->dv_cardinality ||
+            (!a->dv_id) != (!b->dv_id) || (a->dv_id && strcmp(a->dv_id, b->dv_id) != 0))
+            fail_msg("%s: v%lld file %zu differs: %s vs %s", t->name,
+                     (long long)cp->version, i, a->path, b->path);
+        json_t *ja = delta_file_add(a), *jb = delta_file_add(b);
+        assert_non_null(ja);
+        assert_non_null(jb);
+        same_json(t->name, cp->version, "add.partitionValues",
+                  json_object_get(ja, "partitionValues"),
+                  json_object_get(jb, "partitionValues"));
+        same_json(t->name, cp->version, "add.deletionVector",
+                  json_object_get(ja, "deletionVector"),
+                  json_object_get(jb, "deletionVector"));
+        json_t *sa = json_object_get(ja, "stats");
+        if (json_is_string(sa)) /* a checkpoint may keep only the typed stats */
+            same_json(t->name, cp->version, "add.stats", sa,
+                      json_object_get(jb, "stats"));
+        json_decref(ja);
+        json_decref(jb);
+    }
+    same_json(t->name, cp->version, "protocol", cp->protocol, js->protocol);
+    same_json(t->name, cp->version, "metaData", cp->metadata, js->metadata);
+    same_json(t->name, cp->version, "txns", cp->txns, js->txns);
+    same_json(t->name, cp->version, "domains", cp->domains, js->domains);
+    for (size_t i = 0; i < cp->ntombstones; i++) {
+        int found = 0;
+        for (size_t k = 0; k < js->ntombstones && !found; k++)
+            found = strcmp(cp->tombstones[i].path, js->tombstones[k].path) == 0;
+        if (!found)
+            fail_msg("%s: v%lld tombstone %s is not in the JSON replay", t->name,
+                     (long long)cp->version, cp->tombstones[i].path);
+    }
+    assert_int_equal(cp->timestamp_ms, js->timestamp_ms);
+    delta_snapshot_free(js);
+}
+
+/* rows < 0: the INDEX says the count cannot be known (log-only, no stats). */
 static void check_snapshot_ok(store *st, const texp *t, const delta_at *at,
-                              long long version, long long files, int rows_known,
-                              long long rows)
+                              long long version, long long files, long long rows,
+                              const vexp *v)
 {
     delta_snapshot *s = NULL;
     sl_err err = {0};
@@ -295,18 +403,39 @@ static void check_snapshot_ok(store *st, const texp *t, const delta_at *at,
     if (s->version != version || (long long)s->nfiles != files)
         fail_msg("%s: v%lld has %zu files at version %lld, INDEX says %lld", t->name,
                  version, s->nfiles, (long long)s->version, files);
-    if (rows_known ? s->num_rows != rows : s->num_rows != -1)
-        fail_msg("%s: v%lld rows %lld, INDEX says %s%lld", t->name, version,
-                 (long long)s->num_rows, rows_known ? "" : "unknown; not ", rows);
+    if (s->num_rows != (rows >= 0 ? rows : -1))
+        fail_msg("%s: v%lld rows %lld, INDEX says %lld", t->name, version,
+                 (long long)s->num_rows, rows);
+    if (v && v->via_checkpoint && s->checkpoint_version != v->checkpoint)
+        fail_msg("%s: v%lld built from checkpoint %lld, INDEX says via checkpoint %lld",
+                 t->name, version, (long long)s->checkpoint_version, v->checkpoint);
+    if (v && !v->via_checkpoint && s->checkpoint_version >= 0)
+        fail_msg("%s: v%lld used checkpoint %lld, INDEX lists none at or below it",
+                 t->name, version, (long long)s->checkpoint_version);
+    if (v && v->cp_eq_json)
+        check_cp_equals_json(st, t, s, at);
     json_t *j = delta_snapshot_to_json(s, t->name);
     assert_int_equal(json_integer_value(json_object_get(j, "num_files")),
                      (json_int_t)files);
+    if (rows >= 0)
+        assert_int_equal(json_integer_value(json_object_get(j, "num_rows")), rows);
+    else
+        assert_true(json_is_null(json_object_get(j, "num_rows")));
     json_decref(j);
     delta_snapshot_free(s);
 }
 
+/* Oldest version with a JSON commit. */
+static long long first_json(const texp *t)
+{
+    for (size_t i = 0; i < t->nv; i++)
+        if (!t->v[i].no_json)
+            return t->v[i].version;
+    return -1;
+}
+
 /* Every version line: time travel by version gives the INDEX's files and
- * rows, or fails with a checkpoint/gap/not-found code, never numbers. */
+ * rows, or fails with a gap / not-found code, never numbers. */
 static size_t check_versions(store *st, const texp *t)
 {
     size_t checked = 0;
@@ -314,19 +443,19 @@ static size_t check_versions(store *st, const texp *t)
         const vexp *v = &t->v[i];
         delta_at at = {.kind = DELTA_AT_VERSION, .version = v->version};
         sl_err err = {0};
-        if (v->no_json) {
-            sl_code c = snapshot_refused(st, t, &at, &err);
-            assert_true(c == SL_DELTA_VERSION_NOT_FOUND || c == SL_DELTA_GAP ||
-                        c == SL_DELTA_NEEDS_CHECKPOINT);
-        } else if (any_missing_upto(t, v->version)) {
-            sl_code want = v->via_checkpoint ? SL_DELTA_NEEDS_CHECKPOINT : SL_DELTA_GAP;
+        if (v->state == 2) {
+            /* Cleaned before every checkpoint: not found; a hole in the middle
+             * (or a commit after one): a gap. */
+            sl_code want = v->no_json && v->version < first_json(t)
+                               ? SL_DELTA_VERSION_NOT_FOUND
+                               : SL_DELTA_GAP;
             sl_code c = snapshot_refused(st, t, &at, &err);
             if (c != want)
                 fail_msg("%s: v%lld gave %s (%s), expected %s", t->name, v->version,
                          err_code_name(c), err.msg, err_code_name(want));
         } else {
-            assert_true(v->state != 2);
-            check_snapshot_ok(st, t, &at, v->version, v->files, v->state == 0, v->rows);
+            check_snapshot_ok(st, t, &at, v->version, v->files,
+                              v->state == 0 ? v->rows : -1, v);
         }
         checked++;
     }
@@ -350,7 +479,9 @@ static void check_table(const char *root, const texp *t)
     delta_at latest = {.kind = DELTA_AT_LATEST};
     const char *what;
     char detail[256];
-    size_t versions = 0;
+    size_t versions = 0, via_cp = 0;
+    for (size_t i = 0; i < t->nv; i++)
+        via_cp += t->v[i].via_checkpoint;
     if (t->reader_version > 3) {
         sl_code c = snapshot_refused(st, t, &latest, &err);
         char num[32];
@@ -373,17 +504,13 @@ static void check_table(const char *root, const texp *t)
         what = "gap";
         snprintf(detail, sizeof detail, "latest v%lld -> SL-DELTA-GAP at %s", t->latest,
                  num);
-    } else if (any_missing_upto(t, t->latest)) {
-        sl_code c = snapshot_refused(st, t, &latest, &err);
-        if (c != SL_DELTA_NEEDS_CHECKPOINT)
-            fail_msg("%s: expected SL-DELTA-NEEDS-CHECKPOINT, got %s %s", t->name,
-                     err_code_name(c), err.msg);
-        versions = check_versions(st, t);
-        what = "log cleaned";
-        snprintf(detail, sizeof detail, "latest v%lld -> SL-DELTA-NEEDS-CHECKPOINT",
-                 t->latest);
     } else {
-        check_snapshot_ok(st, t, &latest, t->latest, t->files, t->rows_known, t->rows);
+        const vexp *lv = NULL;
+        for (size_t i = 0; i < t->nv; i++)
+            if (t->v[i].version == t->latest)
+                lv = &t->v[i];
+        check_snapshot_ok(st, t, &latest, t->latest, t->files,
+                          t->rows_known ? t->rows : -1, lv);
         if (t->have_dv) {
             delta_snapshot *s = NULL;
             assert_int_equal(delta_snapshot_open(st, "", &latest, &s, &err), SL_OK);
@@ -392,20 +519,28 @@ static void check_table(const char *root, const texp *t)
                          (long long)dv_deleted(s), t->dv_deleted);
             delta_snapshot_free(s);
         }
+        if (t->rows_footer) {
+            delta_snapshot *s = NULL;
+            assert_int_equal(delta_snapshot_open(st, "", &latest, &s, &err), SL_OK);
+            assert_int_equal(s->rows_from_footers, s->nfiles);
+            assert_int_equal(s->rows_unknown_files, 0);
+            delta_snapshot_free(s);
+        }
         versions = check_versions(st, t);
-        what = "JSON-only";
+        what = via_cp ? "checkpoint" : "JSON-only";
         if (t->rows_known)
-            snprintf(detail, sizeof detail, "latest v%lld, %lld files, %lld rows%s",
+            snprintf(detail, sizeof detail, "latest v%lld, %lld files, %lld rows%s%s",
                      t->latest, t->files, t->rows,
+                     t->rows_footer ? " (from footers)" : "",
                      t->have_dv ? " (DV-deleted matched)" : "");
         else
             snprintf(detail, sizeof detail,
-                     "latest v%lld, %lld files, rows unknown (no stats)", t->latest,
-                     t->files);
+                     "latest v%lld, %lld files, rows unknown (no stats, no data)",
+                     t->latest, t->files);
     }
-    printf(
-        "  %-48s %-12s %s; history ops/counts of %zu versions; %zu version snapshots\n",
-        t->name, what, detail, t->nv, versions);
+    printf("  %-48s %-10s %s; history of %zu versions; %zu version snapshots, %zu via "
+           "checkpoint\n",
+           t->name, what, detail, t->nv, versions, via_cp);
     store_close(st);
     free(dir);
 }

@@ -1,8 +1,11 @@
 /* The Parquet writer: Thrift compact encoding byte for byte, the RLE hybrid,
- * the file structure and footer decoded back by a small test-only reader, the
- * page data against the rows written, statistics for Parquet and Delta, and
- * (when node is present) the rows as an independent reader (hyparquet) sees
- * them. */
+ * the file structure and footer decoded back by a small test-only reader
+ * (dictionary pages, every codec), the page data against the rows written,
+ * dictionary choice and fallback, page and row group bounds, statistics
+ * rules, decimal encodings, Delta statistics, streaming to a sink, and (when
+ * node is present) the rows as an independent reader (hyparquet) sees them.
+ * tests/unit/test_parquet_interop.c reads every type back with DuckDB,
+ * arrow-rs and our own reader. */
 #include "testutil.h"
 
 #include <float.h>
@@ -15,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "backend/parquet/pq_codec.h"
 #include "backend/parquet/pq_column.h"
 #include "backend/parquet/pq_rle.h"
 #include "backend/parquet/pq_writer.h"
@@ -409,18 +413,443 @@ static void test_rle_hybrid(void **state)
         assert_memory_equal(vals, back, sizeof vals);
         buf_free(&e);
     }
+    /* 32-bit values, and noise longer than one bit-packed run (63 groups) */
+    static uint32_t noise[2000], back2[2000];
+    for (int i = 0; i < 2000; i++)
+        noise[i] = (uint32_t)i * 2654435761u;
+    sl_buf e = {0};
+    pq_rle_encode_u32(&e, noise, 2000, 32);
+    assert_int_equal(rle_decode((unsigned char *)e.data, e.len, 32, back2, 2000), 2000);
+    assert_memory_equal(noise, back2, sizeof noise);
+    /* every run header is at most 63 groups: (63 << 1) | 1 */
+    assert_int_equal((unsigned char)e.data[0], 127);
+    buf_free(&e);
+}
+
+/* ------------------------------------------------------------------ */
+/* A test-only column chunk reader: dictionary and data pages, every   */
+/* codec, PLAIN and RLE_DICTIONARY, checking sizes and metadata.       */
+
+/* How a column's values sit in pages. */
+typedef enum tkind { T_BOOL, T_I32, T_I64, T_F32, T_F64, T_BYTES, T_FLBA } tkind;
+
+static tkind kind_of(pq_type t)
+{
+    switch (pq_type_base(t)) {
+    case PQ_TYPE_BOOLEAN:
+        return T_BOOL;
+    case PQ_TYPE_INT32:
+    case PQ_TYPE_DATE:
+        return T_I32;
+    case PQ_TYPE_INT64:
+    case PQ_TYPE_TIMESTAMP_US:
+    case PQ_TYPE_TIMESTAMP_NTZ:
+        return T_I64;
+    case PQ_TYPE_FLOAT:
+        return T_F32;
+    case PQ_TYPE_DOUBLE:
+        return T_F64;
+    case PQ_TYPE_STRING:
+    case PQ_TYPE_BINARY:
+        return T_BYTES;
+    case PQ_TYPE_DECIMAL:
+        return pq_type_precision(t) <= 9    ? T_I32
+               : pq_type_precision(t) <= 18 ? T_I64
+                                            : T_FLBA;
+    }
+    return T_BOOL;
+}
+
+static int phys_of(pq_type t)
+{
+    static const int phys[] = {[T_BOOL] = 0, [T_I32] = 1,   [T_I64] = 2, [T_F32] = 4,
+                               [T_F64] = 5,  [T_BYTES] = 6, [T_FLBA] = 7};
+    return phys[kind_of(t)];
+}
+
+/* Spark's table of the fewest bytes per decimal precision. */
+static int flba_len(int p)
+{
+    static const int len[39] = {0,  1,  1,  2,  2,  3,  3,  4,  4,  4,  5,  5,  6,
+                                6,  6,  7,  7,  8,  8,  9,  9,  9,  10, 10, 11, 11,
+                                11, 12, 12, 13, 13, 13, 14, 14, 15, 15, 16, 16, 16};
+    return len[p];
+}
+
+static pq_int128 i128(int64_t v)
+{
+    return (pq_int128){(uint64_t)v, v < 0 ? -1 : 0};
+}
+
+/* Cells as the writer's caller gives them, in the test's terms. */
+static bool cell_equal(pq_type t, const pq_value *a, const pq_value *b)
+{
+    if (a->is_null || b->is_null)
+        return a->is_null == b->is_null;
+    if (pq_type_base(t) == PQ_TYPE_DECIMAL)
+        return a->dec.lo == b->dec.lo && a->dec.hi == b->dec.hi;
+    switch (kind_of(t)) {
+    case T_BOOL:
+        return a->b == b->b;
+    case T_I32:
+        return a->i32 == b->i32;
+    case T_I64:
+        return a->i64 == b->i64;
+    case T_F32:
+        return memcmp(&a->f32, &b->f32, sizeof(float)) == 0;
+    case T_F64:
+        return memcmp(&a->f64, &b->f64, sizeof(double)) == 0;
+    case T_BYTES:
+        return a->str.len == b->str.len &&
+               (a->str.len == 0 || memcmp(a->str.ptr, b->str.ptr, a->str.len) == 0);
+    case T_FLBA:
+        return false;
+    }
+    return false;
+}
+
+/* One PLAIN value at *p (booleans: bit *bit); decimals become pq_int128. */
+static pq_value plain_value(pq_type t, const unsigned char **p, const unsigned char *end,
+                            size_t *bit)
+{
+    pq_value c;
+    memset(&c, 0, sizeof c);
+    bool dec = pq_type_base(t) == PQ_TYPE_DECIMAL;
+    switch (kind_of(t)) {
+    case T_BOOL:
+        c.b = (*p)[*bit / 8] >> (*bit % 8) & 1;
+        (*bit)++;
+        return c;
+    case T_I32:
+        assert_true(end - *p >= 4);
+        c.i32 = (int32_t)rd_le32(*p);
+        if (dec)
+            c.dec = i128(c.i32);
+        *p += 4;
+        return c;
+    case T_I64:
+        assert_true(end - *p >= 8);
+        c.i64 = (int64_t)rd_le64(*p);
+        if (dec)
+            c.dec = i128(c.i64);
+        *p += 8;
+        return c;
+    case T_F32: {
+        assert_true(end - *p >= 4);
+        uint32_t bits = rd_le32(*p);
+        memcpy(&c.f32, &bits, 4);
+        *p += 4;
+        return c;
+    }
+    case T_F64: {
+        assert_true(end - *p >= 8);
+        uint64_t bits = rd_le64(*p);
+        memcpy(&c.f64, &bits, 8);
+        *p += 8;
+        return c;
+    }
+    case T_BYTES:
+        assert_true(end - *p >= 4);
+        c.str.len = rd_le32(*p);
+        assert_true((size_t)(end - *p) >= 4 + c.str.len);
+        c.str.ptr = (const char *)*p + 4;
+        *p += 4 + c.str.len;
+        return c;
+    case T_FLBA: {
+        /* big-endian two's complement, sign-extended to 128 bits */
+        int n = flba_len(pq_type_precision(t));
+        assert_true(end - *p >= n);
+        unsigned char be[16];
+        memset(be, (*p)[0] & 0x80 ? 0xff : 0, 16);
+        memcpy(be + 16 - n, *p, (size_t)n);
+        uint64_t hi = 0, lo = 0;
+        for (int k = 0; k < 8; k++) {
+            hi = hi << 8 | be[k];
+            lo = lo << 8 | be[8 + k];
+        }
+        c.dec.hi = (int64_t)hi;
+        c.dec.lo = lo;
+        *p += n;
+        return c;
+    }
+    }
+    return c;
+}
+
+/* What a chunk held, besides its values. */
+typedef struct chunk_seen {
+    int dict_pages, plain_pages, dict_data_pages;
+    int dict_entries;
+    int64_t max_page_rows;
+    size_t max_plain_values; /* bytes of PLAIN values in one page */
+    size_t dict_bytes;       /* the dictionary page body */
+} chunk_seen;
+
+/* Decodes a column chunk into cells (byte arrays point into *keep, which
+ * the caller frees) and checks its page headers, sizes and metadata. */
+static size_t decode_chunk(const sl_buf *file, json_t *cc, const pq_schema_col *col,
+                           pq_value *cells, size_t max_cells, chunk_seen *seen,
+                           sl_buf *keep)
+{
+    json_t *meta = fld(cc, 3);
+    const unsigned char *f = (const unsigned char *)file->data;
+    int codec = (int)fld_int(meta, 4);
+    int64_t dict_off = fld(meta, 11) ? fld_int(meta, 11) : 0;
+    int64_t data_off = fld_int(meta, 9);
+    size_t start = (size_t)(dict_off ? dict_off : data_off);
+    assert_int_equal(fld_int(cc, 2), start);
+    size_t pos = start, end = start + (size_t)fld_int(meta, 7);
+    assert_true(end <= file->len);
+    /* keep holds every decompressed page; cells point into it by offset */
+    size_t count = 0, ndict = 0;
+    size_t *dict_at = NULL;
+    int64_t total_unc = 0, total_comp = 0;
+    memset(seen, 0, sizeof *seen);
+    typedef struct {
+        size_t cell;
+        size_t off;
+    } fixup;
+    fixup *fix = sl_calloc(max_cells + 1, sizeof *fix);
+    size_t nfix = 0;
+    tkind k = kind_of(col->type);
+    while (pos < end) {
+        size_t used;
+        json_t *ph = decode_struct(f + pos, end - pos, &used);
+        int type = (int)fld_int(ph, 1);
+        int64_t usize = fld_int(ph, 2), csize = fld_int(ph, 3);
+        assert_true(pos + used + (size_t)csize <= end);
+        total_unc += (int64_t)used + usize;
+        total_comp += (int64_t)used + csize;
+        if (type == 2)
+            assert_int_equal(pos, (size_t)dict_off);
+        else if (seen->plain_pages + seen->dict_data_pages == 0)
+            assert_int_equal(pos, (size_t)data_off);
+        pos += used;
+        /* the body, decompressed, at keep[base..] */
+        size_t base = keep->len;
+        if (codec == 0) {
+            assert_int_equal(usize, csize);
+            buf_append(keep, f + pos, (size_t)csize);
+        } else {
+            buf_reserve(keep, (size_t)usize + 1);
+            sl_err err = {0};
+            if (pq_codec_decompress((pq_codec)codec, f + pos, (size_t)csize,
+                                    (uint8_t *)keep->data + base, (size_t)usize,
+                                    &err) != SL_OK)
+                fail_msg("page of %s: %s", col->name, err.msg);
+            keep->len += (size_t)usize;
+        }
+        pos += (size_t)csize;
+        const unsigned char *body = (const unsigned char *)keep->data + base;
+        const unsigned char *body_end = body + usize;
+        if (type == 2) {
+            assert_int_equal(seen->dict_pages, 0);
+            assert_int_equal(seen->plain_pages + seen->dict_data_pages, 0);
+            seen->dict_pages++;
+            json_t *dh = fld(ph, 7);
+            ndict = (size_t)fld_int(dh, 1);
+            assert_int_equal(fld_int(dh, 2), 0); /* PLAIN */
+            seen->dict_entries = (int)ndict;
+            seen->dict_bytes = (size_t)usize;
+            dict_at = sl_calloc(ndict + 1, sizeof *dict_at);
+            const unsigned char *p = body;
+            for (size_t i = 0; i < ndict; i++) {
+                dict_at[i] = (size_t)(p - (const unsigned char *)keep->data);
+                size_t bit = 0;
+                plain_value(col->type, &p, body_end, &bit);
+            }
+            assert_ptr_equal(p, body_end);
+            json_decref(ph);
+            continue;
+        }
+        assert_int_equal(type, 0); /* DATA_PAGE */
+        json_t *dp = fld(ph, 5);
+        size_t nvals = (size_t)fld_int(dp, 1);
+        int enc = (int)fld_int(dp, 2);
+        assert_int_equal(fld_int(dp, 3), 3); /* RLE */
+        assert_int_equal(fld_int(dp, 4), 3);
+        json_decref(ph);
+        if ((int64_t)nvals > seen->max_page_rows)
+            seen->max_page_rows = (int64_t)nvals;
+        assert_true(count + nvals <= max_cells);
+        uint32_t *levels = sl_calloc(nvals + 8, sizeof *levels);
+        size_t nonnull = nvals;
+        if (col->nullable) {
+            uint32_t llen = rd_le32(body);
+            body += 4;
+            assert_int_equal(rle_decode(body, llen, 1, levels, nvals), nvals);
+            body += llen;
+            nonnull = 0;
+            for (size_t i = 0; i < nvals; i++)
+                nonnull += levels[i];
+        } else {
+            for (size_t i = 0; i < nvals; i++)
+                levels[i] = 1;
+        }
+        uint32_t *idx = NULL;
+        if (enc == 8) { /* RLE_DICTIONARY */
+            assert_non_null(dict_at);
+            seen->dict_data_pages++;
+            int bw = *body++;
+            assert_true(bw >= 1 && bw <= 32);
+            idx = sl_calloc(nonnull + 8, sizeof *idx);
+            assert_int_equal(
+                rle_decode(body, (size_t)(body_end - body), bw, idx, nonnull), nonnull);
+            body = body_end;
+        } else {
+            assert_int_equal(enc, 0); /* PLAIN */
+            seen->plain_pages++;
+            if ((size_t)(body_end - body) > seen->max_plain_values)
+                seen->max_plain_values = (size_t)(body_end - body);
+        }
+        size_t bit = 0, vi = 0;
+        for (size_t i = 0; i < nvals; i++) {
+            pq_value *c = &cells[count];
+            memset(c, 0, sizeof *c);
+            if (!levels[i]) {
+                c->is_null = true;
+                count++;
+                continue;
+            }
+            if (idx) {
+                assert_true(idx[vi] < ndict);
+                const unsigned char *p =
+                    (const unsigned char *)keep->data + dict_at[idx[vi]];
+                size_t b0 = 0;
+                *c = plain_value(col->type, &p,
+                                 (const unsigned char *)keep->data + keep->len, &b0);
+                vi++;
+            } else {
+                *c = plain_value(col->type, &body, body_end, &bit);
+            }
+            if (k == T_BYTES) { /* re-point after keep grows */
+                fix[nfix].cell = count;
+                fix[nfix].off = (size_t)((const unsigned char *)c->str.ptr -
+                                         (const unsigned char *)keep->data);
+                nfix++;
+            }
+            count++;
+        }
+        if (!idx) {
+            if (k == T_BOOL)
+                body += (bit + 7) / 8;
+            assert_ptr_equal(body, body_end); /* the page holds exactly its values */
+        }
+        free(idx);
+        free(levels);
+    }
+    assert_int_equal(pos, end);
+    assert_int_equal(total_unc, fld_int(meta, 6));
+    assert_int_equal(total_comp, fld_int(meta, 7));
+    for (size_t i = 0; i < nfix; i++)
+        cells[fix[i].cell].str.ptr = keep->data + fix[i].off;
+    free(fix);
+    free(dict_at);
+
+    /* encodings: PLAIN (dictionary page or PLAIN data), RLE (levels),
+     * RLE_DICTIONARY; encoding_stats counting the pages */
+    int want_enc[3], ne = 0;
+    if (seen->dict_pages || seen->plain_pages)
+        want_enc[ne++] = 0;
+    if (col->nullable)
+        want_enc[ne++] = 3;
+    if (seen->dict_data_pages)
+        want_enc[ne++] = 8;
+    json_t *encs = fld(meta, 2);
+    assert_int_equal(json_array_size(encs), ne);
+    for (int i = 0; i < ne; i++)
+        assert_int_equal(json_integer_value(json_array_get(encs, (size_t)i)),
+                         want_enc[i]);
+    assert_int_equal(dict_off != 0, seen->dict_pages == 1);
+    assert_int_equal(seen->dict_pages, seen->dict_data_pages > 0);
+    json_t *es = fld(meta, 13);
+    int want_es[3][3], nes = 0;
+    if (seen->dict_pages)
+        memcpy(want_es[nes++], (int[3]){2, 0, 1}, sizeof want_es[0]);
+    if (seen->plain_pages)
+        memcpy(want_es[nes++], (int[3]){0, 0, seen->plain_pages}, sizeof want_es[0]);
+    if (seen->dict_data_pages)
+        memcpy(want_es[nes++], (int[3]){0, 8, seen->dict_data_pages}, sizeof want_es[0]);
+    assert_int_equal(json_array_size(es), nes);
+    for (int i = 0; i < nes; i++)
+        for (int j = 0; j < 3; j++)
+            assert_int_equal(fld_int(json_array_get(es, (size_t)i), j + 1),
+                             want_es[i][j]);
+    return count;
+}
+
+/* Every cell of column col over all row groups (byte arrays point into
+ * *keep); *seen_all sums the chunks' pages. */
+static pq_value *read_column(const sl_buf *file, json_t *fm, size_t col,
+                             const pq_schema_col *sc, size_t nrows, sl_buf *keep,
+                             chunk_seen *seen_all)
+{
+    pq_value *cells = sl_calloc(nrows + 1, sizeof *cells);
+    json_t *rgs = fld(fm, 4);
+    size_t at = 0;
+    memset(seen_all, 0, sizeof *seen_all);
+    for (size_t g = 0; g < json_array_size(rgs); g++) {
+        json_t *cc = json_array_get(fld(json_array_get(rgs, g), 1), col);
+        chunk_seen s;
+        at += decode_chunk(file, cc, sc, cells + at, nrows - at, &s, keep);
+        seen_all->dict_pages += s.dict_pages;
+        seen_all->plain_pages += s.plain_pages;
+        seen_all->dict_data_pages += s.dict_data_pages;
+        if (s.dict_entries > seen_all->dict_entries)
+            seen_all->dict_entries = s.dict_entries;
+        if (s.dict_bytes > seen_all->dict_bytes)
+            seen_all->dict_bytes = s.dict_bytes;
+        if (s.max_page_rows > seen_all->max_page_rows)
+            seen_all->max_page_rows = s.max_page_rows;
+        if (s.max_plain_values > seen_all->max_plain_values)
+            seen_all->max_plain_values = s.max_plain_values;
+    }
+    assert_int_equal(at, nrows);
+    return cells;
 }
 
 /* ------------------------------------------------------------------ */
 /* A table of every supported type with nulls and edge values          */
 
-enum { C_ID, C_QTY, C_AMOUNT, C_OK, C_NAME, C_TS, C_FLAG, C_EMPTY, NCOLS };
+enum {
+    C_ID,
+    C_QTY,
+    C_AMOUNT,
+    C_OK,
+    C_NAME,
+    C_TS,
+    C_FLAG,
+    C_EMPTY,
+    C_F32,
+    C_BIN,
+    C_DAY,
+    C_NTZ,
+    C_D9,
+    C_D18,
+    C_D38,
+    C_STATUS,
+    NCOLS
+};
+/* The columns hyparquet reads back (its decimals are lossy JS numbers). */
+#define NCOLS_HYPARQUET 8
 
 static const pq_schema_col SCHEMA[NCOLS] = {
-    {"id", PQ_TYPE_INT64, false},     {"qty", PQ_TYPE_INT32, true},
-    {"amount", PQ_TYPE_DOUBLE, true}, {"ok", PQ_TYPE_BOOLEAN, true},
-    {"name", PQ_TYPE_STRING, true},   {"ts", PQ_TYPE_TIMESTAMP_US, true},
-    {"flag", PQ_TYPE_BOOLEAN, false}, {"always_null", PQ_TYPE_STRING, true},
+    {"id", PQ_TYPE_INT64, false},
+    {"qty", PQ_TYPE_INT32, true},
+    {"amount", PQ_TYPE_DOUBLE, true},
+    {"ok", PQ_TYPE_BOOLEAN, true},
+    {"name", PQ_TYPE_STRING, true},
+    {"ts", PQ_TYPE_TIMESTAMP_US, true},
+    {"flag", PQ_TYPE_BOOLEAN, false},
+    {"always_null", PQ_TYPE_STRING, true},
+    {"f32", PQ_TYPE_FLOAT, true},
+    {"bin", PQ_TYPE_BINARY, true},
+    {"day", PQ_TYPE_DATE, true},
+    {"ntz", PQ_TYPE_TIMESTAMP_NTZ, true},
+    {"d9", PQ_TYPE_DECIMAL_OF(9, 2), true},
+    {"d18", PQ_TYPE_DECIMAL_OF(18, 3), false},
+    {"d38", PQ_TYPE_DECIMAL_OF(38, 5), true},
+    {"status", PQ_TYPE_STRING, false},
 };
 
 static const char *const NAMES[] = {
@@ -433,6 +862,15 @@ static const char *const NAMES[] = {
 };
 
 #define NROWS 45
+
+static pq_value dec_parse(const char *s, int p, int sc)
+{
+    pq_value v;
+    sl_err err = {0};
+    if (pq_decimal_parse(s, strlen(s), p, sc, &v, &err) != SL_OK)
+        fail_msg("%s: %s", s, err.msg);
+    return v;
+}
 
 static void make_row(int i, pq_value *v)
 {
@@ -457,6 +895,32 @@ static void make_row(int i, pq_value *v)
         i % 9 == 8 ? pq_val_null() : pq_val_ts_us(i < 5 ? ts[i] : 1767225600000000LL + i);
     v[C_FLAG] = pq_val_bool(i >= 20 && i < 30);
     v[C_EMPTY] = pq_val_null();
+    static const float f32s[] = {NAN, -0.0f, 3.25f, -INFINITY, 0.1f};
+    v[C_F32] =
+        i % 6 == 5 ? pq_val_null() : pq_val_f32(i < 5 ? f32s[i] : (float)(i % 7) - 3.0f);
+    static const char bins[][3] = {"\x00\x01", "\xff\xfe", "ab"};
+    v[C_BIN] = i % 8 == 7 ? pq_val_null() : pq_val_bin(bins[i % 3], i % 4 == 0 ? 0 : 2);
+    v[C_DAY] = i % 10 == 9 ? pq_val_null()
+                           : pq_val_date(i == 0   ? -719162
+                                         : i == 1 ? 2932896
+                                                  : i * 100 - 2000);
+    v[C_NTZ] =
+        i % 11 == 10 ? pq_val_null() : pq_val_ts_us(i < 5 ? ts[4 - i] : -(int64_t)i);
+    v[C_D9] = i % 3 == 1 ? pq_val_null()
+              : i == 0   ? dec_parse("9999999.99", 9, 2)
+              : i == 2   ? dec_parse("-9999999.99", 9, 2)
+                         : pq_val_dec(i * 101 - 2000);
+    v[C_D18] = i == 0   ? dec_parse("999999999999999.999", 18, 3)
+               : i == 1 ? dec_parse("-999999999999999.999", 18, 3)
+                        : pq_val_dec((int64_t)i * -1000003);
+    v[C_D38] = i % 4 == 2 ? pq_val_null()
+               : i == 0   ? dec_parse("999999999999999999999999999999999.99999", 38, 5)
+               : i == 1   ? dec_parse("-999999999999999999999999999999999.99999", 38, 5)
+               : i == 3
+                   ? dec_parse("-0.00001", 38, 5)
+                   : pq_val_dec128(i % 2 ? -1 : 0, (uint64_t)i * 0x9E3779B97F4A7C15ULL);
+    static const char *const status[] = {"new", "paid", "shipped"};
+    v[C_STATUS] = pq_val_str(status[i % 3]);
 }
 
 static sl_buf write_table(int nrows, const pq_writer_opts *opts, pq_file_stats *stats)
@@ -467,11 +931,14 @@ static sl_buf write_table(int nrows, const pq_writer_opts *opts, pq_file_stats *
     for (int i = 0; i < nrows; i++) {
         pq_value v[NCOLS];
         make_row(i, v);
-        assert_int_equal(pq_writer_add_row(w, v, &err), SL_OK);
+        if (pq_writer_add_row(w, v, &err) != SL_OK)
+            fail_msg("row %d: %s", i, err.msg);
     }
     assert_int_equal(pq_writer_num_rows(w), nrows);
     sl_buf file = {0};
     assert_int_equal(pq_writer_finish(w, &file, stats, &err), SL_OK);
+    if (stats)
+        assert_int_equal(stats->file_size, file.len);
     pq_writer_free(w);
     return file;
 }
@@ -490,118 +957,46 @@ static json_t *read_footer(const sl_buf *file)
     return fm;
 }
 
-static bool cell_equal(pq_type t, const pq_value *a, const pq_value *b)
+/* The statistics order of each type. */
+static int stat_cmp(pq_type t, const pq_value *a, const pq_value *b)
 {
-    if (a->is_null || b->is_null)
-        return a->is_null == b->is_null;
-    switch (t) {
-    case PQ_TYPE_BOOLEAN:
-        return a->b == b->b;
-    case PQ_TYPE_INT32:
-        return a->i32 == b->i32;
-    case PQ_TYPE_INT64:
-    case PQ_TYPE_TIMESTAMP_US:
-        return a->i64 == b->i64;
-    case PQ_TYPE_DOUBLE:
-        return memcmp(&a->f64, &b->f64, sizeof(double)) == 0;
-    case PQ_TYPE_STRING:
-        return a->str.len == b->str.len &&
-               (a->str.len == 0 || memcmp(a->str.ptr, b->str.ptr, a->str.len) == 0);
+    if (pq_type_base(t) == PQ_TYPE_DECIMAL) {
+        if (a->dec.hi != b->dec.hi)
+            return a->dec.hi < b->dec.hi ? -1 : 1;
+        return (a->dec.lo > b->dec.lo) - (a->dec.lo < b->dec.lo);
     }
-    return false;
+    switch (kind_of(t)) {
+    case T_BOOL:
+        return (int)a->b - (int)b->b;
+    case T_I32:
+        return (a->i32 > b->i32) - (a->i32 < b->i32);
+    case T_I64:
+        return (a->i64 > b->i64) - (a->i64 < b->i64);
+    case T_F32:
+        return (a->f32 > b->f32) - (a->f32 < b->f32);
+    case T_F64:
+        return (a->f64 > b->f64) - (a->f64 < b->f64);
+    case T_BYTES: {
+        size_t n = a->str.len < b->str.len ? a->str.len : b->str.len;
+        int r = n ? memcmp(a->str.ptr, b->str.ptr, n) : 0; /* unsigned bytes */
+        return r ? r : (a->str.len > b->str.len) - (a->str.len < b->str.len);
+    }
+    case T_FLBA:
+        return 0;
+    }
+    return 0;
 }
 
-/* Decodes every page of one column chunk into cells (strings point into the
- * file); returns the number of cells. Checks page headers on the way. */
-static size_t decode_chunk(const sl_buf *file, json_t *meta, const pq_schema_col *col,
-                           pq_value *cells, size_t max_cells, int *pages_out)
+static bool is_nan(pq_type t, const pq_value *v)
 {
-    const unsigned char *f = (const unsigned char *)file->data;
-    size_t pos = (size_t)fld_int(meta, 9);
-    size_t end = pos + (size_t)fld_int(meta, 7);
-    assert_true(end <= file->len);
-    size_t count = 0;
-    int pages = 0;
-    while (pos < end) {
-        size_t used;
-        json_t *ph = decode_struct(f + pos, end - pos, &used);
-        pos += used;
-        pages++;
-        assert_int_equal(fld_int(ph, 1), 0); /* DATA_PAGE */
-        int64_t size = fld_int(ph, 3);
-        assert_int_equal(fld_int(ph, 2), size);
-        json_t *dp = fld(ph, 5);
-        size_t nvals = (size_t)fld_int(dp, 1);
-        assert_int_equal(fld_int(dp, 2), 0); /* PLAIN */
-        assert_int_equal(fld_int(dp, 3), 3); /* RLE */
-        assert_int_equal(fld_int(dp, 4), 3);
-        json_decref(ph);
-        assert_true(pos + (size_t)size <= end);
-        assert_true(count + nvals <= max_cells);
-        const unsigned char *body = f + pos, *body_end = f + pos + size;
-        uint32_t *levels = sl_calloc(nvals, sizeof *levels);
-        if (col->nullable) {
-            uint32_t llen = rd_le32(body);
-            body += 4;
-            assert_int_equal(rle_decode(body, llen, 1, levels, nvals), nvals);
-            body += llen;
-        } else {
-            for (size_t i = 0; i < nvals; i++)
-                levels[i] = 1;
-        }
-        size_t bit = 0;
-        for (size_t i = 0; i < nvals; i++) {
-            pq_value *c = &cells[count++];
-            memset(c, 0, sizeof *c);
-            if (!levels[i]) {
-                c->is_null = true;
-                continue;
-            }
-            switch (col->type) {
-            case PQ_TYPE_BOOLEAN:
-                c->b = body[bit / 8] >> (bit % 8) & 1;
-                bit++;
-                break;
-            case PQ_TYPE_INT32:
-                c->i32 = (int32_t)rd_le32(body);
-                body += 4;
-                break;
-            case PQ_TYPE_INT64:
-            case PQ_TYPE_TIMESTAMP_US:
-                c->i64 = (int64_t)rd_le64(body);
-                body += 8;
-                break;
-            case PQ_TYPE_DOUBLE: {
-                uint64_t bits = rd_le64(body);
-                memcpy(&c->f64, &bits, sizeof bits);
-                body += 8;
-                break;
-            }
-            case PQ_TYPE_STRING:
-                c->str.len = rd_le32(body);
-                c->str.ptr = (const char *)body + 4;
-                body += 4 + c->str.len;
-                break;
-            }
-            assert_true(body <= body_end);
-        }
-        if (col->type == PQ_TYPE_BOOLEAN)
-            body += (bit + 7) / 8;
-        assert_ptr_equal(body, body_end); /* the page holds exactly its values */
-        free(levels);
-        pos += (size_t)size;
-    }
-    assert_int_equal(pos, end);
-    if (pages_out)
-        *pages_out += pages;
-    return count;
+    return (pq_type_base(t) == PQ_TYPE_FLOAT && isnan(v->f32)) ||
+           (pq_type_base(t) == PQ_TYPE_DOUBLE && isnan(v->f64));
 }
 
 /* Expected Parquet statistics of rows [from, to) of one column. */
 static bool expected_minmax(int col, int from, int to, pq_value *lo, pq_value *hi,
                             int64_t *nulls)
 {
-    const pq_col_type *t = pq_col_type_get(SCHEMA[col].type);
     bool have = false;
     *nulls = 0;
     for (int i = from; i < to; i++) {
@@ -611,56 +1006,144 @@ static bool expected_minmax(int col, int from, int to, pq_value *lo, pq_value *h
             (*nulls)++;
             continue;
         }
-        if (SCHEMA[col].type == PQ_TYPE_DOUBLE && isnan(v[col].f64))
+        if (is_nan(SCHEMA[col].type, &v[col]))
             continue;
-        if (!have || t->compare(&v[col], lo) < 0)
+        if (!have || stat_cmp(SCHEMA[col].type, &v[col], lo) < 0)
             *lo = v[col];
-        if (!have || t->compare(&v[col], hi) > 0)
+        if (!have || stat_cmp(SCHEMA[col].type, &v[col], hi) > 0)
             *hi = v[col];
         have = true;
     }
     return have;
 }
 
-static void check_stat_bytes(int col, const char *got, size_t len, const pq_value *want,
+/* A statistics value (PLAIN, no length) against the bound expected. */
+static void check_stat_value(pq_type t, const char *got, size_t len, const pq_value *want,
                              bool is_max)
 {
     const unsigned char *g = (const unsigned char *)got;
-    switch (SCHEMA[col].type) {
-    case PQ_TYPE_BOOLEAN:
+    bool dec = pq_type_base(t) == PQ_TYPE_DECIMAL;
+    switch (kind_of(t)) {
+    case T_BOOL:
         assert_int_equal(len, 1);
         assert_int_equal(g[0], want->b ? 1 : 0);
         break;
-    case PQ_TYPE_INT32:
+    case T_I32:
         assert_int_equal(len, 4);
-        assert_int_equal((int32_t)rd_le32(g), want->i32);
+        assert_true((int32_t)rd_le32(g) == (dec ? (int32_t)want->dec.lo : want->i32));
         break;
-    case PQ_TYPE_INT64:
-    case PQ_TYPE_TIMESTAMP_US:
+    case T_I64:
         assert_int_equal(len, 8);
-        assert_true((int64_t)rd_le64(g) == want->i64);
+        assert_true((int64_t)rd_le64(g) == (dec ? (int64_t)want->dec.lo : want->i64));
         break;
-    case PQ_TYPE_DOUBLE: {
+    case T_F32: {
+        assert_int_equal(len, 4);
+        uint32_t bits = rd_le32(g);
+        float f;
+        memcpy(&f, &bits, 4);
+        if (want->f32 == 0.0f) /* zero bounds: -0.0 for min, +0.0 for max */
+            assert_int_equal(signbit(f) != 0, !is_max);
+        else
+            assert_true(f == want->f32);
+        break;
+    }
+    case T_F64: {
         assert_int_equal(len, 8);
         uint64_t bits = rd_le64(g);
         double d;
         memcpy(&d, &bits, sizeof d);
-        if (want->f64 == 0.0) /* zero bounds: -0.0 for min, +0.0 for max */
+        if (want->f64 == 0.0)
             assert_int_equal(signbit(d) != 0, !is_max);
         else
             assert_true(d == want->f64);
         break;
     }
-    case PQ_TYPE_STRING:
+    case T_BYTES:
         assert_int_equal(len, want->str.len);
         assert_memory_equal(got, want->str.ptr, len);
         break;
+    case T_FLBA: {
+        assert_int_equal(len, flba_len(pq_type_precision(t)));
+        const unsigned char *p = g;
+        size_t bit = 0;
+        pq_value back = plain_value(t, &p, g + len, &bit);
+        assert_true(back.dec.hi == want->dec.hi && back.dec.lo == want->dec.lo);
+        break;
+    }
+    }
+}
+
+static bool legacy_stats_expected(pq_type t)
+{
+    tkind k = kind_of(t);
+    return k != T_BYTES && k != T_FLBA; /* their legacy order is not the type's */
+}
+
+/* Checks the schema elements against SCHEMA (every annotation). */
+static void check_schema(json_t *fm)
+{
+    json_t *schema = fld(fm, 2);
+    assert_int_equal(json_array_size(schema), NCOLS + 1);
+    json_t *root = json_array_get(schema, 0);
+    assert_string_equal(fld_str(root, 4, NULL), "schema");
+    assert_int_equal(fld_int(root, 5), NCOLS);
+    assert_null(fld(root, 1));
+    for (int c = 0; c < NCOLS; c++) {
+        json_t *e = json_array_get(schema, (size_t)c + 1);
+        pq_type t = SCHEMA[c].type;
+        assert_string_equal(fld_str(e, 4, NULL), SCHEMA[c].name);
+        assert_int_equal(fld_int(e, 1), phys_of(t));
+        assert_int_equal(fld_int(e, 3), SCHEMA[c].nullable ? 1 : 0);
+        assert_null(fld(e, 5));
+        json_t *lt = fld(e, 10);
+        switch (pq_type_base(t)) {
+        case PQ_TYPE_STRING:
+            assert_int_equal(fld_int(e, 6), 0);      /* UTF8 */
+            assert_true(json_is_object(fld(lt, 1))); /* STRING */
+            break;
+        case PQ_TYPE_TIMESTAMP_US:
+        case PQ_TYPE_TIMESTAMP_NTZ: {
+            bool utc = pq_type_base(t) == PQ_TYPE_TIMESTAMP_US;
+            if (utc)
+                assert_int_equal(fld_int(e, 6), 10); /* TIMESTAMP_MICROS */
+            else
+                assert_null(fld(e, 6)); /* it would claim UTC */
+            json_t *ts = fld(lt, 8);
+            assert_int_equal(json_is_true(fld(ts, 1)), utc); /* isAdjustedToUTC */
+            assert_true(json_is_boolean(fld(ts, 1)));
+            assert_true(json_is_object(fld(fld(ts, 2), 2))); /* MICROS */
+            break;
+        }
+        case PQ_TYPE_DATE:
+            assert_int_equal(fld_int(e, 6), 6);
+            assert_true(json_is_object(fld(lt, 6)));
+            break;
+        case PQ_TYPE_DECIMAL: {
+            int p = pq_type_precision(t), s = pq_type_scale(t);
+            assert_int_equal(fld_int(e, 6), 5);
+            assert_int_equal(fld_int(e, 7), s);
+            assert_int_equal(fld_int(e, 8), p);
+            json_t *d = fld(lt, 5);
+            assert_int_equal(fld_int(d, 1), s);
+            assert_int_equal(fld_int(d, 2), p);
+            if (p > 18)
+                assert_int_equal(fld_int(e, 2), flba_len(p));
+            else
+                assert_null(fld(e, 2));
+            break;
+        }
+        default:
+            assert_null(fld(e, 6));
+            assert_null(lt);
+            assert_null(fld(e, 2));
+            break;
+        }
     }
 }
 
 /* Checks the whole file against rows [0, nrows) written with row groups of
- * rg_rows (0: one). Returns the number of data pages seen. */
-static int check_file(const sl_buf *file, int nrows, int rg_rows)
+ * rg_rows (0: one) and the given codec. Returns the number of data pages. */
+static int check_file(const sl_buf *file, int nrows, int rg_rows, int codec)
 {
     json_t *fm = read_footer(file);
     assert_int_equal(fld_int(fm, 1), 1);
@@ -669,35 +1152,7 @@ static int check_file(const sl_buf *file, int nrows, int rg_rows)
     snprintf(want_cb, sizeof want_cb, "sluice version %s (build %s)", SLUICE_VERSION,
              SLUICE_BUILD_ID);
     assert_string_equal(fld_str(fm, 6, NULL), want_cb);
-
-    /* schema: root with num_children, then one leaf per column */
-    json_t *schema = fld(fm, 2);
-    assert_int_equal(json_array_size(schema), NCOLS + 1);
-    json_t *root = json_array_get(schema, 0);
-    assert_string_equal(fld_str(root, 4, NULL), "schema");
-    assert_int_equal(fld_int(root, 5), NCOLS);
-    assert_null(fld(root, 1));
-    static const int phys[] = {2, 1, 5, 0, 6, 2, 0, 6};
-    for (int c = 0; c < NCOLS; c++) {
-        json_t *e = json_array_get(schema, (size_t)c + 1);
-        assert_string_equal(fld_str(e, 4, NULL), SCHEMA[c].name);
-        assert_int_equal(fld_int(e, 1), phys[c]);
-        assert_int_equal(fld_int(e, 3), SCHEMA[c].nullable ? 1 : 0);
-        assert_null(fld(e, 5));
-        json_t *lt = fld(e, 10);
-        if (SCHEMA[c].type == PQ_TYPE_STRING) {
-            assert_int_equal(fld_int(e, 6), 0);      /* UTF8 */
-            assert_true(json_is_object(fld(lt, 1))); /* STRING */
-        } else if (SCHEMA[c].type == PQ_TYPE_TIMESTAMP_US) {
-            assert_int_equal(fld_int(e, 6), 10); /* TIMESTAMP_MICROS */
-            json_t *ts = fld(lt, 8);
-            assert_true(json_is_true(fld(ts, 1)));           /* isAdjustedToUTC */
-            assert_true(json_is_object(fld(fld(ts, 2), 2))); /* MICROS */
-        } else {
-            assert_null(fld(e, 6));
-            assert_null(lt);
-        }
-    }
+    check_schema(fm);
     /* column orders: TypeDefinedOrder per leaf */
     json_t *orders = fld(fm, 7);
     assert_int_equal(json_array_size(orders), NCOLS);
@@ -722,29 +1177,28 @@ static int check_file(const sl_buf *file, int nrows, int rg_rows)
         assert_int_equal(fld_int(rg, 7), g);
         json_t *cols = fld(rg, 1);
         assert_int_equal(json_array_size(cols), NCOLS);
-        int64_t total = 0;
+        int64_t total_unc = 0, total_comp = 0;
         for (int c = 0; c < NCOLS; c++) {
             json_t *cc = json_array_get(cols, (size_t)c);
             json_t *m = fld(cc, 3);
             assert_int_equal(fld_int(cc, 2), expect_offset);
-            assert_int_equal(fld_int(m, 9), expect_offset);
-            assert_int_equal(fld_int(m, 1), phys[c]);
-            json_t *enc = fld(m, 2);
-            assert_int_equal(json_array_size(enc), 2);
-            assert_int_equal(json_integer_value(json_array_get(enc, 0)), 0);
-            assert_int_equal(json_integer_value(json_array_get(enc, 1)), 3);
+            assert_int_equal(fld_int(m, 1), phys_of(SCHEMA[c].type));
             json_t *path = fld(m, 3);
             assert_int_equal(json_array_size(path), 1);
             assert_string_equal(json_string_value(json_array_get(path, 0)),
                                 SCHEMA[c].name);
-            assert_int_equal(fld_int(m, 4), 0);
+            assert_int_equal(fld_int(m, 4), codec);
             assert_int_equal(fld_int(m, 5), rg_n);
-            assert_int_equal(fld_int(m, 6), fld_int(m, 7));
-            total += fld_int(m, 7);
+            total_unc += fld_int(m, 6);
+            total_comp += fld_int(m, 7);
             expect_offset += (size_t)fld_int(m, 7);
 
             /* page data equals the rows written */
-            size_t n = decode_chunk(file, m, &SCHEMA[c], cells, (size_t)nrows, &pages);
+            sl_buf keep = {0};
+            chunk_seen seen;
+            size_t n =
+                decode_chunk(file, cc, &SCHEMA[c], cells, (size_t)nrows, &seen, &keep);
+            pages += seen.plain_pages + seen.dict_data_pages;
             assert_int_equal(n, rg_n);
             for (int r = first_row; r < last_row; r++) {
                 pq_value v[NCOLS];
@@ -752,6 +1206,7 @@ static int check_file(const sl_buf *file, int nrows, int rg_rows)
                 if (!cell_equal(SCHEMA[c].type, &v[c], &cells[r - first_row]))
                     fail_msg("column %s row %d differs", SCHEMA[c].name, r);
             }
+            buf_free(&keep);
 
             /* statistics */
             json_t *st = fld(m, 12);
@@ -760,26 +1215,29 @@ static int check_file(const sl_buf *file, int nrows, int rg_rows)
             bool have = expected_minmax(c, first_row, last_row, &lo, &hi, &nulls);
             assert_int_equal(fld_int(st, 3), nulls);
             if (!have) {
-                assert_null(fld(st, 5));
-                assert_null(fld(st, 6));
+                for (int id = 1; id <= 6; id++)
+                    if (id != 3)
+                        assert_null(fld(st, id));
                 continue;
             }
             size_t len;
             const char *p = fld_str(st, 6, &len);
-            check_stat_bytes(c, p, len, &lo, false);
+            check_stat_value(SCHEMA[c].type, p, len, &lo, false);
             p = fld_str(st, 5, &len);
-            check_stat_bytes(c, p, len, &hi, true);
+            check_stat_value(SCHEMA[c].type, p, len, &hi, true);
             /* legacy min/max only where the legacy order is right */
-            if (SCHEMA[c].type == PQ_TYPE_STRING) {
+            if (!legacy_stats_expected(SCHEMA[c].type)) {
                 assert_null(fld(st, 1));
                 assert_null(fld(st, 2));
             } else {
                 p = fld_str(st, 2, &len);
-                check_stat_bytes(c, p, len, &lo, false);
+                check_stat_value(SCHEMA[c].type, p, len, &lo, false);
+                p = fld_str(st, 1, &len);
+                check_stat_value(SCHEMA[c].type, p, len, &hi, true);
             }
         }
-        assert_int_equal(fld_int(rg, 2), total);
-        assert_int_equal(fld_int(rg, 6), total);
+        assert_int_equal(fld_int(rg, 2), total_unc);
+        assert_int_equal(fld_int(rg, 6), total_comp);
         first_row = last_row;
     }
     assert_int_equal(first_row, nrows);
@@ -795,29 +1253,60 @@ static void test_writer_file_structure(void **state)
     (void)state;
     pq_file_stats stats = {0};
     sl_buf file = write_table(NROWS, NULL, &stats);
-    assert_int_equal(check_file(&file, NROWS, 0), NCOLS); /* one page per chunk */
+    /* defaults: snappy, one page per chunk */
+    assert_int_equal(check_file(&file, NROWS, 0, PQ_CODEC_SNAPPY), NCOLS);
     assert_int_equal(stats.num_rows, NROWS);
+    /* the low-cardinality column went through a dictionary, booleans never */
+    json_t *fm = read_footer(&file);
+    json_t *cols = fld(json_array_get(fld(fm, 4), 0), 1);
+    assert_non_null(fld(fld(json_array_get(cols, C_STATUS), 3), 11));
+    assert_null(fld(fld(json_array_get(cols, C_OK), 3), 11));
+    assert_null(fld(fld(json_array_get(cols, C_ID), 3), 11)); /* all distinct: PLAIN */
+    json_decref(fm);
     pq_file_stats_free(&stats);
     buf_free(&file);
 }
 
-static void test_writer_pages_and_row_groups(void **state)
+static void test_writer_codecs_and_row_groups(void **state)
 {
     (void)state;
-    pq_writer_opts opts = {.page_size = 40, .row_group_rows = 13};
-    pq_file_stats stats = {0};
-    sl_buf file = write_table(NROWS, &opts, &stats);
-    int pages = check_file(&file, NROWS, 13);
-    assert_true(pages > 4 * NCOLS); /* small pages: several per chunk */
-    /* Delta statistics cover the whole file, not the last row group */
-    json_t *mins = json_object_get(stats.delta_stats, "minValues");
-    json_t *maxs = json_object_get(stats.delta_stats, "maxValues");
-    assert_true(json_integer_value(json_object_get(mins, "id")) == INT64_MIN);
-    assert_true(json_integer_value(json_object_get(maxs, "id")) == INT64_MAX);
-    assert_int_equal(json_integer_value(json_object_get(stats.delta_stats, "numRecords")),
-                     NROWS);
-    pq_file_stats_free(&stats);
-    buf_free(&file);
+    static const struct {
+        pq_compression comp;
+        pq_codec codec;
+    } codecs[] = {{PQ_COMPRESSION_NONE, PQ_CODEC_UNCOMPRESSED},
+                  {PQ_COMPRESSION_SNAPPY, PQ_CODEC_SNAPPY},
+                  {PQ_COMPRESSION_GZIP, PQ_CODEC_GZIP},
+                  {PQ_COMPRESSION_ZSTD, PQ_CODEC_ZSTD},
+                  {PQ_COMPRESSION_LZ4_RAW, PQ_CODEC_LZ4_RAW},
+                  {PQ_COMPRESSION_BROTLI, PQ_CODEC_BROTLI}};
+    for (size_t k = 0; k < sizeof codecs / sizeof codecs[0]; k++) {
+        if (!pq_codec_supported(codecs[k].codec))
+            continue;
+        for (int dict = 0; dict < 2; dict++) {
+            pq_writer_opts opts = {.page_size = 40,
+                                   .row_group_rows = 13,
+                                   .compression = codecs[k].comp,
+                                   .no_dictionary = dict == 0};
+            pq_file_stats stats = {0};
+            sl_buf file = write_table(NROWS, &opts, &stats);
+            int pages = check_file(&file, NROWS, 13, (int)codecs[k].codec);
+            /* small pages: several per chunk (dictionary indices are tiny) */
+            if (dict == 0)
+                assert_true(pages > 4 * NCOLS);
+            else
+                assert_true(pages >= 4 * NCOLS);
+            /* Delta statistics cover the whole file, not the last row group */
+            json_t *mins = json_object_get(stats.delta_stats, "minValues");
+            json_t *maxs = json_object_get(stats.delta_stats, "maxValues");
+            assert_true(json_integer_value(json_object_get(mins, "id")) == INT64_MIN);
+            assert_true(json_integer_value(json_object_get(maxs, "id")) == INT64_MAX);
+            assert_int_equal(
+                json_integer_value(json_object_get(stats.delta_stats, "numRecords")),
+                NROWS);
+            pq_file_stats_free(&stats);
+            buf_free(&file);
+        }
+    }
 }
 
 static void test_writer_empty_file(void **state)
@@ -825,13 +1314,517 @@ static void test_writer_empty_file(void **state)
     (void)state;
     pq_file_stats stats = {0};
     sl_buf file = write_table(0, NULL, &stats);
-    check_file(&file, 0, 0);
+    check_file(&file, 0, 0, PQ_CODEC_SNAPPY);
     assert_int_equal(json_integer_value(json_object_get(stats.delta_stats, "numRecords")),
                      0);
     assert_int_equal(json_object_size(json_object_get(stats.delta_stats, "minValues")),
                      0);
     pq_file_stats_free(&stats);
     buf_free(&file);
+}
+
+/* ------------------------------------------------------------------ */
+/* Streaming to a sink                                                 */
+
+typedef struct sink_ctx {
+    sl_buf out;
+    int calls;
+    int fail_at; /* 0: never */
+} sink_ctx;
+
+static sl_code test_sink(void *ctx, const void *data, size_t len, sl_err *err)
+{
+    sink_ctx *s = ctx;
+    if (++s->calls == s->fail_at)
+        return err_set(err, SL_STORE_IO, "sink refused part %d", s->calls);
+    buf_append(&s->out, data, len);
+    return SL_OK;
+}
+
+static void test_writer_sink(void **state)
+{
+    (void)state;
+    pq_writer_opts opts = {.row_group_rows = 10};
+    sl_buf whole = write_table(NROWS, &opts, NULL);
+
+    sink_ctx s = {0};
+    sl_err err = {0};
+    pq_writer *w = pq_writer_new_sink(SCHEMA, NCOLS, &opts, test_sink, &s, &err);
+    assert_non_null(w);
+    assert_int_equal(s.calls, 0); /* nothing before the first row group */
+    for (int i = 0; i < NROWS; i++) {
+        pq_value v[NCOLS];
+        make_row(i, v);
+        assert_int_equal(pq_writer_add_row(w, v, &err), SL_OK);
+        if (i == 9)
+            assert_true(s.out.len > 4); /* the first row group went out */
+    }
+    pq_file_stats st = {0};
+    assert_int_equal(pq_writer_finish(w, NULL, &st, &err), SL_OK);
+    pq_writer_free(w);
+    /* the same bytes as the buffered writer */
+    assert_int_equal(s.out.len, whole.len);
+    assert_memory_equal(s.out.data, whole.data, whole.len);
+    assert_int_equal(st.file_size, whole.len);
+    pq_file_stats_free(&st);
+    buf_free(&s.out);
+
+    /* a failing sink stops the writer with its code */
+    sink_ctx bad = {.fail_at = 3};
+    w = pq_writer_new_sink(SCHEMA, NCOLS, &opts, test_sink, &bad, &err);
+    sl_code rc = SL_OK;
+    int i = 0;
+    for (; i < NROWS && rc == SL_OK; i++) {
+        pq_value v[NCOLS];
+        make_row(i, v);
+        rc = pq_writer_add_row(w, v, &err);
+    }
+    assert_int_equal(rc, SL_STORE_IO);
+    assert_int_equal(i, 10); /* at the first row group */
+    pq_value v[NCOLS];
+    make_row(0, v);
+    assert_int_equal(pq_writer_add_row(w, v, &err), SL_INTERNAL);
+    assert_int_equal(pq_writer_finish(w, NULL, NULL, &err), SL_INTERNAL);
+    pq_writer_free(w);
+    buf_free(&bad.out);
+    buf_free(&whole);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dictionaries, pages and row groups                                  */
+
+/* Writes one column of n values from gen(i) and returns the file. */
+typedef pq_value (*gen_fn)(int i, char *scratch);
+
+static sl_buf write_one(const pq_schema_col *col, int n, gen_fn gen,
+                        const pq_writer_opts *o)
+{
+    sl_err err = {0};
+    pq_writer *w = pq_writer_new(col, 1, o, &err);
+    assert_non_null(w);
+    for (int i = 0; i < n; i++) {
+        char scratch[64];
+        pq_value v = gen(i, scratch);
+        if (pq_writer_add_row(w, &v, &err) != SL_OK)
+            fail_msg("row %d: %s", i, err.msg);
+    }
+    sl_buf file = {0};
+    assert_int_equal(pq_writer_finish(w, &file, NULL, &err), SL_OK);
+    pq_writer_free(w);
+    return file;
+}
+
+/* Reads it back and compares with gen. */
+static void check_one(const sl_buf *file, const pq_schema_col *col, int n, gen_fn gen,
+                      chunk_seen *seen)
+{
+    json_t *fm = read_footer(file);
+    sl_buf keep = {0};
+    pq_value *cells = read_column(file, fm, 0, col, (size_t)n, &keep, seen);
+    for (int i = 0; i < n; i++) {
+        char scratch[64];
+        pq_value v = gen(i, scratch);
+        if (!cell_equal(col->type, &v, &cells[i]))
+            fail_msg("%s row %d differs", col->name, i);
+    }
+    free(cells);
+    buf_free(&keep);
+    json_decref(fm);
+}
+
+static pq_value gen_mixed_strings(int i, char *scratch)
+{
+    /* 300 rows from 4 values, then every value new */
+    if (i < 300)
+        snprintf(scratch, 64, "repeated-%d", i % 4);
+    else
+        snprintf(scratch, 64, "unique-value-%06d", i);
+    return pq_val_str(scratch);
+}
+
+static pq_value gen_unique(int i, char *scratch)
+{
+    snprintf(scratch, 64, "u%d", i);
+    return pq_val_str(scratch);
+}
+
+static pq_value gen_floats(int i, char *scratch)
+{
+    (void)scratch;
+    static const float f[] = {0.0f, -0.0f, NAN, 1.5f};
+    return i % 11 == 10 ? pq_val_null() : pq_val_f32(f[i % 4]);
+}
+
+static pq_value gen_doubles(int i, char *scratch)
+{
+    (void)scratch;
+    static const double d[] = {0.0, -0.0, NAN, -1e300};
+    return pq_val_f64(d[i % 4]);
+}
+
+static pq_value gen_dec38(int i, char *scratch)
+{
+    (void)scratch;
+    return i % 3 == 0 ? pq_val_dec128(-1, (uint64_t)-5) : pq_val_dec(i % 2 ? 7 : -7);
+}
+
+static pq_value gen_bins(int i, char *scratch)
+{
+    scratch[0] = (char)(i % 3);
+    scratch[1] = (char)0xff;
+    return pq_val_bin(scratch, (size_t)(i % 3));
+}
+
+static pq_value gen_i64_seq(int i, char *scratch)
+{
+    (void)scratch;
+    return pq_val_i64((int64_t)i * 7 - 100000);
+}
+
+static void test_dictionary_choice_and_fallback(void **state)
+{
+    (void)state;
+    /* a dictionary that passes its limit: dictionary pages first, then PLAIN,
+     * and the dictionary page stays within the limit */
+    pq_schema_col s = {"s", PQ_TYPE_STRING, false};
+    pq_writer_opts o = {
+        .dictionary_limit = 300, .page_size = 200, .compression = PQ_COMPRESSION_NONE};
+    sl_buf f = write_one(&s, 800, gen_mixed_strings, &o);
+    chunk_seen seen;
+    check_one(&f, &s, 800, gen_mixed_strings, &seen);
+    assert_int_equal(seen.dict_pages, 1);
+    assert_true(seen.dict_data_pages >= 1);
+    assert_true(seen.plain_pages >= 1);
+    assert_true(seen.dict_bytes <= 300);
+    assert_true(seen.dict_entries > 4); /* some unique values got in first */
+    buf_free(&f);
+
+    /* all distinct: the dictionary is not smaller, so PLAIN only */
+    f = write_one(&s, 500, gen_unique, NULL);
+    check_one(&f, &s, 500, gen_unique, &seen);
+    assert_int_equal(seen.dict_pages, 0);
+    assert_int_equal(seen.dict_data_pages, 0);
+    buf_free(&f);
+
+    /* repeated values, but the dictionary switched off */
+    pq_writer_opts off = {.no_dictionary = true};
+    f = write_one(&s, 300, gen_mixed_strings, &off);
+    check_one(&f, &s, 300, gen_mixed_strings, &seen);
+    assert_int_equal(seen.dict_pages, 0);
+    buf_free(&f);
+
+    /* every dictionary-capable kind round-trips bit for bit: -0.0 and +0.0
+     * and NaN stay themselves */
+    struct {
+        pq_schema_col col;
+        gen_fn gen;
+        int entries;
+    } kinds[] = {
+        {{"f", PQ_TYPE_FLOAT, true}, gen_floats, 4},
+        {{"d", PQ_TYPE_DOUBLE, false}, gen_doubles, 4},
+        {{"x", PQ_TYPE_DECIMAL_OF(38, 2), false}, gen_dec38, 3},
+        {{"b", PQ_TYPE_BINARY, false}, gen_bins, 3},
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        f = write_one(&kinds[k].col, 400, kinds[k].gen, NULL);
+        check_one(&f, &kinds[k].col, 400, kinds[k].gen, &seen);
+        assert_int_equal(seen.dict_pages, 1);
+        assert_int_equal(seen.plain_pages, 0);
+        assert_int_equal(seen.dict_entries, kinds[k].entries);
+        buf_free(&f);
+    }
+}
+
+static void test_page_and_row_group_bounds(void **state)
+{
+    (void)state;
+    pq_schema_col col = {"n", PQ_TYPE_INT64, false};
+    /* pages by rows: at most 20,000 rows each whatever the byte size */
+    pq_writer_opts big = {.page_size = (size_t)1 << 30};
+    sl_buf f = write_one(&col, 45000, gen_i64_seq, &big);
+    chunk_seen seen;
+    check_one(&f, &col, 45000, gen_i64_seq, &seen);
+    assert_int_equal(seen.plain_pages, 3);
+    assert_int_equal(seen.max_page_rows, 20000);
+    buf_free(&f);
+
+    /* pages by bytes: a page closes once its values reach page_size */
+    pq_writer_opts small = {.page_size = 1000, .no_dictionary = true};
+    f = write_one(&col, 1000, gen_i64_seq, &small);
+    check_one(&f, &col, 1000, gen_i64_seq, &seen);
+    assert_int_equal(seen.max_plain_values, 1000);
+    assert_int_equal(seen.plain_pages, 8);
+    buf_free(&f);
+
+    /* row groups by rows */
+    pq_writer_opts rows = {.row_group_rows = 100};
+    f = write_one(&col, 250, gen_i64_seq, &rows);
+    json_t *fm = read_footer(&f);
+    json_t *rgs = fld(fm, 4);
+    assert_int_equal(json_array_size(rgs), 3);
+    assert_int_equal(fld_int(json_array_get(rgs, 2), 3), 50);
+    json_decref(fm);
+    check_one(&f, &col, 250, gen_i64_seq, &seen);
+    buf_free(&f);
+
+    /* row groups by bytes: each closes once it holds the limit */
+    pq_schema_col two[] = {{"n", PQ_TYPE_INT64, false}, {"s", PQ_TYPE_STRING, true}};
+    pq_writer_opts bytes = {.row_group_bytes = 20000,
+                            .page_size = 4096,
+                            .no_dictionary = true,
+                            .compression = PQ_COMPRESSION_NONE};
+    sl_err err = {0};
+    pq_writer *w = pq_writer_new(two, 2, &bytes, &err);
+    for (int i = 0; i < 5000; i++) {
+        char s[32];
+        snprintf(s, sizeof s, "value %d", i);
+        pq_value v[2] = {pq_val_i64(i), i % 4 ? pq_val_str(s) : pq_val_null()};
+        assert_int_equal(pq_writer_add_row(w, v, &err), SL_OK);
+    }
+    assert_int_equal(pq_writer_finish(w, &f, NULL, &err), SL_OK);
+    pq_writer_free(w);
+    fm = read_footer(&f);
+    rgs = fld(fm, 4);
+    size_t n = json_array_size(rgs);
+    int64_t rows_total = 0;
+    assert_true(n >= 4);
+    for (size_t g = 0; g < n; g++) {
+        json_t *rg = json_array_get(rgs, g);
+        int64_t size = fld_int(rg, 6);
+        rows_total += fld_int(rg, 3);
+        /* the limit plus at most one row and the last pages' headers */
+        assert_true(size <= 20000 + 128);
+        if (g + 1 < n)
+            assert_true(size >= 20000);
+    }
+    assert_int_equal(rows_total, 5000);
+    json_decref(fm);
+    buf_free(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Statistics rules                                                    */
+
+/* The footer statistics of row group 0, column col. */
+static json_t *stats_of(json_t *fm, size_t col)
+{
+    return fld(fld(json_array_get(fld(json_array_get(fld(fm, 4), 0), 1), col), 3), 12);
+}
+
+static void write_cells(const pq_schema_col *cols, size_t ncols, const pq_value *cells,
+                        int nrows, sl_buf *file, pq_file_stats *st)
+{
+    sl_err err = {0};
+    pq_writer *w = pq_writer_new(cols, ncols, NULL, &err);
+    assert_non_null(w);
+    for (int i = 0; i < nrows; i++)
+        if (pq_writer_add_row(w, &cells[(size_t)i * ncols], &err) != SL_OK)
+            fail_msg("row %d: %s", i, err.msg);
+    assert_int_equal(pq_writer_finish(w, file, st, &err), SL_OK);
+    pq_writer_free(w);
+}
+
+static void test_statistics_rules(void **state)
+{
+    (void)state;
+    pq_schema_col cols[] = {
+        {"s", PQ_TYPE_STRING, true},
+        {"b", PQ_TYPE_BINARY, true},
+        {"big", PQ_TYPE_DECIMAL_OF(30, 0), true},
+        {"small", PQ_TYPE_DECIMAL_OF(4, 1), true},
+        {"f", PQ_TYPE_FLOAT, true},
+        {"z", PQ_TYPE_DOUBLE, true},
+        {"long", PQ_TYPE_STRING, true},
+    };
+    enum { S, B, BIG, SMALL, F, Z, LONG, N };
+    static char huge[5000];
+    memset(huge, 'x', sizeof huge - 1);
+    pq_value rows[4][N] = {
+        {pq_val_str("a"), pq_val_bin("\x00\x01", 2), pq_val_dec(-1), pq_val_dec(-5),
+         pq_val_f32(NAN), pq_val_f64(-0.0), pq_val_str(huge)},
+        {pq_val_str("\xc3\xa9"), pq_val_bin("\xff", 1), pq_val_dec(1), pq_val_dec(3),
+         pq_val_f32(-0.0f), pq_val_f64(-0.0), pq_val_str("short")},
+        {pq_val_str("Z"), pq_val_bin("", 0), pq_val_dec128(-1000, 0), pq_val_null(),
+         pq_val_f32(0.0f), pq_val_null(), pq_val_null()},
+        {pq_val_str(""), pq_val_null(), pq_val_dec(5), pq_val_dec(-9999), pq_val_f32(NAN),
+         pq_val_f64(-0.0), pq_val_str("tiny")},
+    };
+    sl_buf file = {0};
+    pq_file_stats st = {0};
+    write_cells(cols, N, &rows[0][0], 4, &file, &st);
+    json_t *fm = read_footer(&file);
+    size_t len;
+    const char *p;
+
+    /* strings and binaries: unsigned byte order ("\xc3\xa9" > "a" > "Z"), no
+     * legacy min/max */
+    json_t *s = stats_of(fm, S);
+    p = fld_str(s, 6, &len);
+    assert_int_equal(len, 0);
+    p = fld_str(s, 5, &len);
+    assert_int_equal(len, 2);
+    assert_memory_equal(p, "\xc3\xa9", 2);
+    assert_null(fld(s, 1));
+    assert_null(fld(s, 2));
+    json_t *b = stats_of(fm, B);
+    fld_str(b, 6, &len);
+    assert_int_equal(len, 0);
+    p = fld_str(b, 5, &len);
+    assert_int_equal(len, 1);
+    assert_int_equal((unsigned char)p[0], 0xff);
+    assert_int_equal(fld_int(b, 3), 1);
+
+    /* decimals compare as numbers: in FIXED_LEN_BYTE_ARRAY (13 bytes for 30
+     * digits) -1000 * 2^64 < -1 < 1 < 5, though -1's bytes are all 0xff */
+    json_t *big = stats_of(fm, BIG);
+    p = fld_str(big, 6, &len);
+    assert_int_equal(len, 13);
+    static const unsigned char min_be[13] = {0xff, 0xff, 0xff, 0xfc, 0x18, 0, 0,
+                                             0,    0,    0,    0,    0,    0};
+    assert_memory_equal(p, min_be, 13);
+    p = fld_str(big, 5, &len);
+    static const unsigned char five[13] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5};
+    assert_memory_equal(p, five, 13);
+    assert_null(fld(big, 1)); /* FLBA's legacy order is unsigned: left out */
+    json_t *small = stats_of(fm, SMALL);
+    p = fld_str(small, 6, &len);
+    assert_int_equal((int32_t)rd_le32((const unsigned char *)p), -9999);
+    p = fld_str(small, 2, &len); /* INT32 decimals keep the legacy fields */
+    assert_int_equal((int32_t)rd_le32((const unsigned char *)p), -9999);
+    p = fld_str(small, 5, &len);
+    assert_int_equal((int32_t)rd_le32((const unsigned char *)p), 3);
+
+    /* floats: NaN ignored; zero bounds are -0.0 (min) and +0.0 (max) */
+    json_t *f = stats_of(fm, F);
+    float fl;
+    uint32_t bits;
+    p = fld_str(f, 6, &len);
+    bits = rd_le32((const unsigned char *)p);
+    memcpy(&fl, &bits, 4);
+    assert_true(fl == 0.0f && signbit(fl));
+    p = fld_str(f, 5, &len);
+    bits = rd_le32((const unsigned char *)p);
+    memcpy(&fl, &bits, 4);
+    assert_true(fl == 0.0f && !signbit(fl));
+    json_t *z = stats_of(fm, Z); /* only -0.0: the max is still +0.0 */
+    p = fld_str(z, 5, &len);
+    uint64_t b64 = rd_le64((const unsigned char *)p);
+    double d;
+    memcpy(&d, &b64, 8);
+    assert_true(d == 0.0 && !signbit(d));
+
+    /* a bound too long for the footer is left out; the null count stays */
+    json_t *lg = stats_of(fm, LONG);
+    assert_null(fld(lg, 5));
+    assert_null(fld(lg, 6));
+    assert_int_equal(fld_int(lg, 3), 1);
+    json_decref(fm);
+    pq_file_stats_free(&st);
+    buf_free(&file);
+}
+
+/* ------------------------------------------------------------------ */
+/* Decimals                                                            */
+
+static void check_parse(const char *s, int p, int sc, const char *want)
+{
+    pq_value v;
+    sl_err err = {0};
+    sl_code rc = pq_decimal_parse(s, strlen(s), p, sc, &v, &err);
+    if (!want) {
+        if (rc != SL_PARQUET_VALUE)
+            fail_msg("'%s' as decimal(%d,%d) should be refused", s, p, sc);
+        return;
+    }
+    if (rc != SL_OK)
+        fail_msg("'%s' as decimal(%d,%d): %s", s, p, sc, err.msg);
+    char text[64];
+    pq_decimal_format(v.dec, sc, text, sizeof text);
+    if (strcmp(text, want) != 0)
+        fail_msg("'%s' as decimal(%d,%d) gave %s, want %s", s, p, sc, text, want);
+}
+
+static pq_value gen_dec_phys(int i, char *scratch)
+{
+    (void)scratch;
+    static const int64_t v[] = {-1, 1, 0, -99999, 99999};
+    return pq_val_dec(v[i % 5]);
+}
+
+static void test_decimal_encodings(void **state)
+{
+    (void)state;
+    for (int p = 1; p <= 38; p++)
+        if (p > 18 && pq_type_precision(PQ_TYPE_DECIMAL_OF(p, 0)) != p)
+            fail_msg("precision %d does not survive the type", p);
+    check_parse("123.45", 9, 2, "123.45");
+    check_parse("-0.5", 3, 1, "-0.5");
+    check_parse("+7", 3, 1, "7.0");
+    check_parse("1e2", 5, 0, "100");
+    check_parse("1.5E-1", 5, 2, "0.15");
+    check_parse(".5", 2, 1, "0.5");
+    check_parse("5.", 2, 1, "5.0");
+    check_parse("1.500", 3, 1, "1.5"); /* zeros beyond the scale are fine */
+    check_parse("-0", 3, 1, "0.0");
+    check_parse("0.000000000000000000000000000000000000000000001e45", 5, 0, "1");
+    check_parse("99999999999999999999999999999999999999", 38, 0,
+                "99999999999999999999999999999999999999");
+    check_parse("-9999999999999999999999999999.9999999999", 38, 10,
+                "-9999999999999999999999999999.9999999999");
+    check_parse("1.55", 3, 1, NULL);  /* would lose a digit */
+    check_parse("12345", 4, 0, NULL); /* too many digits */
+    check_parse("100000000000000000000000000000000000000", 38, 0, NULL);
+    check_parse("100.0", 4, 2, NULL);
+    check_parse("", 4, 0, NULL);
+    check_parse("-", 4, 0, NULL);
+    check_parse("1.2.3", 4, 0, NULL);
+    check_parse("1e", 4, 0, NULL);
+    check_parse("abc", 4, 0, NULL);
+    check_parse("1 ", 4, 0, NULL);
+
+    /* physical forms: INT32 / INT64 little endian, FLBA big-endian two's
+     * complement of the fewest bytes */
+    static const struct {
+        int p;
+        tkind k;
+        int len;
+    } forms[] = {{1, T_I32, 4},   {9, T_I32, 4},   {10, T_I64, 8},   {18, T_I64, 8},
+                 {19, T_FLBA, 9}, {20, T_FLBA, 9}, {28, T_FLBA, 12}, {38, T_FLBA, 16}};
+    for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+        pq_schema_col col = {"x", PQ_TYPE_DECIMAL_OF(forms[k].p, 0), false};
+        assert_int_equal(kind_of(col.type), forms[k].k);
+        if (forms[k].k == T_FLBA)
+            assert_int_equal(flba_len(forms[k].p), forms[k].len);
+        int n = forms[k].p < 5 ? 3 : 5; /* values of 5 digits need precision 5 */
+        pq_writer_opts plain = {.no_dictionary = true,
+                                .compression = PQ_COMPRESSION_NONE};
+        sl_buf f = write_one(&col, n, gen_dec_phys, &plain);
+        chunk_seen seen;
+        check_one(&f, &col, n, gen_dec_phys, &seen);
+        /* the first value, -1, is all 0xff in any width */
+        json_t *fm = read_footer(&f);
+        json_t *m = fld(json_array_get(fld(json_array_get(fld(fm, 4), 0), 1), 0), 3);
+        const unsigned char *page = (const unsigned char *)f.data + fld_int(m, 9);
+        size_t used;
+        json_decref(decode_struct(page, f.len, &used));
+        for (int i = 0; i < forms[k].len; i++)
+            assert_int_equal(page[used + (size_t)i], 0xff);
+        if (forms[k].k == T_FLBA) /* then 1: 00 .. 01 */
+            assert_int_equal(page[used + 2 * (size_t)forms[k].len - 1], 1);
+        json_decref(fm);
+        buf_free(&f);
+    }
+
+    /* values beyond the precision are refused */
+    pq_schema_col col = {"x", PQ_TYPE_DECIMAL_OF(5, 2), true};
+    sl_err err = {0};
+    pq_writer *w = pq_writer_new(&col, 1, NULL, &err);
+    pq_value v = pq_val_dec(100000);
+    assert_int_equal(pq_writer_add_row(w, &v, &err), SL_PARQUET_VALUE);
+    assert_non_null(strstr(err.msg, "1000.00"));
+    v = pq_val_dec(-99999);
+    assert_int_equal(pq_writer_add_row(w, &v, &err), SL_OK);
+    pq_writer_free(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -853,21 +1846,43 @@ static void test_delta_stats(void **state)
     assert_true(json_integer_value(json_object_get(maxs, "id")) == INT64_MAX);
     assert_int_equal(json_integer_value(json_object_get(mins, "qty")), INT32_MIN);
     assert_int_equal(json_integer_value(json_object_get(maxs, "qty")), INT32_MAX);
-    /* NaN is left out: bounds are the real extremes */
+    /* Spark's order puts NaN above everything: the max is "NaN" */
     assert_true(json_real_value(json_object_get(mins, "amount")) == -2.25);
-    assert_true(json_real_value(json_object_get(maxs, "amount")) == 1e300);
+    assert_string_equal(json_string_value(json_object_get(maxs, "amount")), "NaN");
     assert_string_equal(json_string_value(json_object_get(mins, "ts")),
                         "0001-01-01T00:00:00.000Z");
     assert_string_equal(json_string_value(json_object_get(maxs, "ts")),
                         "9999-12-31T23:59:59.999Z");
+    assert_string_equal(json_string_value(json_object_get(mins, "ntz")),
+                        "0001-01-01T00:00:00.000");
+    assert_string_equal(json_string_value(json_object_get(maxs, "ntz")),
+                        "9999-12-31T23:59:59.999");
+    assert_string_equal(json_string_value(json_object_get(mins, "day")), "0001-01-01");
+    assert_string_equal(json_string_value(json_object_get(maxs, "day")), "9999-12-31");
+    assert_string_equal(json_string_value(json_object_get(mins, "f32")), "-Infinity");
+    assert_string_equal(json_string_value(json_object_get(maxs, "f32")), "NaN");
     assert_string_equal(json_string_value(json_object_get(mins, "name")), "");
     assert_string_equal(
         json_string_value(json_object_get(maxs, "name")),
         "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe2\x9c\x93 \xf0\x9f\x98\x80");
-    /* booleans get no bounds in Delta; an all-null column neither */
+    /* booleans and binaries get no bounds in Delta; an all-null column neither */
     assert_null(json_object_get(mins, "ok"));
     assert_null(json_object_get(maxs, "flag"));
     assert_null(json_object_get(mins, "always_null"));
+    assert_null(json_object_get(mins, "bin"));
+    /* decimals: exact numbers in the text, the nearest double in jansson */
+    const char *text = stats.delta_stats_json;
+    assert_non_null(strstr(text, "\"d9\":-9999999.99"));
+    assert_non_null(strstr(text, "\"d9\":9999999.99"));
+    assert_non_null(strstr(text, "\"d38\":-999999999999999999999999999999999.99999"));
+    assert_non_null(strstr(text, "\"d38\":999999999999999999999999999999999.99999"));
+    assert_non_null(strstr(text, "\"d18\":-999999999999999.999"));
+    assert_true(json_real_value(json_object_get(maxs, "d9")) == 9999999.99);
+    /* the text and the values agree */
+    json_t *parsed = json_loads(text, 0, NULL);
+    assert_non_null(parsed);
+    assert_true(json_equal(parsed, s));
+    json_decref(parsed);
 
     int64_t want_nulls[NCOLS] = {0};
     for (int i = 0; i < NROWS; i++) {
@@ -885,6 +1900,55 @@ static void test_delta_stats(void **state)
     buf_free(&file);
 }
 
+/* The exact add.stats text for one small table of every type. */
+static void test_delta_stats_shapes(void **state)
+{
+    (void)state;
+    pq_schema_col cols[] = {
+        {"i", PQ_TYPE_INT32, true},
+        {"l", PQ_TYPE_INT64, false},
+        {"f", PQ_TYPE_FLOAT, true},
+        {"d", PQ_TYPE_DOUBLE, true},
+        {"s", PQ_TYPE_STRING, true},
+        {"bin", PQ_TYPE_BINARY, true},
+        {"ok", PQ_TYPE_BOOLEAN, true},
+        {"day", PQ_TYPE_DATE, true},
+        {"ts", PQ_TYPE_TIMESTAMP_US, true},
+        {"ntz", PQ_TYPE_TIMESTAMP_NTZ, true},
+        {"amt", PQ_TYPE_DECIMAL_OF(9, 2), true},
+        {"big", PQ_TYPE_DECIMAL_OF(38, 10), true},
+        {"n\"q", PQ_TYPE_STRING, true},
+    };
+    enum { N = sizeof cols / sizeof cols[0] };
+    pq_value rows[2][N] = {
+        {pq_val_i32(-3), pq_val_i64(10000000000LL), pq_val_f32(0.5f),
+         pq_val_f64(-INFINITY), pq_val_str("b\"x"), pq_val_bin("\x01", 1),
+         pq_val_bool(true), pq_val_date(19000), pq_val_ts_us(1700000000123999LL),
+         pq_val_ts_us(-1), pq_val_dec(-5), pq_val_dec128(0, 1), pq_val_null()},
+        {pq_val_i32(7), pq_val_i64(-2), pq_val_null(), pq_val_f64(2.5),
+         pq_val_str("0123456789012345678901234567890123456789"), pq_val_null(),
+         pq_val_bool(false), pq_val_date(-1), pq_val_ts_us(0),
+         pq_val_ts_us(86400000000LL), pq_val_dec(12345), pq_val_null(), pq_val_null()},
+    };
+    sl_buf file = {0};
+    pq_file_stats st = {0};
+    write_cells(cols, N, &rows[0][0], 2, &file, &st);
+    static const char want[] =
+        "{\"numRecords\":2,"
+        "\"minValues\":{\"i\":-3,\"l\":-2,\"f\":0.5,\"d\":\"-Infinity\","
+        "\"s\":\"0123456789012345678901234567890\x31\",\"day\":\"1969-12-31\","
+        "\"ts\":\"1970-01-01T00:00:00.000Z\",\"ntz\":\"1969-12-31T23:59:59.999\","
+        "\"amt\":-0.05,\"big\":0.0000000001},"
+        "\"maxValues\":{\"i\":7,\"l\":10000000000,\"f\":0.5,\"d\":2.5,\"s\":\"b\\\"x\","
+        "\"day\":\"2022-01-08\",\"ts\":\"2023-11-14T22:13:20.123Z\","
+        "\"ntz\":\"1970-01-02T00:00:00.000\",\"amt\":123.45,\"big\":0.0000000001},"
+        "\"nullCount\":{\"i\":0,\"l\":0,\"f\":1,\"d\":0,\"s\":0,\"bin\":1,\"ok\":0,"
+        "\"day\":0,\"ts\":0,\"ntz\":0,\"amt\":0,\"big\":1,\"n\\\"q\":2}}";
+    if (strcmp(st.delta_stats_json, want) != 0)
+        fail_msg("add.stats\n got %s\nwant %s", st.delta_stats_json, want);
+    pq_file_stats_free(&st);
+    buf_free(&file);
+}
 static void check_trunc(bool is_max, const char *in, const char *want)
 {
     size_t n = 0;
@@ -928,7 +1992,7 @@ static void test_delta_string_truncation(void **state)
     check_trunc(true, "ab\xc3", NULL);
     check_trunc(false, "\xed\xa0\x80", NULL); /* encoded surrogate */
 
-    /* through the writer at Delta's 32 */
+    /* through the writer at Delta's 32; invalid UTF-8 never gets in */
     pq_schema_col col = {"s", PQ_TYPE_STRING, true};
     sl_err err = {0};
     pq_writer *w = pq_writer_new(&col, 1, NULL, &err);
@@ -936,19 +2000,19 @@ static void test_delta_string_truncation(void **state)
                           "0000"};
     for (int i = 0; i < 3; i++) {
         pq_value v = pq_val_str(vals[i]);
-        assert_int_equal(pq_writer_add_row(w, &v, &err), SL_OK);
+        assert_int_equal(pq_writer_add_row(w, &v, &err),
+                         i == 1 ? SL_PARQUET_VALUE : SL_OK);
     }
+    assert_non_null(strstr(err.msg, "UTF-8"));
     sl_buf file = {0};
     pq_file_stats st = {0};
     assert_int_equal(pq_writer_finish(w, &file, &st, &err), SL_OK);
-    /* max is the invalid string: no Delta max; min is "0000" */
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(st.delta_stats, "minValues"), "s")),
                         "0000");
-    assert_null(json_object_get(json_object_get(st.delta_stats, "maxValues"), "s"));
-    char *dump = json_dumps(st.delta_stats, 0);
-    assert_non_null(dump); /* always serialisable */
-    free(dump);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(st.delta_stats, "maxValues"), "s")),
+                        "01234567890123456789012345678901\x7f");
     pq_file_stats_free(&st);
     buf_free(&file);
     pq_writer_free(w);
@@ -974,7 +2038,7 @@ static void test_double_edge_stats(void **state)
     pq_schema_col col = {"d", PQ_TYPE_DOUBLE, true};
     sl_err err = {0};
 
-    /* only NaN and null: no bounds anywhere */
+    /* only NaN and null: no Parquet bounds; Delta's are NaN (Spark's order) */
     pq_writer *w = pq_writer_new(&col, 1, NULL, &err);
     pq_value vals[] = {pq_val_f64(NAN), pq_val_null(), pq_val_f64(NAN)};
     for (int i = 0; i < 3; i++)
@@ -988,13 +2052,18 @@ static void test_double_edge_stats(void **state)
     assert_int_equal(fld_int(stat, 3), 1);
     assert_null(fld(stat, 5));
     assert_null(fld(stat, 6));
-    assert_null(json_object_get(json_object_get(st.delta_stats, "minValues"), "d"));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(st.delta_stats, "minValues"), "d")),
+                        "NaN");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(st.delta_stats, "maxValues"), "d")),
+                        "NaN");
     json_decref(fm);
     pq_file_stats_free(&st);
     buf_free(&file);
     pq_writer_free(w);
 
-    /* infinities: Parquet keeps them, JSON cannot */
+    /* infinities: Parquet keeps them; Delta spells them as strings */
     w = pq_writer_new(&col, 1, NULL, &err);
     pq_value inf[] = {pq_val_f64(-INFINITY), pq_val_f64(2.0), pq_val_f64(INFINITY)};
     for (int i = 0; i < 3; i++)
@@ -1008,8 +2077,12 @@ static void test_double_edge_stats(void **state)
     double d;
     memcpy(&d, &bits, sizeof d);
     assert_true(isinf(d) && d < 0);
-    assert_null(json_object_get(json_object_get(st.delta_stats, "minValues"), "d"));
-    assert_null(json_object_get(json_object_get(st.delta_stats, "maxValues"), "d"));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(st.delta_stats, "minValues"), "d")),
+                        "-Infinity");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(st.delta_stats, "maxValues"), "d")),
+                        "Infinity");
     char *dump = json_dumps(st.delta_stats, 0);
     assert_non_null(dump);
     free(dump);
@@ -1064,6 +2137,40 @@ static void test_timestamp_iso_floor(void **state)
     pq_writer_free(w);
 }
 
+static void test_string_utf8_check(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        bool ok;
+    } cases[] = {
+        {"", true},
+        {"0123456789abcdef0123456789abcdef", true},
+        {"0123456789abcdef\xf0\x9f\x98\x80", true},   /* 4 bytes after 16 ASCII */
+        {"0123456789abcde\xf0\x9f\x98\x80xyz", true}, /* straddling a step */
+        {"\xc3\xa9\xe2\x9c\x93", true},
+        {"0123456789abcdef0\xff", false},
+        {"0123456789abcdef\xf0\x9f\x98", false}, /* truncated at the end */
+        {"ab\xc0\xaf", false},                   /* overlong */
+        {"\xed\xa0\x80 surrogate", false},
+        {"0123456\x80", false}, /* lone continuation in the tail word */
+    };
+    pq_schema_col str = {"s", PQ_TYPE_STRING, false}, bin = {"b", PQ_TYPE_BINARY, false};
+    sl_err err = {0};
+    pq_writer *ws = pq_writer_new(&str, 1, NULL, &err);
+    pq_writer *wb = pq_writer_new(&bin, 1, NULL, &err);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pq_value v = pq_val_str(cases[i].s);
+        sl_code rc = pq_writer_add_row(ws, &v, &err);
+        if ((rc == SL_OK) != cases[i].ok)
+            fail_msg("case %zu: UTF-8 check gave %d", i, (int)rc);
+        assert_int_equal(pq_writer_add_row(wb, &v, &err),
+                         SL_OK); /* binaries: any bytes */
+    }
+    pq_writer_free(ws);
+    pq_writer_free(wb);
+}
+
 /* ------------------------------------------------------------------ */
 /* Refusals                                                            */
 
@@ -1083,6 +2190,28 @@ static void test_writer_refusals(void **state)
     pq_schema_col badtype[] = {{"x", (pq_type)99, false}};
     assert_null(pq_writer_new(badtype, 1, NULL, &err));
     assert_int_equal(err.code, SL_PARQUET_SCHEMA);
+    pq_schema_col baddec[][1] = {{{"x", PQ_TYPE_DECIMAL, false}},
+                                 {{"x", PQ_TYPE_DECIMAL_OF(39, 0), false}},
+                                 {{"x", PQ_TYPE_DECIMAL_OF(5, 6), false}},
+                                 {{"x", (pq_type)((int)PQ_TYPE_INT32 | 5 << 8), false}}};
+    for (size_t i = 0; i < sizeof baddec / sizeof baddec[0]; i++) {
+        assert_null(pq_writer_new(baddec[i], 1, NULL, &err));
+        assert_int_equal(err.code, SL_PARQUET_SCHEMA);
+    }
+    pq_compression comp;
+    pq_codec codec;
+    assert_true(pq_compression_from_name("ZSTD", &comp));
+    assert_int_equal(comp, PQ_COMPRESSION_ZSTD);
+    assert_true(pq_compression_from_name("none", &comp));
+    assert_true(pq_compression_codec(comp, &codec));
+    assert_int_equal(codec, PQ_CODEC_UNCOMPRESSED);
+    assert_true(pq_compression_codec(PQ_COMPRESSION_DEFAULT, &codec));
+    assert_int_equal(codec, PQ_CODEC_SNAPPY);
+    assert_false(pq_compression_from_name("lzo", &comp));
+    assert_false(pq_compression_codec((pq_compression)42, &codec));
+    pq_writer_opts badcomp = {.compression = (pq_compression)42};
+    assert_null(pq_writer_new(SCHEMA, NCOLS, &badcomp, &err));
+    assert_int_equal(err.code, SL_PARQUET_UNSUPPORTED);
 
     /* a refused row leaves the writer as it was */
     pq_writer *w = pq_writer_new(SCHEMA, NCOLS, NULL, &err);
@@ -1107,7 +2236,7 @@ static void test_writer_refusals(void **state)
     sl_buf file = {0};
     buf_append_str(&file, "old content is replaced");
     assert_int_equal(pq_writer_finish(w, &file, NULL, &err), SL_OK);
-    check_file(&file, 10, 0);
+    check_file(&file, 10, 0, PQ_CODEC_SNAPPY);
     make_row(0, v);
     assert_int_equal(pq_writer_add_row(w, v, &err), SL_INTERNAL);
     assert_int_equal(pq_writer_finish(w, &file, NULL, &err), SL_INTERNAL);
@@ -1211,6 +2340,8 @@ static void check_js_cell(int c, int row, json_t *got, const pq_value *want)
         assert_int_equal(json_string_length(got), want->str.len);
         assert_memory_equal(json_string_value(got), want->str.ptr, want->str.len);
         break;
+    default:
+        fail_msg("hyparquet: column %s is not compared here", SCHEMA[c].name);
     }
 }
 
@@ -1240,14 +2371,14 @@ static void test_independent_reader(void **state)
         int row = 0;
         for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), row++) {
             json_error_t jerr;
-            json_t *o = json_loads(line, 0, &jerr);
+            json_t *o = json_loads(line, JSON_ALLOW_NUL, &jerr);
             if (!o)
                 fail_msg("hyparquet output line %d is not JSON: %s", row + 1, jerr.text);
             assert_true(row < NROWS);
             pq_value v[NCOLS];
             make_row(row, v);
             assert_int_equal(json_object_size(o), NCOLS);
-            for (int c = 0; c < NCOLS; c++)
+            for (int c = 0; c < NCOLS_HYPARQUET; c++)
                 check_js_cell(c, row, json_object_get(o, SCHEMA[c].name), &v[c]);
             json_decref(o);
         }
@@ -1302,12 +2433,19 @@ int main(void)
         cmocka_unit_test(test_thrift_long_list),
         cmocka_unit_test(test_rle_hybrid),
         cmocka_unit_test(test_writer_file_structure),
-        cmocka_unit_test(test_writer_pages_and_row_groups),
+        cmocka_unit_test(test_writer_codecs_and_row_groups),
         cmocka_unit_test(test_writer_empty_file),
+        cmocka_unit_test(test_writer_sink),
+        cmocka_unit_test(test_dictionary_choice_and_fallback),
+        cmocka_unit_test(test_page_and_row_group_bounds),
+        cmocka_unit_test(test_statistics_rules),
+        cmocka_unit_test(test_decimal_encodings),
         cmocka_unit_test(test_delta_stats),
+        cmocka_unit_test(test_delta_stats_shapes),
         cmocka_unit_test(test_delta_string_truncation),
         cmocka_unit_test(test_double_edge_stats),
         cmocka_unit_test(test_timestamp_iso_floor),
+        cmocka_unit_test(test_string_utf8_check),
         cmocka_unit_test(test_writer_refusals),
         cmocka_unit_test(test_independent_reader),
     };

@@ -1,0 +1,788 @@
+/* The fast checkpoint reader: decodes the projected leaf columns of a row
+ * group (pq_read_column) and writes each action's JSON text straight from
+ * the levels and values, without a JSON tree per row. It covers what Delta
+ * writers put in checkpoints: structs at any depth, MAP<string, primitive>
+ * and LIST<primitive> one level deep, and boolean, integer, floating point
+ * and string leaves. Anything else is left to the row reader. */
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/delta/delta_internal.h"
+#include "backend/parquet/pq_reader.h"
+#include "backend/util/text.h"
+
+typedef enum cn_kind { CN_LEAF, CN_STRUCT, CN_MAP, CN_LIST } cn_kind;
+
+/* Members whose values are also handed to replay directly (add, remove). */
+enum {
+    ROLE_NONE,
+    ROLE_STATS,
+    ROLE_PARSED_NUM,
+    ROLE_PATH,
+    ROLE_SIZE,
+    ROLE_MTIME,
+    ROLE_DELTS,
+    ROLE_DV,
+    ROLE_DV_STORAGE,
+    ROLE_DV_PATH,
+    ROLE_DV_OFFSET,
+    ROLE_DV_CARD
+};
+
+typedef struct cnode {
+    cn_kind kind;
+    char *member; /* "\"name\":" ready to append */
+    size_t member_len;
+    int16_t def;  /* definition level at which this node is non-null */
+    int16_t rdef; /* MAP/LIST: level at which an element exists */
+    int role;
+    size_t slot;                 /* CN_LEAF: index into the slot array */
+    size_t leaf_begin, leaf_end; /* the subtree's slots */
+    struct cnode *kids;
+    size_t nkids;
+} cnode;
+
+typedef struct slot {
+    const pq_node *leaf;
+    pq_column_data d;
+    int loaded;
+    size_t lvl; /* next level entry */
+    size_t val; /* next value */
+} slot;
+
+typedef struct action_col {
+    char name[40];
+    int is_file; /* add or remove: fields go to replay directly */
+    cnode root;  /* CN_STRUCT */
+} action_col;
+
+typedef struct cols_reader {
+    pq_reader *pr;
+    const char *key;
+    action_col *acts;
+    size_t nacts;
+    slot *slots;
+    size_t nslots, capslots;
+    sl_buf out; /* the action being written */
+    sl_buf scratch;
+    int stats_seen;
+    int64_t parsed_num;
+    delta_cp_file cf; /* add/remove fields of the action being written */
+    size_t row;       /* 1-based, across row groups */
+} cols_reader;
+
+/* ---- the projected tree --------------------------------------------------- */
+
+static void cnode_clear(cnode *n)
+{
+    for (size_t i = 0; i < n->nkids; i++)
+        cnode_clear(&n->kids[i]);
+    free(n->kids);
+    free(n->member);
+    memset(n, 0, sizeof *n);
+}
+
+/* Plain numbers and strings only: dates, times, decimals and unsigned 64-bit
+ * values need the row reader's formatting rules. Both annotations are
+ * checked, as old writers set only the converted one. */
+static int leaf_type_ok(const pq_node *n)
+{
+    pq_logical_kind lk = n->logical.kind;
+    pq_converted cv = n->converted;
+    switch (n->type) {
+    case PQ_PHYS_BOOLEAN:
+    case PQ_PHYS_FLOAT:
+    case PQ_PHYS_DOUBLE:
+        return lk == PQ_LOGICAL_NONE && cv == PQ_CONV_NONE;
+    case PQ_PHYS_INT32:
+    case PQ_PHYS_INT64:
+        if (lk == PQ_LOGICAL_INTEGER)
+            return n->logical.int_signed || n->logical.int_bits < 64;
+        if (lk != PQ_LOGICAL_NONE)
+            return 0;
+        return cv == PQ_CONV_NONE ||
+               (cv >= PQ_CONV_UINT_8 && cv <= PQ_CONV_INT_64 && cv != PQ_CONV_UINT_64);
+    case PQ_PHYS_BYTE_ARRAY:
+        if (lk != PQ_LOGICAL_NONE && lk != PQ_LOGICAL_STRING && lk != PQ_LOGICAL_JSON &&
+            lk != PQ_LOGICAL_ENUM)
+            return 0;
+        return cv == PQ_CONV_NONE || cv == PQ_CONV_UTF8 || cv == PQ_CONV_ENUM ||
+               cv == PQ_CONV_JSON;
+    default:
+        return 0;
+    }
+}
+
+static size_t slot_add(cols_reader *cr, const pq_node *leaf)
+{
+    if (cr->nslots == cr->capslots) {
+        cr->capslots = cr->capslots ? cr->capslots * 2 : 32;
+        cr->slots = sl_realloc(cr->slots, cr->capslots * sizeof *cr->slots);
+    }
+    memset(&cr->slots[cr->nslots], 0, sizeof *cr->slots);
+    cr->slots[cr->nslots].leaf = leaf;
+    return cr->nslots++;
+}
+
+static void member_set(cnode *n, const char *name)
+{
+    sl_buf b = {0};
+    buf_append_char(&b, '"');
+    for (const char *p = name; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_append_char(&b, '\\');
+        buf_append_char(&b, *p);
+    }
+    buf_append_str(&b, "\":");
+    n->member_len = b.len;
+    n->member = buf_steal(&b);
+}
+
+static int build(cols_reader *cr, const pq_node *pn, int16_t parent_def, int depth,
+                 cnode *out);
+
+/* A leaf that sits at max_rep 0 or as the one repeated element of a
+ * MAP/LIST. */
+static int build_leaf(cols_reader *cr, const pq_node *pn, int16_t def, int16_t rep,
+                      cnode *out)
+{
+    if (!leaf_type_ok(pn) || pn->max_def != def || pn->max_rep != rep)
+        return 0;
+    out->kind = CN_LEAF;
+    out->def = def;
+    out->slot = slot_add(cr, pn);
+    out->leaf_begin = out->slot;
+    out->leaf_end = out->slot + 1;
+    return 1;
+}
+
+static int build_repeated(cols_reader *cr, const pq_node *pn, int16_t def, cnode *out)
+{
+    const pq_node *r = pn->children[0];
+    out->def = def;
+    out->rdef = (int16_t)(def + 1);
+    out->leaf_begin = cr->nslots;
+    if (delta_cp_node_is_map(pn)) {
+        const pq_node *k = r->children[0], *v = r->children[1];
+        if (!k->is_leaf || !v->is_leaf || k->type != PQ_PHYS_BYTE_ARRAY)
+            return 0;
+        out->kind = CN_MAP;
+        out->nkids = 2;
+        out->kids = sl_calloc(2, sizeof *out->kids);
+        int16_t kdef = (int16_t)(out->rdef + (k->repetition != PQ_REP_REQUIRED));
+        int16_t vdef = (int16_t)(out->rdef + (v->repetition != PQ_REP_REQUIRED));
+        if (k->repetition == PQ_REP_REPEATED || v->repetition == PQ_REP_REPEATED ||
+            !build_leaf(cr, k, kdef, 1, &out->kids[0]) ||
+            !build_leaf(cr, v, vdef, 1, &out->kids[1]))
+            return 0;
+    } else {
+        out->kind = CN_LIST;
+        out->nkids = 1;
+        out->kids = sl_calloc(1, sizeof *out->kids);
+        if (r->is_leaf) { /* legacy two-level list */
+            if (!build_leaf(cr, r, out->rdef, 1, &out->kids[0]))
+                return 0;
+        } else {
+            const pq_node *e = r->children[0];
+            int16_t edef = (int16_t)(out->rdef + (e->repetition != PQ_REP_REQUIRED));
+            if (!e->is_leaf || e->repetition == PQ_REP_REPEATED ||
+                !build_leaf(cr, e, edef, 1, &out->kids[0]))
+                return 0;
+        }
+    }
+    out->leaf_end = cr->nslots;
+    return 1;
+}
+
+/* Returns 0 for a shape this reader does not cover. */
+static int build(cols_reader *cr, const pq_node *pn, int16_t parent_def, int depth,
+                 cnode *out)
+{
+    if (depth > 32 || pn->repetition == PQ_REP_REPEATED)
+        return 0;
+    int16_t def = (int16_t)(parent_def + (pn->repetition == PQ_REP_OPTIONAL));
+    if (pn->is_leaf)
+        return build_leaf(cr, pn, def, 0, out);
+    if (delta_cp_node_is_map(pn) || delta_cp_node_is_list(pn))
+        return build_repeated(cr, pn, def, out);
+    out->kind = CN_STRUCT;
+    out->def = def;
+    out->leaf_begin = cr->nslots;
+    out->kids = sl_calloc(pn->num_children ? pn->num_children : 1, sizeof *out->kids);
+    for (size_t i = 0; i < pn->num_children; i++) {
+        const pq_node *c = pn->children[i];
+        cnode *k = &out->kids[out->nkids];
+        if (!build(cr, c, def, depth + 1, k))
+            return 0;
+        out->nkids++;
+        member_set(k, c->name);
+    }
+    out->leaf_end = cr->nslots;
+    return out->nkids > 0;
+}
+
+static int is_int(const pq_node *n)
+{
+    return n->is_leaf && (n->type == PQ_PHYS_INT64 || n->type == PQ_PHYS_INT32);
+}
+
+static int is_bytes(const pq_node *n)
+{
+    return n->is_leaf && n->type == PQ_PHYS_BYTE_ARRAY;
+}
+
+/* Marks the members of add/remove (and of their deletionVector) whose values
+ * replay needs. */
+static void role_set(cnode *k, const pq_node *c, int in_dv)
+{
+    static const struct {
+        const char *name;
+        int in_dv, role, want_int;
+    } roles[] = {
+        {"path", 0, ROLE_PATH, 0},
+        {"size", 0, ROLE_SIZE, 1},
+        {"modificationTime", 0, ROLE_MTIME, 1},
+        {"deletionTimestamp", 0, ROLE_DELTS, 1},
+        {"stats", 0, ROLE_STATS, 0},
+        {"storageType", 1, ROLE_DV_STORAGE, 0},
+        {"pathOrInlineDv", 1, ROLE_DV_PATH, 0},
+        {"offset", 1, ROLE_DV_OFFSET, 1},
+        {"cardinality", 1, ROLE_DV_CARD, 1},
+    };
+    if (!in_dv && strcmp(c->name, "deletionVector") == 0 && k->kind == CN_STRUCT) {
+        k->role = ROLE_DV;
+        for (size_t i = 0; i < k->nkids; i++)
+            role_set(&k->kids[i], c->children[i], 1);
+        return;
+    }
+    for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)
+        if (roles[i].in_dv == in_dv && strcmp(c->name, roles[i].name) == 0 &&
+            (roles[i].want_int ? is_int(c) : is_bytes(c)))
+            k->role = roles[i].role;
+}
+
+/* One action column: its wanted children, plus add.stats_parsed.numRecords. */
+static int build_action(cols_reader *cr, const pq_node *pn, action_col *ac)
+{
+    snprintf(ac->name, sizeof ac->name, "%s", pn->name);
+    cnode *root = &ac->root;
+    if (pn->is_leaf || pn->repetition == PQ_REP_REPEATED)
+        return 0;
+    int16_t def = (int16_t)(pn->repetition == PQ_REP_OPTIONAL);
+    if (def == 0)
+        return 0; /* an action column must be able to be null */
+    int is_add = strcmp(pn->name, "add") == 0;
+    ac->is_file = is_add || strcmp(pn->name, "remove") == 0;
+    root->kind = CN_STRUCT;
+    root->def = def;
+    root->leaf_begin = cr->nslots;
+    root->kids = sl_calloc(pn->num_children + 1, sizeof *root->kids);
+    for (size_t i = 0; i < pn->num_children; i++) {
+        const pq_node *c = pn->children[i];
+        if (is_add && strcmp(c->name, "stats_parsed") == 0 && !c->is_leaf &&
+            c->repetition != PQ_REP_REPEATED) {
+            for (size_t j = 0; j < c->num_children; j++) {
+                const pq_node *g = c->children[j];
+                if (strcmp(g->name, "numRecords") != 0 || !g->is_leaf ||
+                    (g->type != PQ_PHYS_INT64 && g->type != PQ_PHYS_INT32))
+                    continue;
+                /* A struct holding just the leaf: presence follows the levels. */
+                cnode *k = &root->kids[root->nkids];
+                k->kind = CN_STRUCT;
+                k->role = ROLE_PARSED_NUM;
+                k->def = (int16_t)(def + (c->repetition == PQ_REP_OPTIONAL));
+                k->leaf_begin = cr->nslots;
+                k->kids = sl_calloc(1, sizeof *k->kids);
+                k->nkids = 1;
+                int16_t gdef = (int16_t)(k->def + (g->repetition == PQ_REP_OPTIONAL));
+                if (g->repetition == PQ_REP_REPEATED ||
+                    !build_leaf(cr, g, gdef, 0, &k->kids[0]))
+                    return 0;
+                k->leaf_end = cr->nslots;
+                root->nkids++;
+            }
+            continue;
+        }
+        if (!delta_cp_field_wanted(pn->name, c->name))
+            continue;
+        cnode *k = &root->kids[root->nkids];
+        if (!build(cr, c, def, 1, k))
+            return 0;
+        root->nkids++;
+        member_set(k, c->name);
+        if (ac->is_file)
+            role_set(k, c, 0);
+    }
+    root->leaf_end = cr->nslots;
+    return root->leaf_end > root->leaf_begin;
+}
+
+/* ---- levels ------------------------------------------------------------------ */
+
+static inline int16_t def_at(const slot *s)
+{
+    return s->d.def ? s->d.def[s->lvl] : s->leaf->max_def;
+}
+
+static inline int16_t rep_at(const slot *s)
+{
+    return s->d.rep ? s->d.rep[s->lvl] : 0;
+}
+
+static sl_code corrupt_col(cols_reader *cr, const slot *s, const char *what, sl_err *err)
+{
+    return err_set(err, SL_PARQUET_CORRUPT, "checkpoint %s: column %s at row %zu: %s",
+                   cr->key, s->leaf->path, cr->row, what);
+}
+
+/* A null or empty subtree holds exactly one level entry per leaf. */
+static void skip_subtree(cols_reader *cr, const cnode *n)
+{
+    for (size_t i = n->leaf_begin; i < n->leaf_end; i++)
+        cr->slots[i].lvl++;
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+static void put_i64(sl_buf *b, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    buf_reserve(b, n + 1);
+    if (v < 0)
+        b->data[b->len++] = '-';
+    while (n)
+        b->data[b->len++] = tmp[--n];
+    b->data[b->len] = '\0';
+}
+
+static void put_double(sl_buf *b, double v)
+{
+    if (isnan(v))
+        buf_append_str(b, "\"NaN\"");
+    else if (isinf(v))
+        buf_append_str(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    else
+        buf_appendf(b, "%.17g", v);
+}
+
+/* 0: copied as is; 1: escaped; 2: the start of a multi-byte sequence. */
+static const uint8_t str_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
+
+/* 1 when any of 8 bytes is a control byte, '"', '\\' or not ASCII: the
+ * plain runs between them are copied eight bytes at a time. */
+static inline int needs_care8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    uint64_t ctl = (x - ones * 0x20) & ~x;
+    uint64_t eq = ((q - ones) & ~q) | ((bs - ones) & ~bs);
+    return ((x | ctl | eq) & high) != 0;
+}
+
+/* JSON string from bytes that must be UTF-8; 0 when they are not. A byte
+ * becomes at most six ("\u001f"), so one reservation covers the lot. */
+static int put_string(sl_buf *b, const uint8_t *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf_reserve(b, n * 6 + 2);
+    char *o = b->data + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            if (!needs_care8(x)) {
+                memcpy(o, p + i, 8);
+                o += 8;
+                i += 8;
+                continue;
+            }
+        }
+        uint8_t cls = str_class[p[i]];
+        if (cls == 0) {
+            *o++ = (char)p[i++];
+            continue;
+        }
+        if (cls == 2) {
+            size_t k = text_utf8_seq_len(p + i, n - i);
+            if (k == 0)
+                return 0;
+            memcpy(o, p + i, k);
+            o += k;
+            i += k;
+            continue;
+        }
+        unsigned char c = p[i++];
+        *o++ = '\\';
+        switch (c) {
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 1;
+}
+
+/* Writes the value at the slot's position (present: def == max_def) and
+ * consumes it. */
+static sl_code put_value(cols_reader *cr, slot *s, sl_buf *b, sl_err *err)
+{
+    if (s->val >= s->d.num_values)
+        return corrupt_col(cr, s, "more defined levels than values", err);
+    size_t i = s->val++;
+    const pq_node *leaf = s->leaf;
+    switch (leaf->type) {
+    case PQ_PHYS_BOOLEAN:
+        buf_append_str(b, ((const uint8_t *)s->d.values)[i] ? "true" : "false");
+        break;
+    case PQ_PHYS_INT32: {
+        int32_t v = ((const int32_t *)s->d.values)[i];
+        if (leaf->converted == PQ_CONV_UINT_32 || leaf->converted == PQ_CONV_UINT_16 ||
+            leaf->converted == PQ_CONV_UINT_8 ||
+            (leaf->logical.kind == PQ_LOGICAL_INTEGER && !leaf->logical.int_signed))
+            put_i64(b, (int64_t)(uint32_t)v);
+        else
+            put_i64(b, v);
+        break;
+    }
+    case PQ_PHYS_INT64:
+        put_i64(b, ((const int64_t *)s->d.values)[i]);
+        break;
+    case PQ_PHYS_FLOAT:
+        put_double(b, ((const float *)s->d.values)[i]);
+        break;
+    case PQ_PHYS_DOUBLE:
+        put_double(b, ((const double *)s->d.values)[i]);
+        break;
+    default: {
+        const pq_span *sp = &((const pq_span *)s->d.values)[i];
+        if (!put_string(b, sp->ptr, sp->len))
+            return corrupt_col(cr, s, "string is not valid UTF-8", err);
+    }
+    }
+    return SL_OK;
+}
+
+/* ---- assembly -------------------------------------------------------------- */
+
+static sl_code put_node(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *err);
+
+static int64_t int_at(const slot *s, size_t i)
+{
+    return s->leaf->type == PQ_PHYS_INT64 ? ((const int64_t *)s->d.values)[i]
+                                          : ((const int32_t *)s->d.values)[i];
+}
+
+/* Keeps the value a role leaf has just written (the previous value). */
+static void capture(cols_reader *cr, const cnode *k)
+{
+    const slot *s = &cr->slots[k->slot];
+    size_t i = s->val - 1;
+    const pq_span *sp =
+        s->leaf->type == PQ_PHYS_BYTE_ARRAY ? &((const pq_span *)s->d.values)[i] : NULL;
+    delta_cp_file *cf = &cr->cf;
+    switch (k->role) {
+    case ROLE_PATH:
+        cf->path = (const char *)sp->ptr;
+        cf->path_len = sp->len;
+        break;
+    case ROLE_SIZE:
+        cf->size = int_at(s, i);
+        break;
+    case ROLE_MTIME:
+        cf->modification_time = int_at(s, i);
+        break;
+    case ROLE_DELTS:
+        cf->deletion_timestamp = int_at(s, i);
+        break;
+    case ROLE_STATS: {
+        /* numRecords leads the stats text; the scanner wants it terminated. */
+        cr->stats_seen = 1;
+        buf_reset(&cr->scratch);
+        buf_append(&cr->scratch, sp->ptr, sp->len);
+        int64_t nr;
+        cf->num_records = delta_stats_num_records(cr->scratch.data, &nr) == 0 ? nr : -1;
+        break;
+    }
+    case ROLE_DV_STORAGE:
+        cf->dv_storage = (const char *)sp->ptr;
+        cf->dv_storage_len = sp->len;
+        break;
+    case ROLE_DV_PATH:
+        cf->dv_path = (const char *)sp->ptr;
+        cf->dv_path_len = sp->len;
+        break;
+    case ROLE_DV_OFFSET:
+        cf->has_dv_offset = 1;
+        cf->dv_offset = int_at(s, i);
+        break;
+    case ROLE_DV_CARD:
+        cf->dv_cardinality = int_at(s, i);
+        break;
+    }
+}
+
+static sl_code put_elements(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *err)
+{
+    int is_map = n->kind == CN_MAP;
+    slot *first = &cr->slots[n->kids[0].slot];
+    buf_append_char(b, is_map ? '{' : '[');
+    for (size_t e = 0;; e++) {
+        if (e)
+            buf_append_char(b, ',');
+        for (size_t k = 0; k < n->nkids; k++) {
+            slot *s = &cr->slots[n->kids[k].slot];
+            if (s->lvl >= s->d.num_levels || (e > 0 && rep_at(s) != 1))
+                return corrupt_col(cr, s, "map or list entries out of step", err);
+            int present = def_at(s) == s->leaf->max_def;
+            if (is_map && k == 0 && !present)
+                return corrupt_col(cr, s, "null map key", err);
+            sl_code c = present ? put_value(cr, s, b, err) : SL_OK;
+            if (c != SL_OK)
+                return c;
+            if (!present)
+                buf_append_str(b, "null");
+            if (is_map && k == 0)
+                buf_append_char(b, ':');
+            s->lvl++;
+        }
+        if (first->lvl >= first->d.num_levels || rep_at(first) != 1)
+            break;
+    }
+    buf_append_char(b, is_map ? '}' : ']');
+    return SL_OK;
+}
+
+static sl_code put_struct(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *err)
+{
+    buf_append_char(b, '{');
+    int any = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        const cnode *k = &n->kids[i];
+        slot *s0 = &cr->slots[k->leaf_begin];
+        if (k->role == ROLE_PARSED_NUM) {
+            slot *s = &cr->slots[k->kids[0].slot];
+            if (def_at(s) == s->leaf->max_def) {
+                if (s->val >= s->d.num_values)
+                    return corrupt_col(cr, s, "more defined levels than values", err);
+                cr->parsed_num = s->leaf->type == PQ_PHYS_INT64
+                                     ? ((const int64_t *)s->d.values)[s->val]
+                                     : ((const int32_t *)s->d.values)[s->val];
+                s->val++;
+            }
+            s->lvl++;
+            continue;
+        }
+        /* Null members are left out, as JSON commits do. */
+        if (def_at(s0) < k->def) {
+            skip_subtree(cr, k);
+            continue;
+        }
+        if (any)
+            buf_append_char(b, ',');
+        any = 1;
+        buf_append(b, k->member, k->member_len);
+        if (k->role == ROLE_DV)
+            cr->cf.has_dv = 1;
+        sl_code c = put_node(cr, k, b, err);
+        if (c != SL_OK)
+            return c;
+        if (k->role != ROLE_NONE && k->role != ROLE_PARSED_NUM && k->role != ROLE_DV)
+            capture(cr, k);
+    }
+    buf_append_char(b, '}');
+    return SL_OK;
+}
+
+/* The node is known to be non-null here. */
+static sl_code put_node(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *err)
+{
+    switch (n->kind) {
+    case CN_LEAF: {
+        slot *s = &cr->slots[n->slot];
+        sl_code c = put_value(cr, s, b, err);
+        s->lvl++;
+        return c;
+    }
+    case CN_STRUCT:
+        return put_struct(cr, n, b, err);
+    default: {
+        slot *s0 = &cr->slots[n->leaf_begin];
+        if (def_at(s0) < n->rdef) { /* empty map or list */
+            buf_append_str(b, n->kind == CN_MAP ? "{}" : "[]");
+            skip_subtree(cr, n);
+            return SL_OK;
+        }
+        return put_elements(cr, n, b, err);
+    }
+    }
+}
+
+/* ---- row groups ------------------------------------------------------------ */
+
+static sl_code slot_check(cols_reader *cr, slot *s, int64_t nrows, sl_err *err)
+{
+    const pq_column_data *d = &s->d;
+    size_t defined = 0;
+    if (d->def) {
+        for (size_t i = 0; i < d->num_levels; i++)
+            defined += d->def[i] == s->leaf->max_def;
+    } else {
+        defined = d->num_levels;
+    }
+    size_t starts = d->num_levels;
+    if (d->rep) {
+        starts = 0;
+        for (size_t i = 0; i < d->num_levels; i++)
+            starts += d->rep[i] == 0;
+    }
+    if (defined != d->num_values || (int64_t)starts != nrows ||
+        (d->num_levels && d->rep && d->rep[0] != 0))
+        return err_set(err, SL_PARQUET_CORRUPT,
+                       "checkpoint %s: column %s: %zu level entries, %zu values and %zu "
+                       "rows do not agree with the row group's %lld rows",
+                       cr->key, s->leaf->path, d->num_levels, d->num_values, starts,
+                       (long long)nrows);
+    return SL_OK;
+}
+
+static void slots_release(cols_reader *cr)
+{
+    for (size_t i = 0; i < cr->nslots; i++) {
+        if (cr->slots[i].loaded)
+            pq_column_data_free(&cr->slots[i].d);
+        memset(&cr->slots[i].d, 0, sizeof cr->slots[i].d);
+        cr->slots[i].loaded = 0;
+        cr->slots[i].lvl = cr->slots[i].val = 0;
+    }
+}
+
+static sl_code row_group_read(cols_reader *cr, size_t rg, int64_t nrows,
+                              delta_cp_action_fn fn, void *ctx, sl_err *err)
+{
+    sl_code c = SL_OK;
+    for (size_t i = 0; i < cr->nslots && c == SL_OK; i++) {
+        slot *s = &cr->slots[i];
+        c = pq_read_column(cr->pr, rg, (size_t)s->leaf->leaf_index, &s->d, err);
+        if (c == SL_OK) {
+            s->loaded = 1;
+            c = slot_check(cr, s, nrows, err);
+        }
+    }
+    for (int64_t r = 0; r < nrows && c == SL_OK; r++) {
+        cr->row++;
+        for (size_t a = 0; a < cr->nacts && c == SL_OK; a++) {
+            const cnode *root = &cr->acts[a].root;
+            if (def_at(&cr->slots[root->leaf_begin]) < root->def) {
+                skip_subtree(cr, root);
+                continue;
+            }
+            buf_reset(&cr->out);
+            cr->stats_seen = 0;
+            cr->parsed_num = -1;
+            memset(&cr->cf, 0, sizeof cr->cf);
+            cr->cf.deletion_timestamp = -1;
+            cr->cf.num_records = -1;
+            c = put_struct(cr, root, &cr->out, err);
+            if (c != SL_OK)
+                break;
+            if (!cr->stats_seen && cr->parsed_num >= 0) {
+                /* The typed stats copy only: keep the row count in the
+                 * JSON form every reader of add_json understands. */
+                cr->out.len--; /* the closing brace */
+                buf_appendf(&cr->out, "%s\"stats\":\"{\\\"numRecords\\\":%lld}\"}",
+                            cr->out.len > 1 ? "," : "", (long long)cr->parsed_num);
+                cr->cf.num_records = cr->parsed_num;
+            }
+            c = fn(ctx, cr->acts[a].name, cr->out.data, cr->out.len,
+                   cr->acts[a].is_file ? &cr->cf : NULL, cr->row, err);
+        }
+        /* Every leaf now starts the next row. */
+        for (size_t i = 0; i < cr->nslots && c == SL_OK; i++) {
+            slot *s = &cr->slots[i];
+            if (s->lvl < s->d.num_levels && rep_at(s) != 0)
+                c = corrupt_col(cr, s, "entries out of step with the row", err);
+        }
+    }
+    slots_release(cr);
+    return c;
+}
+
+sl_code delta_checkpoint_cols_read(pq_reader *pr, const char *key, delta_cp_action_fn fn,
+                                   void *ctx, int *other_shape, sl_err *err)
+{
+    *other_shape = 0;
+    const pq_file_info *info = pq_reader_info(pr);
+    cols_reader cr = {.pr = pr, .key = key};
+    cr.acts = sl_calloc(info->root->num_children ? info->root->num_children : 1,
+                        sizeof *cr.acts);
+    int ok = 1;
+    for (size_t i = 0; i < info->root->num_children && ok; i++) {
+        const pq_node *c = info->root->children[i];
+        if (!delta_cp_action_wanted(c->name))
+            continue;
+        ok = build_action(&cr, c, &cr.acts[cr.nacts]);
+        cr.nacts++;
+    }
+    sl_code c = SL_OK;
+    if (!ok) {
+        *other_shape = 1;
+    } else {
+        for (size_t rg = 0; rg < info->num_row_groups && c == SL_OK; rg++)
+            c = row_group_read(&cr, rg, info->row_groups[rg].num_rows, fn, ctx, err);
+    }
+    for (size_t i = 0; i < cr.nacts; i++)
+        cnode_clear(&cr.acts[i].root);
+    free(cr.acts);
+    slots_release(&cr);
+    free(cr.slots);
+    buf_free(&cr.out);
+    buf_free(&cr.scratch);
+    return c;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Parquet benchmarks against DuckDB on one thread (issue 3). Prints figures
+# and ratios; it asserts nothing (speed is not a test). Figures go to
+# docs/performance.md by hand, with the machine and the date.
+#   BENCH_ROWS=1000000 bench/run.sh
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${BENCH_BUILD:-$src/build-bench}
+rows=${BENCH_ROWS:-1000000}
+cp_adds=${BENCH_CHECKPOINT_ADDS:-100000}
+data=$build/data
+mkdir -p "$data"
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j "$(nproc)" --target gen_orders bench_parquet_write \
+      bench_parquet_read bench_checkpoint >/dev/null
+
+npm_dir=$build/npm
+if ! cmp -s "$src/bench/npm/package.json" "$npm_dir/package.json" 2>/dev/null ||
+   [ ! -d "$npm_dir/node_modules/@duckdb/node-api" ]; then
+  mkdir -p "$npm_dir"
+  cp "$src/bench/npm/package.json" "$npm_dir/"
+  (cd "$npm_dir" && npm install --no-audit --no-fund >/dev/null)
+fi
+cp "$src/bench/duckdb_bench.mjs" "$npm_dir/"
+one() { taskset -c 0 "$@"; } # one core for both sides
+
+in=$data/orders-$rows.jsonl
+[ -s "$in" ] || "$build/gen_orders" "$rows" "$in"
+table=$data/checkpoint-$cp_adds
+if [ ! -s "$table/_delta_log/00000000000000000010.checkpoint.parquet" ]; then
+  mkdir -p "$table/_delta_log"
+  (cd "$npm_dir" && node duckdb_bench.mjs checkpoint "$table/_delta_log/00000000000000000010.checkpoint.parquet" "$cp_adds" >/dev/null)
+  printf '{"commitInfo":{"timestamp":1767225600000,"operation":"WRITE","operationParameters":{"mode":"Append"}}}\n' \
+    > "$table/_delta_log/00000000000000000011.json"
+fi
+
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+echo "rows: $rows ($(stat -c %s "$in") bytes of JSON lines); checkpoint adds: $cp_adds"
+
+dw=$(cd "$npm_dir" && one node duckdb_bench.mjs write "$in" "$data/duck.parquet")
+sw=$(one "$build/bench_parquet_write" "$in" "$data/sluice.parquet" snappy)
+echo "duckdb write:  $dw"
+echo "sluice write:  $sw"
+dr=$(cd "$npm_dir" && one node duckdb_bench.mjs read "$data/sluice.parquet")
+sr=$(one "$build/bench_parquet_read" "$data/sluice.parquet")
+sr2=$(one "$build/bench_parquet_read" "$data/duck.parquet")
+echo "duckdb read (sluice's file):  $dr"
+echo "sluice read (sluice's file):  $sr"
+echo "sluice read (duckdb's file):  $sr2"
+dc=$(cd "$npm_dir" && one node duckdb_bench.mjs read "$table/_delta_log/00000000000000000010.checkpoint.parquet")
+sc=$(one "$build/bench_checkpoint" "$table")
+echo "duckdb read checkpoint:       $dc"
+echo "sluice snapshot checkpoint:   $sc"
+awk -v a="$(echo "$dw" | field seconds)" -v b="$(echo "$sw" | field seconds)" \
+    -v c="$(echo "$dr" | field seconds)" -v d="$(echo "$sr" | field seconds)" \
+    -v e="$(echo "$dc" | field seconds)" -v f="$(echo "$sc" | field seconds)" \
+    -v mb="$(stat -c %s "$in")" 'BEGIN {
+  printf "write throughput: sluice %.1f MB/s, duckdb %.1f MB/s, ratio %.2fx (target >= 1.0)\n", mb/1e6/b, mb/1e6/a, a/b
+  printf "read time ratio sluice/duckdb: %.2fx (target <= 1.0)\n", d/c
+  printf "checkpoint time ratio sluice/duckdb: %.2fx (target <= 1.0)\n", f/e
+}'
