@@ -12,6 +12,10 @@
 #define DBP_CHUNK 64
 /* Block sizes are i32 in every writer; larger ones are corrupt headers. */
 #define DBP_MAX_BLOCK ((uint64_t)1 << 31)
+/* Rebuilt DELTA_BYTE_ARRAY values of one page: the reader's limit for any
+ * page. Prefixes repeat bytes, so a small page could otherwise ask for
+ * gigabytes (n values of 1..n bytes rebuild to n(n+1)/2). */
+#define DBA_MAX_BYTES ((uint64_t)1 << 30)
 
 /* Unpacks k values of bw bits (LSB first, bw 1..64) from p with avail bytes
  * present (covering the k values). A value spans at most 9 bytes. */
@@ -299,6 +303,10 @@ sl_code pq_decode_delta_bytes(const uint8_t *src, size_t n, size_t count, sl_buf
         rc = err_set(err, SL_PARQUET_CORRUPT,
                      "%s: %zu values rebuild to %llu bytes, over the 4 GiB limit", enc, count,
                      (unsigned long long)total);
+    else if (rc == SL_OK && total > DBA_MAX_BYTES)
+        rc = err_set(err, SL_PARQUET_CORRUPT,
+                     "%s: %zu values rebuild to %llu bytes, over the 1 GiB page limit", enc,
+                     count, (unsigned long long)total);
     if (rc == SL_OK) {
         buf_reserve(arena, (size_t)total);
         const uint8_t *sfx = src + ppos + dpos;

@@ -9,22 +9,6 @@
 #include "backend/util/text.h"
 #include "backend/util/timeutil.h"
 
-static bool utf8_valid(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = text_utf8_seq_len(p + i, n - i);
-        if (k == 0)
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 static json_t *base64_json(const uint8_t *p, size_t n)
 {
     static const char tbl[] =
@@ -58,7 +42,7 @@ static json_t *base64_json(const uint8_t *p, size_t n)
 
 json_t *pq_json_bytes(const uint8_t *p, size_t n)
 {
-    if (utf8_valid(p, n))
+    if (text_utf8_valid(p, n))
         return json_stringn_nocheck((const char *)p, n);
     return base64_json(p, n);
 }

@@ -222,48 +222,6 @@ static sl_code emit(pq_writer *w, const void *p, size_t n, sl_err *err)
 
 /* Fast for ASCII (16 bytes a step, the tail as one word), exact for the
  * rest. */
-static bool utf8_valid(const char *s, size_t n)
-{
-    const uint64_t high = 0x8080808080808080ULL;
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        uint64_t a, b;
-        if (n - i >= 16) {
-            memcpy(&a, p + i, 8);
-            memcpy(&b, p + i + 8, 8);
-            if (!((a | b) & high)) {
-                i += 16;
-                continue;
-            }
-        } else if (n - i >= 8) {
-            memcpy(&a, p + i, 8);
-            if (!(a & high)) {
-                i += 8;
-                continue;
-            }
-        } else {
-            a = 0;
-            memcpy(&a, p + i, n - i);
-            if (!(a & high))
-                return true;
-        }
-        /* a non-ASCII byte within the next 16: step through them */
-        size_t stop = n - i > 16 ? i + 16 : n;
-        while (i < stop) {
-            if (p[i] < 0x80) {
-                i++;
-                continue;
-            }
-            size_t k = text_utf8_seq_len(p + i, n - i);
-            if (k == 0)
-                return false;
-            i += k;
-        }
-    }
-    return true;
-}
-
 static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err)
 {
     int64_t row = w->num_rows + 1;
@@ -290,7 +248,7 @@ static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err
                     err, SL_PARQUET_VALUE,
                     "parquet writer: row %lld: column '%s' has a NULL string pointer",
                     (long long)row, c->name);
-            if (c->t->type == PQ_TYPE_STRING && !utf8_valid(v->str.ptr, v->str.len))
+            if (c->t->type == PQ_TYPE_STRING && !text_utf8_valid((const uint8_t *)v->str.ptr, v->str.len))
                 return err_set(err, SL_PARQUET_VALUE,
                                "parquet writer: row %lld: column '%s' is not valid UTF-8",
                                (long long)row, c->name);

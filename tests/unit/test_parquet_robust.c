@@ -2,9 +2,12 @@
  * length), wrong magic at either end, a footer longer than the file, absurd
  * or negative sizes in the footer and in page headers, a corrupted
  * compressed page, dictionary indices out of range, schemas deeper than the
- * limit or whose num_children point past the list, and single-byte damage
- * anywhere in a file. Each gives an SL-PARQUET-* code; none crashes (this
- * test runs under ASan+UBSan in the sanitizer build). */
+ * limit or whose num_children point past the list, single-byte damage
+ * anywhere in a file; and the inputs found while fuzzing (tests/fuzz):
+ * timestamps at the ends of int64, repeated groups nested deep without
+ * annotations, a huge BOOLEAN dictionary count. Each gives an SL-PARQUET-*
+ * code or the right values; none crashes (this test runs under ASan+UBSan
+ * in the sanitizer build). */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -13,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "backend/parquet/pq_codec.h"
 #include "backend/parquet/pq_meta.h"
 #include "backend/parquet/pq_reader.h"
 #include "backend/parquet/pq_rle.h"
@@ -250,6 +254,8 @@ typedef struct chunk_spec {
     int64_t dict_offset_rel; /* -1: no dictionary page */
     int64_t tcs_delta;       /* added to the true total_compressed_size */
     bool negative_size;      /* a negative total_uncompressed_size */
+    bool typed;              /* column "x" has type `type`, not INT32 */
+    pq_physical type;
 } chunk_spec;
 
 static void page_header(sl_buf *out, pq_page_type type, int32_t usize, int32_t csize,
@@ -279,15 +285,16 @@ static void page_header(sl_buf *out, pq_page_type type, int32_t usize, int32_t c
 
 static void build_file(sl_buf *out, const sl_buf *chunk, const chunk_spec *s)
 {
+    pq_physical type = s->typed ? s->type : PQ_PHYS_INT32;
     pq_schema_element els[] = {
         {.name = "schema", .num_children = 1, .converted = PQ_CONV_NONE},
-        {.name = "x", .has_type = true, .type = PQ_PHYS_INT32, .has_repetition = true,
+        {.name = "x", .has_type = true, .type = type, .has_repetition = true,
          .repetition = PQ_REP_REQUIRED, .converted = PQ_CONV_NONE},
     };
     const char *path[] = {"x"};
     pq_column_chunk cc = {
         .file_offset = 4,
-        .meta = {.type = PQ_PHYS_INT32,
+        .meta = {.type = type,
                  .encodings = {PQ_ENC_PLAIN},
                  .num_encodings = 1,
                  .path = path,
@@ -452,6 +459,127 @@ static void test_dictionary_index_out_of_range(void **state)
     }
 }
 
+/* A BOOLEAN dictionary page claiming 2^31-1 entries in a 1-byte body: the
+ * count is refused before anything is allocated for it (it used to cost a
+ * 2 GiB allocation). */
+static void test_boolean_dictionary_count(void **state)
+{
+    (void)state;
+    sl_err err = {0};
+    sl_buf ch = {0};
+    page_header(&ch, PQ_PAGE_DICTIONARY, 1, 1, INT32_MAX, PQ_ENC_PLAIN);
+    buf_append_char(&ch, 0x01);
+    chunk_spec s = {.codec = PQ_CODEC_UNCOMPRESSED, .num_values = 1, .num_rows = 1,
+                    .dict_offset_rel = 0, .typed = true, .type = PQ_PHYS_BOOLEAN};
+    assert_int_equal(build_and_decode(&ch, &s, &err), SL_PARQUET_CORRUPT);
+    assert_non_null(strstr(err.msg, "dictionary of 2147483647 entries in 1 bytes"));
+    buf_free(&ch);
+}
+
+static void put_varint(sl_buf *b, uint64_t v)
+{
+    do {
+        uint8_t byte = (uint8_t)(v & 0x7F);
+        v >>= 7;
+        buf_append_char(b, (char)(byte | (v ? 0x80 : 0)));
+    } while (v);
+}
+
+/* DELTA_BINARY_PACKED for n values first, first + step, ...: every delta is
+ * the block's minimum, so the miniblocks have bit width 0. */
+static void dbp_arith(sl_buf *b, size_t n, int64_t first, int64_t step)
+{
+    put_varint(b, 128);
+    put_varint(b, 4);
+    put_varint(b, n);
+    put_varint(b, (uint64_t)((first << 1) ^ (first >> 63)));
+    for (size_t done = 1; done < n; done += 128) {
+        put_varint(b, (uint64_t)((step << 1) ^ (step >> 63)));
+        buf_append(b, "\0\0\0\0", 4);
+    }
+}
+
+/* DELTA_BYTE_ARRAY where value i repeats value i-1 and adds one byte: n
+ * values of 1..n bytes rebuild to n(n+1)/2 bytes, here 1.5 GB from a page of
+ * 59 KB that zstd shrinks to a few hundred bytes. It must be refused before
+ * anything that large is allocated. */
+static void test_delta_byte_array_bomb(void **state)
+{
+    (void)state;
+    enum { N = 55000 };
+    sl_buf body = {0}, z = {0}, ch = {0};
+    dbp_arith(&body, N, 0, 1); /* prefix lengths 0, 1, 2, ... */
+    dbp_arith(&body, N, 1, 0); /* suffix lengths 1, 1, 1, ... */
+    for (size_t i = 0; i < N; i++)
+        buf_append_char(&body, 'a');
+    sl_err err = {0};
+    assert_int_equal(pq_codec_compress(PQ_CODEC_ZSTD, (const uint8_t *)body.data, body.len, 0,
+                                       &z, &err),
+                     SL_OK);
+    assert_true(z.len < 4096);
+    page_header(&ch, PQ_PAGE_DATA, (int32_t)body.len, (int32_t)z.len, N,
+                PQ_ENC_DELTA_BYTE_ARRAY);
+    buf_append(&ch, z.data, z.len);
+    chunk_spec s = {.codec = PQ_CODEC_ZSTD, .num_values = N, .num_rows = N,
+                    .dict_offset_rel = -1, .typed = true, .type = PQ_PHYS_BYTE_ARRAY};
+    assert_int_equal(build_and_decode(&ch, &s, &err), SL_PARQUET_CORRUPT);
+    assert_non_null(strstr(err.msg, "DELTA_BYTE_ARRAY"));
+    assert_non_null(strstr(err.msg, "1512527500 bytes"));
+    buf_free(&body);
+    buf_free(&z);
+    buf_free(&ch);
+}
+
+/* ---- values at the edges of their types ------------------------------------ */
+
+/* Timestamps at the ends of int64: the day split used to overflow (signed
+ * overflow, caught by UBSan) for values within a day of INT64_MIN. */
+static void test_timestamp_extremes(void **state)
+{
+    (void)state;
+    pq_schema_col cols[] = {{"ts", PQ_TYPE_TIMESTAMP_US, false}};
+    pq_writer_opts o = {.compression = PQ_COMPRESSION_NONE};
+    sl_err err = {0};
+    pq_writer *w = pq_writer_new(cols, 1, &o, &err);
+    assert_non_null(w);
+    const int64_t vals[] = {INT64_MIN, INT64_MIN + 1, INT64_MAX, -1};
+    const char *want[] = {"-290308-12-21T19:59:05.224192Z", "-290308-12-21T19:59:05.224193Z",
+                          "294247-01-10T04:00:54.775807Z", "1969-12-31T23:59:59.999999Z"};
+    for (size_t i = 0; i < 4; i++) {
+        pq_value v = pq_val_ts_us(vals[i]);
+        assert_int_equal(pq_writer_add_row(w, &v, &err), SL_OK);
+    }
+    sl_buf f = {0};
+    assert_int_equal(pq_writer_finish(w, &f, NULL, &err), SL_OK);
+    pq_writer_free(w);
+
+    pq_source src;
+    pq_source_memory(f.data, f.len, "ts.parquet", &src);
+    pq_reader *r = NULL;
+    assert_int_equal(pq_reader_open(&src, &r, &err), SL_OK);
+    pq_rows *rows = NULL;
+    assert_int_equal(pq_rows_open(r, NULL, 0, &rows, &err), SL_OK);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *row = NULL;
+        assert_int_equal(pq_rows_next(rows, &row, &err), SL_OK);
+        assert_non_null(row);
+        assert_string_equal(json_string_value(json_object_get(row, "ts")), want[i]);
+        json_decref(row);
+    }
+    /* The statistics print through the same code. */
+    json_t *meta = pq_meta_to_json(r);
+    json_t *st = json_object_get(
+        json_array_get(json_object_get(json_array_get(json_object_get(meta, "row_groups"), 0),
+                                       "columns"),
+                       0),
+        "statistics");
+    assert_string_equal(json_string_value(json_object_get(st, "min")), want[0]);
+    json_decref(meta);
+    pq_rows_free(rows);
+    pq_reader_close(r);
+    buf_free(&f);
+}
+
 /* ---- schemas ------------------------------------------------------------------ */
 
 static sl_code open_schema(const pq_schema_element *els, size_t n, sl_err *err)
@@ -518,6 +646,29 @@ static void test_schema_limits(void **state)
     assert_int_equal(open_schema(extra, 3, &err), SL_PARQUET_CORRUPT);
 }
 
+/* Repeated groups without a LIST annotation, nested 60 deep (under the
+ * limit): each is two assembly shapes (a list and its element), which used
+ * to overflow the shape stack of pq_rows_open. */
+static void test_nested_repeated_groups(void **state)
+{
+    (void)state;
+    enum { DEPTH = 60 };
+    pq_schema_element els[DEPTH + 2];
+    memset(els, 0, sizeof els);
+    els[0] = (pq_schema_element){.name = "schema", .num_children = 1,
+                                 .converted = PQ_CONV_NONE};
+    for (int i = 1; i <= DEPTH; i++)
+        els[i] = (pq_schema_element){.name = "r", .has_repetition = true,
+                                     .repetition = PQ_REP_REPEATED, .num_children = 1,
+                                     .converted = PQ_CONV_NONE};
+    els[DEPTH + 1] = (pq_schema_element){.name = "leaf", .has_type = true,
+                                         .type = PQ_PHYS_INT32, .has_repetition = true,
+                                         .repetition = PQ_REP_OPTIONAL,
+                                         .converted = PQ_CONV_NONE};
+    sl_err err = {0};
+    assert_int_equal(open_schema(els, DEPTH + 2, &err), SL_OK);
+}
+
 /* Thrift nesting in the footer itself: an unknown field holding structs
  * nested 200 deep. */
 static void test_footer_nesting_too_deep(void **state)
@@ -553,7 +704,11 @@ int main(void)
         cmocka_unit_test(test_single_byte_damage),
         cmocka_unit_test(test_hand_built_pages),
         cmocka_unit_test(test_dictionary_index_out_of_range),
+        cmocka_unit_test(test_boolean_dictionary_count),
+        cmocka_unit_test(test_delta_byte_array_bomb),
+        cmocka_unit_test(test_timestamp_extremes),
         cmocka_unit_test(test_schema_limits),
+        cmocka_unit_test(test_nested_repeated_groups),
         cmocka_unit_test(test_footer_nesting_too_deep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
