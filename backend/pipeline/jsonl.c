@@ -29,10 +29,11 @@ struct jsonl_reader {
     yajl_handle h;
     /* per line */
     int depth;
-    int done;       /* the top-level object closed */
-    int bad;        /* a type error was found (reason in why) */
+    int done; /* the top-level object closed */
+    int bad;  /* a type error was found (reason in why) */
     const char *why;
-    long cur;       /* column of the current key at depth 1, -1 unknown */
+    long cur;     /* column of the current key at depth 1, -1 unknown */
+    size_t guess; /* where the next key is likely to be */
     cell *cells;
     pq_value *row;
     sl_buf arena;
@@ -110,6 +111,42 @@ static int parse_i64(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
+/* Clinger's fast path: up to 15 significant digits and a power of ten up to
+ * 22 are exact doubles, so one division or product rounds correctly. Other
+ * forms (exponents, long mantissas) go to strtod. */
+static int fast_double(const char *s, size_t n, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    int neg = 0;
+    if (i < n && s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    uint64_t m = 0;
+    int digits = 0, frac = 0, seen_dot = 0;
+    for (; i < n; i++) {
+        char ch = s[i];
+        if (ch >= '0' && ch <= '9') {
+            if (++digits > 15)
+                return 0;
+            m = m * 10 + (uint64_t)(ch - '0');
+            frac += seen_dot;
+        } else if (ch == '.' && !seen_dot) {
+            seen_dot = 1;
+        } else {
+            return 0; /* exponent or anything unusual */
+        }
+    }
+    if (!digits)
+        return 0;
+    double v = (double)m / p10[frac];
+    *out = neg ? -v : v;
+    return 1;
+}
+
 static int cb_number(void *ctx, const char *s, size_t n)
 {
     jsonl_reader *r = ctx;
@@ -132,6 +169,8 @@ static int cb_number(void *ctx, const char *s, size_t n)
             c->v.i64 = iv;
         break;
     case PQ_TYPE_DOUBLE: {
+        if (fast_double(s, n, &c->v.f64))
+            break;
         char tmp[64];
         if (n >= sizeof tmp) {
             set_bad(r, "a number too long to read");
@@ -180,12 +219,18 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t n)
     jsonl_reader *r = ctx;
     if (r->depth != 1)
         return 1;
-    r->cur = -1;
-    for (size_t i = 0; i < r->ncols; i++)
+    /* Producers write keys in a steady order: try the column after the
+     * previous key first. */
+    size_t g = r->guess < r->ncols ? r->guess : 0;
+    for (size_t j = 0; j < r->ncols; j++) {
+        size_t i = g + j < r->ncols ? g + j : g + j - r->ncols;
         if (r->name_lens[i] == n && memcmp(r->names[i], k, n) == 0) {
             r->cur = (long)i;
+            r->guess = i + 1;
             return 1;
         }
+    }
+    r->cur = -1;
     r->st.unknown_keys++;
     return 1;
 }
@@ -233,7 +278,7 @@ static int cb_end_array(void *ctx)
 }
 
 static const yajl_callbacks callbacks = {
-    cb_null,    cb_bool,      NULL,        NULL,           cb_number,    cb_string,
+    cb_null,      cb_bool,    NULL,       NULL,           cb_number,    cb_string,
     cb_start_map, cb_map_key, cb_end_map, cb_start_array, cb_end_array,
 };
 
@@ -245,8 +290,8 @@ static yajl_handle new_handle(jsonl_reader *r)
     return h;
 }
 
-jsonl_reader *jsonl_reader_new(const pq_schema_col *cols, size_t ncols, jsonl_row_fn on_row,
-                               jsonl_bad_fn on_bad, void *ctx)
+jsonl_reader *jsonl_reader_new(const pq_schema_col *cols, size_t ncols,
+                               jsonl_row_fn on_row, jsonl_bad_fn on_bad, void *ctx)
 {
     jsonl_reader *r = sl_calloc(1, sizeof *r);
     r->ncols = ncols;

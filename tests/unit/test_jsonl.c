@@ -11,9 +11,9 @@
 #include "testutil.h"
 
 static const pq_schema_col COLS[] = {
-    {"id", PQ_TYPE_STRING, true},     {"qty", PQ_TYPE_INT32, true},
-    {"n", PQ_TYPE_INT64, true},       {"amount", PQ_TYPE_DOUBLE, true},
-    {"ok", PQ_TYPE_BOOLEAN, true},    {"ts", PQ_TYPE_TIMESTAMP_US, true},
+    {"id", PQ_TYPE_STRING, true},  {"qty", PQ_TYPE_INT32, true},
+    {"n", PQ_TYPE_INT64, true},    {"amount", PQ_TYPE_DOUBLE, true},
+    {"ok", PQ_TYPE_BOOLEAN, true}, {"ts", PQ_TYPE_TIMESTAMP_US, true},
 };
 #define NCOLS (sizeof COLS / sizeof *COLS)
 
@@ -58,10 +58,12 @@ static sl_code on_row(void *ctx, const pq_value *row, int64_t line_no, sl_err *e
     return SL_OK;
 }
 
-static void on_bad(void *ctx, int64_t line_no, const char *line, size_t len, const char *why)
+static void on_bad(void *ctx, int64_t line_no, const char *line, size_t len,
+                   const char *why)
 {
     sink *s = ctx;
-    buf_appendf(&s->out, "%lld: BAD (%s) [%.*s]\n", (long long)line_no, why, (int)len, line);
+    buf_appendf(&s->out, "%lld: BAD (%s) [%.*s]\n", (long long)line_no, why, (int)len,
+                line);
 }
 
 static const char *INPUT =
@@ -156,6 +158,67 @@ static void test_row_error_stops(void **state)
     jsonl_reader_free(r);
 }
 
+typedef struct dbl_sink {
+    double *got;
+    size_t n;
+} dbl_sink;
+
+static sl_code take_double(void *ctx, const pq_value *row, int64_t line_no, sl_err *err)
+{
+    (void)line_no;
+    (void)err;
+    dbl_sink *d = ctx;
+    d->got[d->n++] = row[3].f64;
+    return SL_OK;
+}
+
+/* Every double the reader produces is bit-identical to strtod's. */
+static void test_doubles_match_strtod(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static char texts[N][40];
+    static double got[N];
+    dbl_sink d = {got, 0};
+    jsonl_reader *r = jsonl_reader_new(COLS, NCOLS, take_double, NULL, &d);
+    uint64_t x = 88172645463325252ULL;
+    sl_buf line = {0};
+    sl_err e = {0};
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int digits = 1 + (int)(x % 17), dot = (int)((x >> 8) % (unsigned)(digits + 1));
+        char *t = texts[i];
+        size_t k = 0;
+        if ((x >> 20) & 1)
+            t[k++] = '-';
+        uint64_t y = x;
+        for (int j = 0; j < digits; j++) {
+            if (j == dot && j > 0)
+                t[k++] = '.';
+            t[k++] =
+                (char)('0' + (j == 0 && digits > 1 && dot != 1 ? 1 + y % 9 : y % 10));
+            y = y / 10 ? y / 10 : x >> 3;
+        }
+        if (i % 7 == 0)
+            k += (size_t)snprintf(t + k, 8, "e%d", (int)(x % 40) - 20);
+        t[k] = '\0';
+        buf_reset(&line);
+        buf_appendf(&line, "{\"amount\":%s}\n", t);
+        assert_int_equal(jsonl_reader_feed(r, line.data, line.len, &e), SL_OK);
+    }
+    assert_int_equal(d.n, N);
+    for (int i = 0; i < N; i++) {
+        double want = strtod(texts[i], NULL);
+        if (memcmp(&want, &got[i], sizeof want) != 0)
+            fprintf(stderr, "%s: got %.17g want %.17g\n", texts[i], got[i], want);
+        assert_memory_equal(&want, &got[i], sizeof want);
+    }
+    buf_free(&line);
+    jsonl_reader_free(r);
+}
+
 static void test_iso_parser(void **state)
 {
     (void)state;
@@ -177,9 +240,16 @@ static void test_iso_parser(void **state)
         assert_int_equal(time_parse_iso_us(ok[i].s, strlen(ok[i].s), &us), 0);
         assert_int_equal(us, ok[i].want);
     }
-    const char *bad[] = {"", "2026", "2026-02-30", "2026-13-01", "2026-01-31T25:00",
-                         "2026-01-31T12:00:00.", "2026-01-31x", "2026-01-31T12:00:00Zjunk",
-                         "2025-02-29", "1900-02-29"};
+    const char *bad[] = {"",
+                         "2026",
+                         "2026-02-30",
+                         "2026-13-01",
+                         "2026-01-31T25:00",
+                         "2026-01-31T12:00:00.",
+                         "2026-01-31x",
+                         "2026-01-31T12:00:00Zjunk",
+                         "2025-02-29",
+                         "1900-02-29"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(time_parse_iso_us(bad[i], strlen(bad[i]), &us), -1);
 }
@@ -190,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_rows_and_bad_lines),
         cmocka_unit_test(test_any_chunking_gives_the_same),
         cmocka_unit_test(test_row_error_stops),
+        cmocka_unit_test(test_doubles_match_strtod),
         cmocka_unit_test(test_iso_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
