@@ -5,6 +5,8 @@
 # runs for a bounded number of inputs and seconds. Any crash, leak, sanitizer
 # report or timeout fails the test and names the reproducer.
 # Without clang (or its fuzzer runtime, Debian's libclang-rt-*-dev) it skips.
+# Longer runs by hand: SLUICE_FUZZ_RUNS=-1 SLUICE_FUZZ_SECONDS=600 (CLANG=
+# names another clang); everything lands in $SLUICE_BUILD_DIR/fuzz.
 set -u
 
 SRC=${SLUICE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
