@@ -35,30 +35,36 @@ if [ ! -s "$table/_delta_log/00000000000000000010.checkpoint.parquet" ]; then
 fi
 
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
-echo "rows: $rows ($(stat -c %s "$in") bytes of JSON lines); checkpoint adds: $cp_adds"
-
-dw=$(cd "$npm_dir" && one node duckdb_bench.mjs write "$in" "$data/duck.parquet")
-sw=$(one "$build/bench_parquet_write" "$in" "$data/sluice.parquet" snappy)
-echo "duckdb write:  $dw"
-echo "sluice write:  $sw"
-dr=$(cd "$npm_dir" && one node duckdb_bench.mjs read "$data/sluice.parquet")
-sr=$(one "$build/bench_parquet_read" "$data/sluice.parquet")
-sr2=$(one "$build/bench_parquet_read" "$data/duck.parquet")
-echo "duckdb read (sluice's file):  $dr"
-echo "sluice read (sluice's file):  $sr"
-echo "sluice read (duckdb's file):  $sr2"
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+rounds=${BENCH_ROUNDS:-5}
+echo "rows: $rows ($(stat -c %s "$in") bytes of JSON lines); checkpoint adds: $cp_adds; rounds: $rounds (medians, interleaved)"
 cpf=$table/_delta_log/00000000000000000010.checkpoint.parquet
-dc=$(cd "$npm_dir" && one node duckdb_bench.mjs read "$cpf")
-scr=$(one "$build/bench_parquet_read" "$cpf")
-sc=$(one "$build/bench_checkpoint" "$table")
-echo "duckdb read checkpoint:       $dc"
-echo "sluice read checkpoint:       $scr"
-echo "sluice snapshot (checkpoint + replay + sort): $sc"
-awk -v a="$(echo "$dw" | field seconds)" -v b="$(echo "$sw" | field seconds)" \
-    -v c="$(echo "$dr" | field seconds)" -v d="$(echo "$sr" | field seconds)" \
-    -v e="$(echo "$dc" | field seconds)" -v f="$(echo "$scr" | field seconds)" \
-    -v g="$(echo "$sc" | field seconds)" \
-    -v mb="$(stat -c %s "$in")" 'BEGIN {
+: > "$data/times"
+for r in $(seq "$rounds"); do
+  # Interleaved so that a noisy neighbour hits both sides alike.
+  dw=$(cd "$npm_dir" && one node duckdb_bench.mjs write "$in" "$data/duck.parquet")
+  sw=$(one "$build/bench_parquet_write" "$in" "$data/sluice.parquet" snappy)
+  dr=$(cd "$npm_dir" && one node duckdb_bench.mjs read "$data/sluice.parquet")
+  sr=$(one "$build/bench_parquet_read" "$data/sluice.parquet")
+  sr2=$(one "$build/bench_parquet_read" "$data/duck.parquet")
+  dc=$(cd "$npm_dir" && one node duckdb_bench.mjs read "$cpf")
+  scr=$(one "$build/bench_parquet_read" "$cpf")
+  sc=$(one "$build/bench_checkpoint" "$table")
+  for k in dw sw dr sr sr2 dc scr sc; do echo "$k $(echo "${!k}" | field seconds)" >> "$data/times"; done
+done
+echo "last round:"
+echo "  duckdb write:                 $dw"
+echo "  sluice write:                 $sw"
+echo "  duckdb read (sluice's file):  $dr"
+echo "  sluice read (sluice's file):  $sr"
+echo "  sluice read (duckdb's file):  $sr2"
+echo "  duckdb read checkpoint:       $dc"
+echo "  sluice read checkpoint:       $scr"
+echo "  sluice snapshot (checkpoint + replay + sort): $sc"
+m() { awk -v k="$1" '$1 == k {print $2}' "$data/times" | median; }
+awk -v a="$(m dw)" -v b="$(m sw)" -v c="$(m dr)" -v d="$(m sr)" -v d2="$(m sr2)" \
+    -v e="$(m dc)" -v f="$(m scr)" -v g="$(m sc)" -v mb="$(stat -c %s "$in")" 'BEGIN {
+  printf "median seconds: duckdb write %.3f, sluice write %.3f; duckdb read %.3f, sluice read %.3f (duckdb file %.3f); duckdb checkpoint %.3f, sluice checkpoint decode %.3f, snapshot %.3f\n", a, b, c, d, d2, e, f, g
   printf "write throughput: sluice %.1f MB/s, duckdb %.1f MB/s, ratio %.2fx (target >= 1.0)\n", mb/1e6/b, mb/1e6/a, a/b
   printf "read time ratio sluice/duckdb: %.2fx (target <= 1.0)\n", d/c
   printf "checkpoint decode time ratio sluice/duckdb: %.2fx (target <= 1.0)\n", f/e

@@ -7,6 +7,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "backend/util/buf.h"
+#include "backend/util/text.h"
 #include "backend/util/timeutil.h"
 
 /* One cell as parsed: strings are kept as offsets into the row arena
@@ -14,7 +15,8 @@
 typedef struct cell {
     int set;
     int is_null;
-    size_t off, len;
+    const char *direct; /* the string inside the line itself, or NULL */
+    size_t off, len;    /* else its place in the arena */
     pq_value v;
 } cell;
 
@@ -32,8 +34,10 @@ struct jsonl_reader {
     int done; /* the top-level object closed */
     int bad;  /* a type error was found (reason in why) */
     const char *why;
-    long cur;     /* column of the current key at depth 1, -1 unknown */
-    size_t guess; /* where the next key is likely to be */
+    long cur;                      /* column of the current key at depth 1, -1 unknown */
+    size_t guess;                  /* where the next key is likely to be */
+    int fast;                      /* try the plain-line scanner before yajl */
+    const char *line_lo, *line_hi; /* the line being parsed */
     cell *cells;
     pq_value *row;
     sl_buf arena;
@@ -200,9 +204,17 @@ static int cb_string(void *ctx, const unsigned char *s, size_t n)
         return 1;
     switch (r->cols[r->cur].type) {
     case PQ_TYPE_STRING:
-        c->off = r->arena.len;
         c->len = n;
-        buf_append(&r->arena, s, n);
+        /* yajl hands out unescaped strings in place: no copy needed then;
+         * escaped ones live in its scratch buffer and are copied. */
+        uintptr_t at = (uintptr_t)s;
+        if (at >= (uintptr_t)r->line_lo && at + n <= (uintptr_t)r->line_hi) {
+            c->direct = (const char *)s;
+        } else {
+            c->direct = NULL;
+            c->off = r->arena.len;
+            buf_append(&r->arena, s, n);
+        }
         break;
     case PQ_TYPE_TIMESTAMP_US:
         if (time_parse_iso_us((const char *)s, n, &c->v.i64) != 0)
@@ -310,6 +322,7 @@ jsonl_reader *jsonl_reader_new(const pq_schema_col *cols, size_t ncols,
     r->on_bad = on_bad;
     r->ctx = ctx;
     r->h = new_handle(r);
+    r->fast = 1;
     return r;
 }
 
@@ -338,6 +351,174 @@ static void report_bad(jsonl_reader *r, const char *line, size_t len, const char
         r->on_bad(r->ctx, r->line_no, line, len, why);
 }
 
+static void reset_line(jsonl_reader *r, const char *line, size_t len)
+{
+    r->depth = 0;
+    r->done = 0;
+    r->bad = 0;
+    r->why = NULL;
+    r->cur = -1;
+    buf_reset(&r->arena);
+    memset(r->cells, 0, r->ncols * sizeof *r->cells);
+    r->line_lo = line;
+    r->line_hi = line + len;
+}
+
+/* ---- the fast path ------------------------------------------------------
+ * Most lines are a flat object of plain scalars: no escapes, no nesting.
+ * This scanner accepts exactly that subset of JSON (strict number grammar,
+ * no raw control bytes, valid UTF-8) and feeds the same callbacks yajl
+ * would; on anything else it gives up and yajl parses the line, so yajl
+ * stays the judge of every unusual line. */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* Bytes a plain string scan must stop at: the quote, a backslash, raw
+ * control bytes and the first byte of a multi-byte sequence. */
+static const unsigned char string_stop[256] = {
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x80 ... 0xff] = 1,
+};
+
+/* A JSON string without escapes; returns the closing quote or NULL. */
+static const char *scan_plain_string(const char *p, const char *end, int *ascii)
+{
+    *ascii = 1;
+    for (;;) {
+        while (p < end && !string_stop[(unsigned char)*p])
+            p++;
+        if (p >= end)
+            return NULL;
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p;
+        if (c < 0x80)
+            return NULL; /* an escape or a raw control byte: yajl decides */
+        *ascii = 0;
+        p++;
+    }
+}
+
+static const char *scan_number(const char *p, const char *end)
+{
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end)
+        return NULL;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return NULL;
+    }
+    if (p < end && *p == '.') {
+        const char *d = ++p;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        const char *d = p;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    return p;
+}
+
+static int lit(const char *p, const char *end, const char *word, size_t n)
+{
+    return (size_t)(end - p) >= n && memcmp(p, word, n) == 0;
+}
+
+/* 1 when the line was fully handled (good row or a type error noted). */
+static int fast_line(jsonl_reader *r, const char *line, size_t len)
+{
+    const char *p = skip_ws(line, line + len), *end = line + len;
+    if (p >= end || *p != '{')
+        return 0;
+    r->depth = 1;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        goto close;
+    }
+    for (;;) {
+        int ascii;
+        if (p >= end || *p != '"')
+            return 0;
+        const char *k = p + 1, *kq = scan_plain_string(k, end, &ascii);
+        if (!kq || !ascii)
+            return 0;
+        cb_map_key(r, (const unsigned char *)k, (size_t)(kq - k));
+        p = skip_ws(kq + 1, end);
+        if (p >= end || *p != ':')
+            return 0;
+        p = skip_ws(p + 1, end);
+        if (p >= end)
+            return 0;
+        if (*p == '"') {
+            const char *v = p + 1, *q = scan_plain_string(v, end, &ascii);
+            if (!q || (!ascii && !text_utf8_valid((const uint8_t *)v, (size_t)(q - v))))
+                return 0;
+            cb_string(r, (const unsigned char *)v, (size_t)(q - v));
+            p = q + 1;
+        } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+            const char *q = scan_number(p, end);
+            if (!q)
+                return 0;
+            cb_number(r, p, (size_t)(q - p));
+            p = q;
+        } else if (lit(p, end, "true", 4)) {
+            cb_bool(r, 1);
+            p += 4;
+        } else if (lit(p, end, "false", 5)) {
+            cb_bool(r, 0);
+            p += 5;
+        } else if (lit(p, end, "null", 4)) {
+            cb_null(r);
+            p += 4;
+        } else {
+            return 0; /* nested values and anything else: yajl */
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}') {
+            p++;
+            break;
+        }
+        return 0;
+    }
+close:
+    if (skip_ws(p, end) != end)
+        return 0;
+    r->depth = 0;
+    r->done = 1;
+    return 1;
+}
+
+void jsonl_reader_set_fast_path(jsonl_reader *r, int on)
+{
+    r->fast = on != 0;
+}
+
 /* Parses one complete line (without its newline). */
 static sl_code parse_line(jsonl_reader *r, const char *line, size_t len, sl_err *err)
 {
@@ -348,23 +529,23 @@ static sl_code parse_line(jsonl_reader *r, const char *line, size_t len, sl_err 
     if (a == len)
         return SL_OK; /* blank lines carry no row */
     r->st.lines++;
-    r->depth = 0;
-    r->done = 0;
-    r->bad = 0;
-    r->why = NULL;
-    r->cur = -1;
-    buf_reset(&r->arena);
-    memset(r->cells, 0, r->ncols * sizeof *r->cells);
-    yajl_status s = yajl_parse(r->h, (const unsigned char *)line, len);
-    if (s != yajl_status_ok || !r->done || r->depth != 0) {
-        /* A failed or unfinished handle would swallow the next line: start
-         * a fresh one. */
-        yajl_free(r->h);
-        r->h = new_handle(r);
-        report_bad(r, line, len,
-                   s != yajl_status_ok ? "not valid JSON"
-                                       : "not one complete JSON object on the line");
-        return SL_OK;
+    int64_t unknown_before = r->st.unknown_keys;
+    reset_line(r, line, len);
+    if (!r->fast || !fast_line(r, line, len)) {
+        /* Anything the fast path does not vouch for goes through yajl. */
+        r->st.unknown_keys = unknown_before;
+        reset_line(r, line, len);
+        yajl_status s = yajl_parse(r->h, (const unsigned char *)line, len);
+        if (s != yajl_status_ok || !r->done || r->depth != 0) {
+            /* A failed or unfinished handle would swallow the next line:
+             * start a fresh one. */
+            yajl_free(r->h);
+            r->h = new_handle(r);
+            report_bad(r, line, len,
+                       s != yajl_status_ok ? "not valid JSON"
+                                           : "not one complete JSON object on the line");
+            return SL_OK;
+        }
     }
     if (r->bad) {
         report_bad(r, line, len, r->why);
@@ -375,7 +556,8 @@ static sl_code parse_line(jsonl_reader *r, const char *line, size_t len, sl_err 
         if (!c->set || c->is_null) {
             r->row[i] = pq_val_null();
         } else if (r->cols[i].type == PQ_TYPE_STRING) {
-            r->row[i] = pq_val_strn(r->arena.data + c->off, c->len);
+            r->row[i] =
+                pq_val_strn(c->direct ? c->direct : r->arena.data + c->off, c->len);
         } else {
             r->row[i] = c->v;
             r->row[i].is_null = false;

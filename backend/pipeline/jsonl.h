@@ -33,12 +33,16 @@ typedef struct jsonl_reader jsonl_reader;
 
 /* Column types: BOOLEAN, INT32, INT64, DOUBLE, STRING, TIMESTAMP_US (an ISO
  * 8601 string, or epoch microseconds as a number). The schema is copied. */
-jsonl_reader *jsonl_reader_new(const pq_schema_col *cols, size_t ncols, jsonl_row_fn on_row,
-                               jsonl_bad_fn on_bad, void *ctx);
+jsonl_reader *jsonl_reader_new(const pq_schema_col *cols, size_t ncols,
+                               jsonl_row_fn on_row, jsonl_bad_fn on_bad, void *ctx);
 sl_code jsonl_reader_feed(jsonl_reader *r, const char *data, size_t len, sl_err *err);
 /* Handles a last line without a newline. */
 sl_code jsonl_reader_finish(jsonl_reader *r, sl_err *err);
 const jsonl_stats *jsonl_reader_stats(const jsonl_reader *r);
+/* Plain lines (a flat object of unescaped scalars) take a scanner of their
+ * own before yajl; on by default. Off, every line goes through yajl (the
+ * differential tests compare both). */
+void jsonl_reader_set_fast_path(jsonl_reader *r, int on);
 void jsonl_reader_free(jsonl_reader *r);
 
 #endif

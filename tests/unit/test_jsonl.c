@@ -219,6 +219,96 @@ static void test_doubles_match_strtod(void **state)
     jsonl_reader_free(r);
 }
 
+static char *run_text(const char *text, size_t n, int fast)
+{
+    sink s = {0};
+    jsonl_reader *r = jsonl_reader_new(COLS, NCOLS, on_row, on_bad, &s);
+    jsonl_reader_set_fast_path(r, fast);
+    sl_err e = {0};
+    assert_int_equal(jsonl_reader_feed(r, text, n, &e), SL_OK);
+    assert_int_equal(jsonl_reader_finish(r, &e), SL_OK);
+    buf_appendf(&s.out, "unknown=%lld\n", (long long)jsonl_reader_stats(r)->unknown_keys);
+    jsonl_reader_free(r);
+    return buf_steal(&s.out);
+}
+
+/* The plain-line scanner and yajl agree on every line: good ones, odd ones
+ * and thousands of mutilated ones. */
+static void test_fast_path_matches_yajl(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "{\"id\":\"a\",\"qty\":1,\"n\":2,\"amount\":0.5,\"ok\":true,\"ts\":\"2026-01-"
+        "01T00:00:00Z\"}",
+        "{ \"id\" : \"sp ace\" , \"qty\" : -0 , \"amount\" : 1e3 }",
+        "{\"id\":\"esc\\\"aped\\u00e9\",\"x\":[1,{\"y\":2}]}",
+        "{\"id\":\"\xc3\xa9t\xc3\xa9\",\"ok\":false,\"n\":null}",
+        "{}",
+        "{\"qty\":01}",
+        "{\"amount\":1.}",
+        "{\"amount\":-}",
+        "{\"n\":1e}",
+        "{\"id\":\"tab\there\"}",
+        "{\"id\":\"a\",}",
+        "{\"id\" \"a\"}",
+        "{\"id\":tru}",
+        "{\"k\xc3\xa9y\":1}",
+        "{\"id\":\"a\"} x",
+        "{\"ts\":12345678}",
+        "{\"ok\":nul}",
+        "{\"id\":\"\xed\xa0\x80\"}",
+        "{\"qty\":2147483647,\"n\":-9223372036854775808}",
+    };
+    size_t np = sizeof pieces / sizeof *pieces;
+    sl_buf text = {0};
+    for (size_t i = 0; i < np; i++) {
+        buf_append_str(&text, pieces[i]);
+        buf_append_char(&text, '\n');
+    }
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    for (int i = 0; i < 6000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const char *base = pieces[x % np];
+        size_t bl = strlen(base);
+        char line[256];
+        memcpy(line, base, bl);
+        size_t ll = bl;
+        switch ((x >> 8) % 4) {
+        case 0: /* cut */
+            ll = (size_t)((x >> 16) % (bl + 1));
+            break;
+        case 1: /* flip a byte */
+            line[(x >> 16) % bl] = (char)(x >> 32);
+            break;
+        case 2: /* insert a byte */
+            if (bl < sizeof line - 1) {
+                size_t at = (size_t)((x >> 16) % bl);
+                memmove(line + at + 1, line + at, bl - at);
+                line[at] = "{}[]\":,\\ 0-e.\x80"[(x >> 40) % 16];
+                ll = bl + 1;
+            }
+            break;
+        default:
+            break;
+        }
+        for (size_t k = 0; k < ll; k++)
+            if (line[k] == '\n')
+                line[k] = ' ';
+        buf_append(&text, line, ll);
+        buf_append_char(&text, '\n');
+    }
+    char *fast = run_text(text.data, text.len, 1);
+    char *slow = run_text(text.data, text.len, 0);
+    assert_string_equal(fast, slow);
+    assert_non_null(strstr(fast, "BAD"));
+    assert_non_null(strstr(fast, "1: 'a' 1 2 0.5 true"));
+    free(fast);
+    free(slow);
+    buf_free(&text);
+}
+
 static void test_iso_parser(void **state)
 {
     (void)state;
@@ -261,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_any_chunking_gives_the_same),
         cmocka_unit_test(test_row_error_stops),
         cmocka_unit_test(test_doubles_match_strtod),
+        cmocka_unit_test(test_fast_path_matches_yajl),
         cmocka_unit_test(test_iso_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
