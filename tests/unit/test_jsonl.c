@@ -286,7 +286,7 @@ static void test_fast_path_matches_yajl(void **state)
             if (bl < sizeof line - 1) {
                 size_t at = (size_t)((x >> 16) % bl);
                 memmove(line + at + 1, line + at, bl - at);
-                line[at] = "{}[]\":,\\ 0-e.\x80"[(x >> 40) % 16];
+                line[at] = "{}[]\":,\\ 0-e.\x80"[(x >> 40) % 14];
                 ll = bl + 1;
             }
             break;
