@@ -63,12 +63,12 @@ sources=("$SRC/tests/fuzz/fuzz_parquet.c" "$SRC"/backend/parquet/*.c "$SRC"/back
 headers_newest=$(ls -t "$SRC"/backend/parquet/*.h "$SRC"/backend/util/*.h "$SRC"/backend/util/*.def \
                      "$SRC"/backend/store/*.h | head -1)
 objs=()
-todo=()
+pending=()
 for s in "${sources[@]}"; do
     o="$OUT/obj/$(basename "$(dirname "$s")")_$(basename "$s" .c).o"
     objs+=("$o")
     if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ "$headers_newest" -nt "$o" ]; then
-        todo+=("$s" "$o")
+        pending+=("$s" "$o")
     fi
 done
 compile_one() {
@@ -76,12 +76,12 @@ compile_one() {
     "$CC_FUZZ" "${CFLAGS[@]}" "${PKG_CFLAGS[@]}" -c "$1" -o "$2" >"$2.log" 2>&1 ||
         { cat "$2.log"; rm -f "$2"; }
 }
-if [ ${#todo[@]} -gt 0 ]; then
-    echo "compiling $((${#todo[@]} / 2)) source(s) with $CC_FUZZ"
+if [ ${#pending[@]} -gt 0 ]; then
+    echo "compiling $((${#pending[@]} / 2)) source(s) with $CC_FUZZ"
     max_jobs=$(nproc 2>/dev/null || echo 2)
-    for ((i = 0; i < ${#todo[@]}; i += 2)); do
+    for ((i = 0; i < ${#pending[@]}; i += 2)); do
         while [ "$(jobs -rp | wc -l)" -ge "$max_jobs" ]; do wait -n; done
-        compile_one "${todo[i]}" "${todo[i + 1]}" &
+        compile_one "${pending[i]}" "${pending[i + 1]}" &
     done
     wait
 fi
