@@ -3,7 +3,10 @@
  * the levels and values, without a JSON tree per row. It covers what Delta
  * writers put in checkpoints: structs at any depth, MAP<string, primitive>
  * and LIST<primitive> one level deep, and boolean, integer, floating point
- * and string leaves. Anything else is left to the row reader. */
+ * and string leaves. Anything else is left to the row reader. For a
+ * snapshot the add column is only walked (the fields replay needs are
+ * captured) and kept decoded in a delta_cp_batch, which writes an add's
+ * text when asked. */
 
 #include <math.h>
 #include <stdio.h>
@@ -67,7 +70,6 @@ typedef struct cols_reader {
     slot *slots;
     size_t nslots, capslots;
     sl_buf out; /* the action being written */
-    sl_buf scratch;
     int stats_seen;
     int64_t parsed_num;
     delta_cp_file cf; /* add/remove fields of the action being written */
@@ -469,6 +471,55 @@ static int put_string(sl_buf *b, const uint8_t *p, size_t n)
     return 1;
 }
 
+/* A NULL buffer is a dry walk: levels and values are consumed and checked,
+ * nothing is written (adds kept as columns get their text on demand). The
+ * strings replay keeps (path, DV) are checked for UTF-8 then; the others
+ * (stats, partition values, tags) when their text is written, which the
+ * snapshot does not need: reading every byte of 100k stats would cost more
+ * than the rest of the walk. */
+static inline void out_char(sl_buf *b, char c)
+{
+    if (b)
+        buf_append_char(b, c);
+}
+
+static inline void out_str(sl_buf *b, const char *str)
+{
+    if (b)
+        buf_append_str(b, str);
+}
+
+static inline void out_mem(sl_buf *b, const char *p, size_t n)
+{
+    if (b)
+        buf_append(b, p, n);
+}
+
+/* The dry walk's check of a string put_string would write: valid UTF-8. */
+static int string_ok(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            if (!(x & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = text_utf8_seq_len(p + i, n - i);
+        if (k == 0)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
 /* Writes the value at the slot's position (present: def == max_def) and
  * consumes it. */
 static sl_code put_value(cols_reader *cr, slot *s, sl_buf *b, sl_err *err)
@@ -477,9 +528,11 @@ static sl_code put_value(cols_reader *cr, slot *s, sl_buf *b, sl_err *err)
         return corrupt_col(cr, s, "more defined levels than values", err);
     size_t i = s->val++;
     const pq_node *leaf = s->leaf;
+    if (!b)
+        return SL_OK; /* what the walk keeps is checked in capture() */
     switch (leaf->type) {
     case PQ_PHYS_BOOLEAN:
-        buf_append_str(b, ((const uint8_t *)s->d.values)[i] ? "true" : "false");
+        out_str(b, ((const uint8_t *)s->d.values)[i] ? "true" : "false");
         break;
     case PQ_PHYS_INT32: {
         int32_t v = ((const int32_t *)s->d.values)[i];
@@ -520,13 +573,15 @@ static int64_t int_at(const slot *s, size_t i)
 }
 
 /* Keeps the value a role leaf has just written (the previous value). */
-static void capture(cols_reader *cr, const cnode *k)
+static sl_code capture(cols_reader *cr, const cnode *k, int dry, sl_err *err)
 {
     const slot *s = &cr->slots[k->slot];
     size_t i = s->val - 1;
     const pq_span *sp =
         s->leaf->type == PQ_PHYS_BYTE_ARRAY ? &((const pq_span *)s->d.values)[i] : NULL;
     delta_cp_file *cf = &cr->cf;
+    if (dry && sp && k->role != ROLE_STATS && !string_ok(sp->ptr, sp->len))
+        return corrupt_col(cr, s, "string is not valid UTF-8", err);
     switch (k->role) {
     case ROLE_PATH:
         cf->path = (const char *)sp->ptr;
@@ -542,12 +597,10 @@ static void capture(cols_reader *cr, const cnode *k)
         cf->deletion_timestamp = int_at(s, i);
         break;
     case ROLE_STATS: {
-        /* numRecords leads the stats text; the scanner wants it terminated. */
         cr->stats_seen = 1;
-        buf_reset(&cr->scratch);
-        buf_append(&cr->scratch, sp->ptr, sp->len);
         int64_t nr;
-        cf->num_records = delta_stats_num_records(cr->scratch.data, &nr) == 0 ? nr : -1;
+        cf->num_records =
+            delta_stats_num_records_n((const char *)sp->ptr, sp->len, &nr) == 0 ? nr : -1;
         break;
     }
     case ROLE_DV_STORAGE:
@@ -566,16 +619,17 @@ static void capture(cols_reader *cr, const cnode *k)
         cf->dv_cardinality = int_at(s, i);
         break;
     }
+    return SL_OK;
 }
 
 static sl_code put_elements(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *err)
 {
     int is_map = n->kind == CN_MAP;
     slot *first = &cr->slots[n->kids[0].slot];
-    buf_append_char(b, is_map ? '{' : '[');
+    out_char(b, is_map ? '{' : '[');
     for (size_t e = 0;; e++) {
         if (e)
-            buf_append_char(b, ',');
+            out_char(b, ',');
         for (size_t k = 0; k < n->nkids; k++) {
             slot *s = &cr->slots[n->kids[k].slot];
             if (s->lvl >= s->d.num_levels || (e > 0 && rep_at(s) != 1))
@@ -587,21 +641,21 @@ static sl_code put_elements(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *
             if (c != SL_OK)
                 return c;
             if (!present)
-                buf_append_str(b, "null");
+                out_str(b, "null");
             if (is_map && k == 0)
-                buf_append_char(b, ':');
+                out_char(b, ':');
             s->lvl++;
         }
         if (first->lvl >= first->d.num_levels || rep_at(first) != 1)
             break;
     }
-    buf_append_char(b, is_map ? '}' : ']');
+    out_char(b, is_map ? '}' : ']');
     return SL_OK;
 }
 
 static sl_code put_struct(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *err)
 {
-    buf_append_char(b, '{');
+    out_char(b, '{');
     int any = 0;
     for (size_t i = 0; i < n->nkids; i++) {
         const cnode *k = &n->kids[i];
@@ -625,18 +679,20 @@ static sl_code put_struct(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *er
             continue;
         }
         if (any)
-            buf_append_char(b, ',');
+            out_char(b, ',');
         any = 1;
-        buf_append(b, k->member, k->member_len);
+        out_mem(b, k->member, k->member_len);
         if (k->role == ROLE_DV)
             cr->cf.has_dv = 1;
         sl_code c = put_node(cr, k, b, err);
         if (c != SL_OK)
             return c;
         if (k->role != ROLE_NONE && k->role != ROLE_PARSED_NUM && k->role != ROLE_DV)
-            capture(cr, k);
+            c = capture(cr, k, b == NULL, err);
+        if (c != SL_OK)
+            return c;
     }
-    buf_append_char(b, '}');
+    out_char(b, '}');
     return SL_OK;
 }
 
@@ -655,7 +711,7 @@ static sl_code put_node(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *err)
     default: {
         slot *s0 = &cr->slots[n->leaf_begin];
         if (def_at(s0) < n->rdef) { /* empty map or list */
-            buf_append_str(b, n->kind == CN_MAP ? "{}" : "[]");
+            out_str(b, n->kind == CN_MAP ? "{}" : "[]");
             skip_subtree(cr, n);
             return SL_OK;
         }
@@ -703,8 +759,220 @@ static void slots_release(cols_reader *cr)
     }
 }
 
-static sl_code row_group_read(cols_reader *cr, size_t rg, int64_t nrows,
-                              delta_cp_action_fn fn, void *ctx, sl_err *err)
+/* ---- adds kept as columns -------------------------------------------------- */
+
+/* The add column's decoded row groups stay in memory, and each add row is a
+ * record of its row, so its text is written only when someone asks
+ * (delta_file_add): most snapshot readers never do. Every SEEK_EVERY-th
+ * record (and each row group's first) also keeps where every add leaf's
+ * levels and values start; a text walks forward from the nearest such
+ * record, which keeps the records small (a position per leaf per add would
+ * be more memory than the rest of the snapshot). */
+enum { SEEK_EVERY = 16 };
+
+typedef struct add_rec {
+    uint32_t rg, row; /* row within the row group */
+    uint32_t seek;    /* seek records: index into seek[] (in records) */
+} add_rec;
+
+struct delta_cp_batch {
+    int refs;
+    cols_reader cr;       /* the projected tree; cr.pr stays open (it owns the leaves) */
+    char *key;            /* for messages */
+    size_t add_act;       /* index of the add column in cr.acts */
+    size_t kbegin, kn;    /* the add column's slots */
+    pq_column_data **rgs; /* per row group: cr.nslots columns, NULL when none kept */
+    size_t nrgs;
+    add_rec *recs;
+    size_t nrec, caprec;
+    uint32_t *seek; /* per seek record: (lvl, val) per add slot */
+    size_t nseek, capseek;
+    int rg_used; /* the row group being read has records */
+};
+
+static int rec_is_seek(const delta_cp_batch *b, size_t rec)
+{
+    return rec % SEEK_EVERY == 0 || b->recs[rec].rg != b->recs[rec - 1].rg;
+}
+
+delta_cp_batch *delta_cp_batch_new(pq_reader *pr, const char *key)
+{
+    delta_cp_batch *b = sl_calloc(1, sizeof *b);
+    b->refs = 1;
+    b->cr.pr = pr;
+    b->key = sl_strdup(key);
+    b->cr.key = b->key;
+    return b;
+}
+
+void delta_cp_batch_ref(delta_cp_batch *b)
+{
+    b->refs++;
+}
+
+size_t delta_cp_batch_rows(const delta_cp_batch *b)
+{
+    int64_t n = pq_reader_info(b->cr.pr)->num_rows;
+    return n > 0 ? (size_t)n : 0;
+}
+
+static void cols_reader_clear(cols_reader *cr)
+{
+    for (size_t i = 0; i < cr->nacts; i++)
+        cnode_clear(&cr->acts[i].root);
+    free(cr->acts);
+    slots_release(cr);
+    free(cr->slots);
+    buf_free(&cr->out);
+}
+
+void delta_cp_batch_unref(void *vb)
+{
+    delta_cp_batch *b = vb;
+    if (!b || --b->refs > 0)
+        return;
+    for (size_t rg = 0; rg < b->nrgs; rg++) {
+        if (!b->rgs[rg])
+            continue;
+        for (size_t i = 0; i < b->cr.nslots; i++)
+            pq_column_data_free(&b->rgs[rg][i]);
+        free(b->rgs[rg]);
+    }
+    free(b->rgs);
+    free(b->recs);
+    free(b->seek);
+    cols_reader_clear(&b->cr);
+    pq_reader_close(b->cr.pr);
+    free(b->key);
+    free(b);
+}
+
+static uint32_t batch_record(delta_cp_batch *b, size_t rg, size_t row_in_rg)
+{
+    if (b->nrec == b->caprec) {
+        b->caprec = b->caprec ? b->caprec * 2 : 1024;
+        b->recs = sl_realloc(b->recs, b->caprec * sizeof *b->recs);
+    }
+    size_t rec = b->nrec++;
+    b->recs[rec] = (add_rec){.rg = (uint32_t)rg, .row = (uint32_t)row_in_rg};
+    if (rec_is_seek(b, rec)) {
+        size_t w = 2 * b->kn;
+        if (b->nseek == b->capseek) {
+            b->capseek = b->capseek ? b->capseek * 2 : 64;
+            b->seek = sl_realloc(b->seek, b->capseek * (w ? w : 1) * sizeof *b->seek);
+        }
+        uint32_t *p = b->seek + b->nseek * w;
+        for (size_t i = 0; i < b->kn; i++) {
+            const slot *s = &b->cr.slots[b->kbegin + i];
+            p[2 * i] = (uint32_t)s->lvl;
+            p[2 * i + 1] = (uint32_t)s->val;
+        }
+        b->recs[rec].seek = (uint32_t)b->nseek++;
+    }
+    b->rg_used = 1;
+    return (uint32_t)rec;
+}
+
+/* After a row group: its columns move into the batch when records point
+ * into them, else they are freed. */
+static void batch_rg_keep(delta_cp_batch *b, size_t rg, size_t nrgs)
+{
+    if (!b->rgs) {
+        b->nrgs = nrgs;
+        b->rgs = sl_calloc(nrgs ? nrgs : 1, sizeof *b->rgs);
+    }
+    if (!b->rg_used)
+        return;
+    b->rg_used = 0;
+    b->rgs[rg] = sl_calloc(b->cr.nslots, sizeof **b->rgs);
+    for (size_t i = 0; i < b->cr.nslots; i++) {
+        slot *s = &b->cr.slots[i];
+        if (!s->loaded)
+            continue;
+        b->rgs[rg][i] = s->d;
+        memset(&s->d, 0, sizeof s->d);
+        s->loaded = 0;
+    }
+}
+
+/* An add without the stats string but with stats_parsed.numRecords: the row
+ * count goes into the JSON form every reader of the add's text understands
+ * (b NULL: only into cf). */
+static void stats_from_parsed(cols_reader *cr, sl_buf *b)
+{
+    if (cr->stats_seen || cr->parsed_num < 0)
+        return;
+    if (b) {
+        b->len--; /* the closing brace */
+        buf_appendf(b, "%s\"stats\":\"{\\\"numRecords\\\":%lld}\"}",
+                    b->len > 1 ? "," : "", (long long)cr->parsed_num);
+    }
+    cr->cf.num_records = cr->parsed_num;
+}
+
+static void action_begin(cols_reader *cr)
+{
+    cr->stats_seen = 0;
+    cr->parsed_num = -1;
+    memset(&cr->cf, 0, sizeof cr->cf);
+    cr->cf.deletion_timestamp = -1;
+    cr->cf.num_records = -1;
+}
+
+sl_code delta_cp_batch_add_text(const delta_cp_batch *b, uint32_t rec, sl_buf *out,
+                                sl_err *err)
+{
+    if (rec >= b->nrec)
+        return err_set(err, SL_DELTA_CORRUPT_LOG, "checkpoint %s: no add record %u",
+                       b->key, (unsigned)rec);
+    size_t from = rec;
+    while (!rec_is_seek(b, from))
+        from--;
+    const add_rec *want = &b->recs[rec], *at = &b->recs[from];
+    const uint32_t *p = b->seek + (size_t)at->seek * 2 * b->kn;
+    const pq_column_data *cols = b->rgs[want->rg];
+    /* A private copy of the walking state: readers on several threads may
+     * ask for texts of one snapshot at once. */
+    cols_reader cr = {.pr = b->cr.pr, .key = b->key, .nslots = b->cr.nslots};
+    cr.slots = sl_calloc(cr.nslots ? cr.nslots : 1, sizeof *cr.slots);
+    for (size_t i = 0; i < b->kn; i++) {
+        slot *s = &cr.slots[b->kbegin + i];
+        s->leaf = b->cr.slots[b->kbegin + i].leaf;
+        s->d = cols[b->kbegin + i];
+        s->lvl = p[2 * i];
+        s->val = p[2 * i + 1];
+    }
+    size_t row0 = 1;
+    for (size_t rg = 0; rg < want->rg; rg++)
+        row0 += (size_t)pq_reader_info(b->cr.pr)->row_groups[rg].num_rows;
+    const cnode *root = &b->cr.acts[b->add_act].root;
+    sl_code c = SL_OK;
+    /* The rows between (null adds included) are walked without writing. */
+    for (uint32_t r = at->row; r < want->row && c == SL_OK; r++) {
+        cr.row = row0 + r;
+        action_begin(&cr);
+        if (def_at(&cr.slots[root->leaf_begin]) < root->def)
+            skip_subtree(&cr, root);
+        else
+            c = put_struct(&cr, root, NULL, err);
+    }
+    if (c == SL_OK) {
+        cr.row = row0 + want->row;
+        action_begin(&cr);
+        buf_reset(out);
+        c = put_struct(&cr, root, out, err);
+    }
+    if (c == SL_OK)
+        stats_from_parsed(&cr, out);
+    free(cr.slots);
+    return c;
+}
+
+/* ---- row groups ------------------------------------------------------------ */
+
+static sl_code row_group_read(cols_reader *cr, delta_cp_batch *batch, size_t rg,
+                              int64_t nrows, delta_cp_action_fn fn, void *ctx,
+                              sl_err *err)
 {
     sl_code c = SL_OK;
     for (size_t i = 0; i < cr->nslots && c == SL_OK; i++) {
@@ -723,23 +991,23 @@ static sl_code row_group_read(cols_reader *cr, size_t rg, int64_t nrows,
                 skip_subtree(cr, root);
                 continue;
             }
+            action_begin(cr);
+            if (batch && a == batch->add_act) {
+                uint32_t rec = batch_record(batch, rg, (size_t)r);
+                c = put_struct(cr, root, NULL, err);
+                if (c != SL_OK)
+                    break;
+                stats_from_parsed(cr, NULL);
+                cr->cf.batch = batch;
+                cr->cf.batch_rec = rec;
+                c = fn(ctx, cr->acts[a].name, NULL, 0, &cr->cf, cr->row, err);
+                continue;
+            }
             buf_reset(&cr->out);
-            cr->stats_seen = 0;
-            cr->parsed_num = -1;
-            memset(&cr->cf, 0, sizeof cr->cf);
-            cr->cf.deletion_timestamp = -1;
-            cr->cf.num_records = -1;
             c = put_struct(cr, root, &cr->out, err);
             if (c != SL_OK)
                 break;
-            if (!cr->stats_seen && cr->parsed_num >= 0) {
-                /* The typed stats copy only: keep the row count in the
-                 * JSON form every reader of add_json understands. */
-                cr->out.len--; /* the closing brace */
-                buf_appendf(&cr->out, "%s\"stats\":\"{\\\"numRecords\\\":%lld}\"}",
-                            cr->out.len > 1 ? "," : "", (long long)cr->parsed_num);
-                cr->cf.num_records = cr->parsed_num;
-            }
+            stats_from_parsed(cr, &cr->out);
             c = fn(ctx, cr->acts[a].name, cr->out.data, cr->out.len,
                    cr->acts[a].is_file ? &cr->cf : NULL, cr->row, err);
         }
@@ -750,39 +1018,51 @@ static sl_code row_group_read(cols_reader *cr, size_t rg, int64_t nrows,
                 c = corrupt_col(cr, s, "entries out of step with the row", err);
         }
     }
+    if (batch)
+        batch_rg_keep(batch, rg, pq_reader_info(cr->pr)->num_row_groups);
     slots_release(cr);
     return c;
 }
 
-sl_code delta_checkpoint_cols_read(pq_reader *pr, const char *key, delta_cp_action_fn fn,
-                                   void *ctx, int *other_shape, sl_err *err)
+sl_code delta_checkpoint_cols_read(pq_reader *pr, const char *key, delta_cp_batch *batch,
+                                   delta_cp_action_fn fn, void *ctx, int *other_shape,
+                                   sl_err *err)
 {
     *other_shape = 0;
     const pq_file_info *info = pq_reader_info(pr);
-    cols_reader cr = {.pr = pr, .key = key};
-    cr.acts = sl_calloc(info->root->num_children ? info->root->num_children : 1,
-                        sizeof *cr.acts);
+    cols_reader local = {.pr = pr, .key = key};
+    cols_reader *cr = batch ? &batch->cr : &local;
+    cr->acts = sl_calloc(info->root->num_children ? info->root->num_children : 1,
+                         sizeof *cr->acts);
     int ok = 1;
     for (size_t i = 0; i < info->root->num_children && ok; i++) {
         const pq_node *c = info->root->children[i];
         if (!delta_cp_action_wanted(c->name))
             continue;
-        ok = build_action(&cr, c, &cr.acts[cr.nacts]);
-        cr.nacts++;
+        ok = build_action(cr, c, &cr->acts[cr->nacts]);
+        cr->nacts++;
+    }
+    if (batch) {
+        batch->add_act = cr->nacts; /* none until found */
+        for (size_t a = 0; a < cr->nacts; a++) {
+            if (strcmp(cr->acts[a].name, "add") != 0)
+                continue;
+            batch->add_act = a;
+            batch->kbegin = cr->acts[a].root.leaf_begin;
+            batch->kn = cr->acts[a].root.leaf_end - batch->kbegin;
+        }
     }
     sl_code c = SL_OK;
     if (!ok) {
         *other_shape = 1;
     } else {
         for (size_t rg = 0; rg < info->num_row_groups && c == SL_OK; rg++)
-            c = row_group_read(&cr, rg, info->row_groups[rg].num_rows, fn, ctx, err);
+            c = row_group_read(cr, batch && batch->add_act < cr->nacts ? batch : NULL, rg,
+                               info->row_groups[rg].num_rows, fn, ctx, err);
     }
-    for (size_t i = 0; i < cr.nacts; i++)
-        cnode_clear(&cr.acts[i].root);
-    free(cr.acts);
-    slots_release(&cr);
-    free(cr.slots);
-    buf_free(&cr.out);
-    buf_free(&cr.scratch);
+    if (!batch)
+        cols_reader_clear(cr);
+    else
+        slots_release(cr);
     return c;
 }

@@ -12,8 +12,8 @@
 
 int delta_checkpoint_force_rows = 0;
 
-sl_code delta_checkpoint_parquet_read(store *s, const char *key, delta_cp_action_fn fn,
-                                      void *ctx, sl_err *err)
+sl_code delta_checkpoint_parquet_read_ex(store *s, const char *key, int lazy_adds,
+                                         delta_cp_action_fn fn, void *ctx, sl_err *err)
 {
     pq_source src;
     sl_code c = pq_source_store(s, key, &src, err);
@@ -24,12 +24,25 @@ sl_code delta_checkpoint_parquet_read(store *s, const char *key, delta_cp_action
     if (c != SL_OK)
         return err_wrap(err, "checkpoint %s", key);
     int other_shape = 1;
-    if (!delta_checkpoint_force_rows)
-        c = delta_checkpoint_cols_read(pr, key, fn, ctx, &other_shape, err);
+    delta_cp_batch *batch = NULL;
+    if (!delta_checkpoint_force_rows) {
+        /* The batch owns pr from here; whoever keeps an add keeps it. */
+        batch = lazy_adds ? delta_cp_batch_new(pr, key) : NULL;
+        c = delta_checkpoint_cols_read(pr, key, batch, fn, ctx, &other_shape, err);
+    }
     if (c == SL_OK && other_shape)
         c = delta_checkpoint_rows_read(pr, key, fn, ctx, err);
-    pq_reader_close(pr);
+    if (batch)
+        delta_cp_batch_unref(batch);
+    else
+        pq_reader_close(pr);
     return c;
+}
+
+sl_code delta_checkpoint_parquet_read(store *s, const char *key, delta_cp_action_fn fn,
+                                      void *ctx, sl_err *err)
+{
+    return delta_checkpoint_parquet_read_ex(s, key, 0, fn, ctx, err);
 }
 
 typedef struct cp_ctx {
@@ -154,7 +167,7 @@ sl_code delta_checkpoint_replay(store *s, const delta_log_listing *l,
         if (cp->kind == DELTA_LOG_CHECKPOINT_V2 && ends_with(ctx.key, ".json"))
             c = json_top_read(&ctx, err);
         else
-            c = delta_checkpoint_parquet_read(s, ctx.key, cp_action, &ctx, err);
+            c = delta_checkpoint_parquet_read_ex(s, ctx.key, 1, cp_action, &ctx, err);
     }
     if (c == SL_OK && cp->kind == DELTA_LOG_CHECKPOINT_V2 && !ctx.has_metadata_action)
         c = err_set(err, SL_DELTA_CORRUPT_LOG,
@@ -168,7 +181,7 @@ sl_code delta_checkpoint_replay(store *s, const delta_log_listing *l,
     ctx.in_sidecar = 1;
     for (size_t i = 0; i < ctx.nsidecars && c == SL_OK; i++) {
         ctx.key = ctx.sidecars[i];
-        c = delta_checkpoint_parquet_read(s, ctx.key, cp_action, &ctx, err);
+        c = delta_checkpoint_parquet_read_ex(s, ctx.key, 1, cp_action, &ctx, err);
     }
     for (size_t i = 0; i < ctx.nsidecars; i++)
         free(ctx.sidecars[i]);

@@ -18,30 +18,38 @@
 
 /* One live data file of a snapshot, reconciled by (path, deletion vector id). */
 typedef struct delta_file {
-    char *path;              /* add.path as written (URI-encoded) */
-    char *dv_id;             /* storageType + pathOrInlineDv (+ "@" offset), NULL without DV */
+    /* Strings are owned by the snapshot (freed with it, never alone). */
+    char *path;             /* add.path as written (URI-encoded) */
+    char *dv_id;            /* storageType + pathOrInlineDv (+ "@" offset), NULL without DV */
     int64_t size;
     int64_t modification_time;
-    int64_t num_records;     /* stats.numRecords, else the data file's Parquet footer
-                              * (snapshots); -1 when neither is available */
-    int64_t dv_cardinality;  /* rows deleted by the DV; 0 without DV */
-    /* The whole add action's body exactly as written in the log, unknown
-     * fields kept (owned). Kept as text because building a JSON tree per file
-     * would dominate replay time on 100k-file tables; delta_file_add()
-     * parses it on demand. */
-    char *add_json;
+    int64_t num_records;    /* stats.numRecords, else the data file's Parquet footer
+                             * (snapshots); -1 when neither is available */
+    int64_t dv_cardinality; /* rows deleted by the DV; 0 without DV */
+    /* Private: the whole add action's body, unknown fields kept, is read
+     * with delta_file_add() or delta_file_add_text(). A JSON commit's add
+     * keeps its text as written (add_text); an add from a checkpoint keeps a
+     * row of the checkpoint's decoded columns (add_batch, add_rec) and its
+     * text is written on demand: building 100k texts or JSON trees up front
+     * would dominate the snapshot of a 100k-file table. */
+    const char *add_text;
+    struct delta_cp_batch *add_batch;
+    uint32_t add_rec;
 } delta_file;
 
-/* add_json parsed: a new reference (json_decref it); NULL only if the text
- * is not valid JSON, which replay has already ruled out. */
+/* The add action's body: a new reference (json_decref it); NULL only if the
+ * text is not valid JSON or cannot be rebuilt, which replay has already
+ * ruled out. Safe to call from several threads on one snapshot. */
 json_t *delta_file_add(const delta_file *f);
+/* The same as JSON text (for commits that copy the action); caller frees. */
+char *delta_file_add_text(const delta_file *f);
 
 /* A remove kept for VACUUM's retention checks. */
 typedef struct delta_tombstone {
     char *path;
     char *dv_id;
     int64_t deletion_timestamp; /* -1 when absent */
-    char *remove_json;          /* the remove action's body as written (owned) */
+    char *remove_json;          /* the remove action's body as written */
 } delta_tombstone;
 
 /* remove_json parsed: a new reference (json_decref it). */
@@ -64,6 +72,10 @@ typedef struct delta_snapshot {
     int64_t checkpoint_version; /* the checkpoint it was built from; -1: JSON commits only */
     size_t rows_from_footers;   /* files without stats counted from their Parquet footer */
     size_t rows_unknown_files;  /* files without stats whose data file is missing/unreadable */
+    /* Private: owns the strings of files[] and tombstones[] (paths, DV ids,
+     * action texts) and the checkpoint columns adds are kept in; freed by
+     * delta_snapshot_free. */
+    struct delta_arena *arena;
 } delta_snapshot;
 
 typedef enum delta_at_kind { DELTA_AT_LATEST, DELTA_AT_VERSION, DELTA_AT_TIMESTAMP } delta_at_kind;

@@ -186,10 +186,15 @@ sl_code delta_protocol_check(const json_t *protocol, int64_t version, sl_err *er
 
 /* ---- file_map.c: open-addressing map string -> index --------------------- */
 
+/* One slot in one array: a probe touches one cache line, not three. */
+typedef struct delta_fmap_slot {
+    char *key;     /* borrowed: owned by whoever holds the entries; NULL: free */
+    uint32_t hash; /* low half of the hash: probing and growing skip most strcmp */
+    uint32_t val;  /* values are indexes below 2^32 */
+} delta_fmap_slot;
+
 typedef struct delta_fmap {
-    char **keys;      /* borrowed: owned by whoever holds the entries */
-    uint64_t *hashes; /* per slot, so probing and growing skip most strcmp */
-    size_t *vals;
+    delta_fmap_slot *slots;
     size_t cap; /* power of two */
     size_t n;
 } delta_fmap;
@@ -207,12 +212,33 @@ int delta_fmap_del(delta_fmap *m, const char *key);
 uint64_t delta_fmap_hash(const char *key);
 int delta_fmap_get_h(const delta_fmap *m, const char *key, uint64_t h, size_t *val);
 void delta_fmap_put_h(delta_fmap *m, char *key, uint64_t h, size_t val);
+/* Room for n keys without growing (a checkpoint knows its row count). */
+void delta_fmap_reserve(delta_fmap *m, size_t n);
+
+/* A bump allocator for the strings of a snapshot (paths, reconciliation
+ * keys, action texts): 100k files would otherwise cost 300k mallocs and as
+ * many frees. Strings live until delta_arena_free; nothing is freed alone. */
+typedef struct delta_arena {
+    struct delta_arena_chunk *head;
+    struct delta_arena_owned *owned; /* objects released with the arena */
+} delta_arena;
+
+/* A NUL-terminated copy of n bytes. */
+char *delta_arena_strndup(delta_arena *a, const char *s, size_t n);
+/* n bytes of uninitialised storage, 8-byte aligned. */
+void *delta_arena_alloc(delta_arena *a, size_t n);
+/* obj is released by drop(obj) when the arena is freed. */
+void delta_arena_own(delta_arena *a, void *obj, void (*drop)(void *));
+void delta_arena_free(delta_arena *a);
 
 /* ---- replay.c ----------------------------------------------------------- */
 
 /* stats.numRecords from the stats JSON text; returns 0 and sets *out on
  * success, -1 when the text has none or is not a JSON object. */
 int delta_stats_num_records(const char *stats, int64_t *out);
+/* The same for n bytes that need not be NUL-terminated (or hold a NUL:
+ * the text then ends there). */
+int delta_stats_num_records_n(const char *stats, size_t n, int64_t *out);
 
 typedef struct delta_replay delta_replay;
 
@@ -235,6 +261,8 @@ void delta_replay_finish(delta_replay *r, delta_snapshot *snap);
 sl_code delta_replay_action(delta_replay *r, const char *name, const char *body, size_t n,
                             const char *key, size_t row, sl_err *err);
 
+typedef struct delta_cp_batch delta_cp_batch;
+
 /* An add or remove's reconciliation fields, read straight from checkpoint
  * columns (strings point into the reader's buffers, not NUL-terminated). */
 typedef struct delta_cp_file {
@@ -250,11 +278,17 @@ typedef struct delta_cp_file {
     int has_dv_offset;
     int64_t dv_offset;
     int64_t dv_cardinality;
+    /* An add kept as columns (its text NULL): record batch_rec of batch
+     * writes its text on demand; take a reference to keep it. */
+    delta_cp_batch *batch;
+    uint32_t batch_rec;
 } delta_cp_file;
 
 /* delta_replay_action for an add (is_add 1) or remove whose fields the
- * caller already has; body is the action's JSON text, kept as add_json /
- * remove_json. Saves scanning text the caller has just written. */
+ * caller already has; body is the action's JSON text, kept as the file's
+ * add text / remove_json; an add with cf->batch has no text (body NULL) and
+ * keeps a reference to the batch instead. Saves scanning text the caller
+ * has just written. */
 sl_code delta_replay_file(delta_replay *r, int is_add, const delta_cp_file *cf,
                           const char *body, size_t n, const char *key, size_t row,
                           sl_err *err);
@@ -263,7 +297,8 @@ sl_code delta_replay_file(delta_replay *r, int is_add, const delta_cp_file *cf,
 
 /* Receives one non-null action of a checkpoint row: its name and body text
  * (valid JSON, owned by the caller). row is 1-based within the file. For add
- * and remove the columnar reader also passes the fields (else cf is NULL). */
+ * and remove the columnar reader also passes the fields (else cf is NULL).
+ * In a lazy read an add's body is NULL (n 0) and cf->batch holds it. */
 typedef sl_code (*delta_cp_action_fn)(void *ctx, const char *name, const char *body,
                                       size_t n, const delta_cp_file *cf, size_t row,
                                       sl_err *err);
@@ -276,6 +311,10 @@ typedef sl_code (*delta_cp_action_fn)(void *ctx, const char *name, const char *b
  * SL_STORE_*, SL_DELTA_CORRUPT_LOG). */
 sl_code delta_checkpoint_parquet_read(store *s, const char *key, delta_cp_action_fn fn,
                                       void *ctx, sl_err *err);
+/* The same; lazy_adds 1 lets the columnar reader pass adds without text
+ * (see delta_cp_file.batch). */
+sl_code delta_checkpoint_parquet_read_ex(store *s, const char *key, int lazy_adds,
+                                         delta_cp_action_fn fn, void *ctx, sl_err *err);
 /* Forces the row-by-row reader even where the columnar one applies (tests
  * compare the two). */
 extern int delta_checkpoint_force_rows;
@@ -301,10 +340,24 @@ sl_code delta_checkpoint_rows_read(struct pq_reader *pr, const char *key,
 /* Columnar path (checkpoint_cols.c) for the shapes Delta writers produce:
  * structs, MAP and LIST of primitives, boolean/integer/float/string leaves.
  * For any other shape it returns SL_OK with *other_shape = 1 before reading
- * anything, and the caller takes the row path. */
+ * anything, and the caller takes the row path. With a batch (from
+ * delta_cp_batch_new on the same reader) adds are passed without text and
+ * their columns kept in the batch. */
 sl_code delta_checkpoint_cols_read(struct pq_reader *pr, const char *key,
-                                   delta_cp_action_fn fn, void *ctx, int *other_shape,
-                                   sl_err *err);
+                                   delta_cp_batch *batch, delta_cp_action_fn fn,
+                                   void *ctx, int *other_shape, sl_err *err);
+
+/* The decoded add column of one checkpoint file, kept for the texts of its
+ * adds; reference-counted. It takes over pr (closed with the last ref). */
+delta_cp_batch *delta_cp_batch_new(struct pq_reader *pr, const char *key);
+void delta_cp_batch_ref(delta_cp_batch *b);
+/* Rows of the batch's file (an upper bound on its adds). */
+size_t delta_cp_batch_rows(const delta_cp_batch *b);
+/* void * so that it serves as an arena destructor. */
+void delta_cp_batch_unref(void *b);
+/* The text of add record rec (the JSON object the row reader would give). */
+sl_code delta_cp_batch_add_text(const delta_cp_batch *b, uint32_t rec, sl_buf *out,
+                                sl_err *err);
 
 /* Applies the whole checkpoint (all parts, a v2 top file and its sidecars)
  * to r. */

@@ -12,7 +12,7 @@
 #include "backend/delta/delta_internal.h"
 
 typedef struct rfile {
-    char *mkey; /* path "\x1f" dv id: the reconciliation key, owned */
+    char *mkey; /* the reconciliation key: the path, or path "\x1f" dv id (arena) */
     delta_file f;
 } rfile;
 
@@ -31,8 +31,13 @@ struct delta_replay {
     delta_fmap fmap; /* mkey -> index in files */
     rtomb *tombs;
     size_t ntombs, captombs;
-    delta_fmap tmap;   /* mkey -> index in tombs */
-    int64_t commit_ts; /* commitInfo time of the commit being applied, -1 if none */
+    delta_fmap tmap;    /* mkey -> index in tombs */
+    int64_t commit_ts;  /* commitInfo time of the commit being applied, -1 if none */
+    delta_arena *arena; /* every string of files and tombs; moves to the snapshot */
+    delta_cp_batch *last_batch; /* the last batch the arena took a reference to */
+    /* files[0, map_upto) are in fmap; the rest are checkpoint adds not yet
+     * looked up (see apply_add_fields). */
+    size_t map_upto;
 };
 
 /* ---- stats and DV helpers ---------------------------------------------- */
@@ -92,7 +97,7 @@ static const char *skip_value(const char *p)
 
 /* Stats can carry min/max for hundreds of columns; scanning the top level
  * for numRecords is far cheaper than building a JSON tree per file. */
-int delta_stats_num_records(const char *stats, int64_t *out)
+static int num_records_scan(const char *stats, int64_t *out, const char **num_end)
 {
     if (!stats)
         return -1;
@@ -122,6 +127,7 @@ int delta_stats_num_records(const char *stats, int64_t *out)
             if (errno || end == p || *end == '.' || *end == 'e' || *end == 'E' || v < 0)
                 return -1;
             *out = v;
+            *num_end = end;
             return 0;
         }
         p = skip_value(p);
@@ -136,6 +142,51 @@ int delta_stats_num_records(const char *stats, int64_t *out)
     }
 }
 
+int delta_stats_num_records(const char *stats, int64_t *out)
+{
+    const char *end;
+    return num_records_scan(stats, out, &end);
+}
+
+int delta_stats_num_records_n(const char *stats, size_t n, int64_t *out)
+{
+    /* numRecords leads the stats Delta writers produce, which can run to
+     * kilobytes: scan a prefix first. The scan is left to right, so its
+     * answer holds for the whole text when the number ends inside the
+     * prefix (the byte after it was seen). */
+    static const char lead[] = "{\"numRecords\":";
+    size_t ll = sizeof lead - 1;
+    if (n > ll && memcmp(stats, lead, ll) == 0) {
+        /* The usual form, read in place: digits, then a byte that ends the
+         * number for strtoll and is none the full scan refuses. */
+        size_t i = ll;
+        uint64_t v = 0;
+        while (i < n && i - ll < 18 && stats[i] >= '0' && stats[i] <= '9')
+            v = v * 10 + (uint64_t)(stats[i++] - '0');
+        if (i > ll && i < n && !(stats[i] >= '0' && stats[i] <= '9') && stats[i] != '.' &&
+            stats[i] != 'e' && stats[i] != 'E' && stats[i] != '\0') {
+            *out = (int64_t)v;
+            return 0;
+        }
+    }
+    char head[256];
+    size_t k = n < sizeof head - 1 ? n : sizeof head - 1;
+    memcpy(head, stats, k);
+    head[k] = '\0';
+    const char *end = NULL;
+    int64_t v;
+    if (num_records_scan(head, &v, &end) == 0 && (k == n || end < head + k)) {
+        *out = v;
+        return 0;
+    }
+    if (k == n)
+        return -1;
+    char *full = sl_strndup(stats, n);
+    int rc = num_records_scan(full, out, &end);
+    free(full);
+    return rc;
+}
+
 /* ---- state ---------------------------------------------------------------- */
 
 delta_replay *delta_replay_new(void)
@@ -144,25 +195,10 @@ delta_replay *delta_replay_new(void)
     r->txns = json_object();
     r->domains = json_object();
     r->commit_ts = -1;
+    r->arena = sl_calloc(1, sizeof *r->arena);
     delta_fmap_init(&r->fmap);
     delta_fmap_init(&r->tmap);
     return r;
-}
-
-static void file_clear(delta_file *f)
-{
-    free(f->path);
-    free(f->dv_id);
-    free(f->add_json);
-    memset(f, 0, sizeof *f);
-}
-
-static void tomb_clear(delta_tombstone *t)
-{
-    free(t->path);
-    free(t->dv_id);
-    free(t->remove_json);
-    memset(t, 0, sizeof *t);
 }
 
 void delta_replay_free(delta_replay *r)
@@ -173,18 +209,12 @@ void delta_replay_free(delta_replay *r)
     json_decref(r->metadata);
     json_decref(r->txns);
     json_decref(r->domains);
-    for (size_t i = 0; i < r->nfiles; i++) {
-        free(r->files[i].mkey);
-        file_clear(&r->files[i].f);
-    }
     free(r->files);
-    for (size_t i = 0; i < r->ntombs; i++) {
-        free(r->tombs[i].mkey);
-        tomb_clear(&r->tombs[i].t);
-    }
     free(r->tombs);
     delta_fmap_free(&r->fmap);
     delta_fmap_free(&r->tmap);
+    delta_arena_free(r->arena);
+    free(r->arena);
     free(r);
 }
 
@@ -193,9 +223,8 @@ void delta_replay_free(delta_replay *r)
 static void file_drop(delta_replay *r, size_t i)
 {
     delta_fmap_del(&r->fmap, r->files[i].mkey);
-    free(r->files[i].mkey);
-    file_clear(&r->files[i].f);
     size_t last = --r->nfiles;
+    r->map_upto = r->nfiles; /* callers flush first: every add is mapped */
     if (i != last) {
         r->files[i] = r->files[last];
         delta_fmap_put(&r->fmap, r->files[i].mkey, i);
@@ -205,8 +234,6 @@ static void file_drop(delta_replay *r, size_t i)
 static void tomb_drop(delta_replay *r, size_t i)
 {
     delta_fmap_del(&r->tmap, r->tombs[i].mkey);
-    free(r->tombs[i].mkey);
-    tomb_clear(&r->tombs[i].t);
     size_t last = --r->ntombs;
     if (i != last) {
         r->tombs[i] = r->tombs[last];
@@ -216,7 +243,8 @@ static void tomb_drop(delta_replay *r, size_t i)
 
 /* ---- actions ---------------------------------------------------------------- */
 
-/* The fields of an add or remove that replay needs, read from the text. */
+/* The fields of an add or remove that replay needs, read from the text;
+ * the strings are in the replay's arena. */
 typedef struct file_fields {
     char *path;
     char *dv_id;
@@ -227,12 +255,6 @@ typedef struct file_fields {
     int64_t num_records;
 } file_fields;
 
-static void file_fields_clear(file_fields *ff)
-{
-    free(ff->path);
-    free(ff->dv_id);
-}
-
 static sl_code corrupt(sl_err *err, const char *key, size_t line, const char *what,
                        const char *detail)
 {
@@ -242,8 +264,22 @@ static sl_code corrupt(sl_err *err, const char *key, size_t line, const char *wh
 
 /* storageType + pathOrInlineDv (+ "@" + offset): the protocol's unique id of
  * a deletion vector, the second half of a file's reconciliation key. */
-static sl_code dv_fields(delta_json_span dv, file_fields *ff, const char *key,
-                         size_t line, const char *what, sl_err *err)
+static char *dv_id_make(delta_replay *r, const char *st, size_t stn, const char *pd,
+                        size_t pdn, int has_offset, int64_t offset)
+{
+    char num[24] = "";
+    size_t nn = 0;
+    if (has_offset)
+        nn = (size_t)snprintf(num, sizeof num, "@%lld", (long long)offset);
+    char *id = delta_arena_alloc(r->arena, stn + pdn + nn + 1);
+    memcpy(id, st, stn);
+    memcpy(id + stn, pd, pdn);
+    memcpy(id + stn + pdn, num, nn + 1);
+    return id;
+}
+
+static sl_code dv_fields(delta_replay *r, delta_json_span dv, file_fields *ff,
+                         const char *key, size_t line, const char *what, sl_err *err)
 {
     delta_json_scan js = {.end = dv.p + dv.n};
     const char *p = dv.p;
@@ -270,18 +306,17 @@ static sl_code dv_fields(delta_json_span dv, file_fields *ff, const char *key,
     if (!st || !pd)
         c = corrupt(err, key, line, what,
                     "has a deletionVector without storageType and pathOrInlineDv");
-    else if (has_offset)
-        ff->dv_id = sl_asprintf("%s%s@%lld", st, pd, (long long)offset);
     else
-        ff->dv_id = sl_asprintf("%s%s", st, pd);
+        ff->dv_id = dv_id_make(r, st, strlen(st), pd, strlen(pd), has_offset, offset);
     ff->dv_cardinality = card;
     free(st);
     free(pd);
     return c;
 }
 
-static sl_code file_fields_read(delta_json_span body, const char *what, const char *key,
-                                size_t line, file_fields *ff, sl_err *err)
+static sl_code file_fields_read(delta_replay *r, delta_json_span body, const char *what,
+                                const char *key, size_t line, file_fields *ff,
+                                sl_err *err)
 {
     memset(ff, 0, sizeof *ff);
     ff->deletion_timestamp = -1;
@@ -295,8 +330,9 @@ static sl_code file_fields_read(delta_json_span body, const char *what, const ch
     delta_json_obj_begin(&js, &p); /* already validated by the line scan */
     while (c == SL_OK && delta_json_obj_next(&js, &p, &k, &v) == 1) {
         if (delta_json_key_is(k, "path")) {
-            free(ff->path);
-            ff->path = delta_json_span_str(v);
+            char *path = delta_json_span_str(v);
+            ff->path = path ? delta_arena_strndup(r->arena, path, strlen(path)) : NULL;
+            free(path);
             if (!ff->path)
                 c = corrupt(err, key, line, what, "has a path that is not a string");
         } else if (delta_json_key_is(k, "size")) {
@@ -311,11 +347,10 @@ static sl_code file_fields_read(delta_json_span body, const char *what, const ch
             ff->num_records = delta_stats_num_records(stats, &nr) == 0 ? nr : -1;
             free(stats);
         } else if (delta_json_key_is(k, "deletionVector")) {
-            free(ff->dv_id);
             ff->dv_id = NULL;
             ff->dv_cardinality = 0;
             if (delta_json_span_is(v, '{'))
-                c = dv_fields(v, ff, key, line, what, err);
+                c = dv_fields(r, v, ff, key, line, what, err);
             else if (!delta_json_span_is(v, 'n'))
                 c = corrupt(err, key, line, what,
                             "has a deletionVector that is not an object");
@@ -323,43 +358,95 @@ static sl_code file_fields_read(delta_json_span body, const char *what, const ch
     }
     if (c == SL_OK && (!ff->path || !*ff->path))
         c = corrupt(err, key, line, what, "action without a path");
-    if (c != SL_OK)
-        file_fields_clear(ff);
     return c;
 }
 
-static char *reconcile_key(const file_fields *ff)
+/* The path alone for a file without a DV (most files: no copy), else path
+ * "\x1f" DV id. */
+static char *reconcile_key(delta_replay *r, const file_fields *ff)
 {
-    size_t pl = strlen(ff->path), dl = ff->dv_id ? strlen(ff->dv_id) : 0;
-    char *k = sl_calloc(pl + dl + 2, 1);
+    if (!ff->dv_id)
+        return ff->path;
+    size_t pl = strlen(ff->path), dl = strlen(ff->dv_id);
+    char *k = delta_arena_alloc(r->arena, pl + dl + 2);
     memcpy(k, ff->path, pl);
     k[pl] = '\x1f';
-    if (dl)
-        memcpy(k + pl + 1, ff->dv_id, dl);
+    memcpy(k + pl + 1, ff->dv_id, dl + 1);
     return k;
 }
 
-/* Takes ownership of ff's strings. */
-static void apply_add_fields(delta_replay *r, file_fields *ff, const char *body, size_t n)
+/* Puts the deferred adds into the map in order; a key seen again replaces
+ * the earlier add (the newer wins) and the array is compacted in order. */
+static void fmap_flush(delta_replay *r)
 {
-    char *mkey = reconcile_key(ff);
+    if (r->map_upto == r->nfiles)
+        return;
+    delta_fmap_reserve(&r->fmap, r->nfiles);
+    size_t w = r->map_upto;
+    for (size_t i = r->map_upto; i < r->nfiles; i++) {
+        uint64_t h = delta_fmap_hash(r->files[i].mkey);
+        size_t j;
+        if (delta_fmap_get_h(&r->fmap, r->files[i].mkey, h, &j)) {
+            r->files[j].f = r->files[i].f;
+            continue;
+        }
+        r->files[w] = r->files[i];
+        delta_fmap_put_h(&r->fmap, r->files[w].mkey, h, w);
+        w++;
+    }
+    r->nfiles = r->map_upto = w;
+}
+
+/* body NULL: the add is record rec of batch (a reference is taken). defer:
+ * a checkpoint's add (see below). */
+static void apply_add_fields(delta_replay *r, file_fields *ff, const char *body, size_t n,
+                             delta_cp_batch *batch, uint32_t rec, int defer)
+{
+    char *mkey = reconcile_key(r, ff);
     delta_file f = {.path = ff->path,
                     .dv_id = ff->dv_id,
                     .size = ff->size,
                     .modification_time = ff->modification_time,
                     .num_records = ff->num_records,
                     .dv_cardinality = ff->dv_id ? ff->dv_cardinality : 0,
-                    .add_json = sl_strndup(body, n)};
+                    .add_text = body ? delta_arena_strndup(r->arena, body, n) : NULL,
+                    .add_batch = body ? NULL : batch,
+                    .add_rec = body ? 0 : rec};
+    if (!body && batch != r->last_batch) {
+        /* Batches arrive one checkpoint file at a time: one reference each,
+         * and room for the file's rows at once rather than by doubling. */
+        delta_cp_batch_ref(batch);
+        delta_arena_own(r->arena, batch, delta_cp_batch_unref);
+        r->last_batch = batch;
+        size_t want = r->nfiles + delta_cp_batch_rows(batch);
+        if (want > r->capfiles) {
+            r->capfiles = want;
+            r->files = sl_realloc(r->files, r->capfiles * sizeof *r->files);
+        }
+    }
 
     size_t i;
+    if (defer) {
+        /* A checkpoint's adds are unique by key in any valid checkpoint:
+         * they are appended unchecked, and the map is built only when a
+         * later action needs it (fmap_flush); a snapshot straight from a
+         * checkpoint never builds it, and finish drops duplicates. */
+        if (r->tmap.n && delta_fmap_get(&r->tmap, mkey, &i))
+            tomb_drop(r, i);
+        if (r->nfiles == r->capfiles) {
+            r->capfiles = r->capfiles ? r->capfiles * 2 : 256;
+            r->files = sl_realloc(r->files, r->capfiles * sizeof *r->files);
+        }
+        r->files[r->nfiles++] = (rfile){.mkey = mkey, .f = f};
+        return;
+    }
+    fmap_flush(r);
     uint64_t h = delta_fmap_hash(mkey);
     if (delta_fmap_get_h(&r->tmap, mkey, h, &i))
         tomb_drop(r, i);
     if (delta_fmap_get_h(&r->fmap, mkey, h, &i)) {
         /* The same key added again: the newer add wins. */
-        file_clear(&r->files[i].f);
         r->files[i].f = f;
-        free(mkey);
         return;
     }
     if (r->nfiles == r->capfiles) {
@@ -369,24 +456,25 @@ static void apply_add_fields(delta_replay *r, file_fields *ff, const char *body,
     r->files[r->nfiles] = (rfile){.mkey = mkey, .f = f};
     delta_fmap_put_h(&r->fmap, mkey, h, r->nfiles);
     r->nfiles++;
+    r->map_upto = r->nfiles;
 }
 
 static sl_code apply_add(delta_replay *r, delta_json_span body, const char *key,
                          size_t line, sl_err *err)
 {
     file_fields ff;
-    sl_code c = file_fields_read(body, "add", key, line, &ff, err);
+    sl_code c = file_fields_read(r, body, "add", key, line, &ff, err);
     if (c == SL_OK)
-        apply_add_fields(r, &ff, body.p, body.n);
+        apply_add_fields(r, &ff, body.p, body.n, NULL, 0, 0);
     return c;
 }
 
-/* Takes ownership of ff's strings. */
 static void apply_remove_fields(delta_replay *r, file_fields *ff, const char *body,
                                 size_t n)
 {
-    char *mkey = reconcile_key(ff);
+    char *mkey = reconcile_key(r, ff);
     size_t i;
+    fmap_flush(r); /* file_drop needs every add in the map */
     uint64_t h = delta_fmap_hash(mkey);
     if (delta_fmap_get_h(&r->fmap, mkey, h, &i))
         file_drop(r, i);
@@ -394,11 +482,9 @@ static void apply_remove_fields(delta_replay *r, file_fields *ff, const char *bo
     delta_tombstone t = {.path = ff->path,
                          .dv_id = ff->dv_id,
                          .deletion_timestamp = ff->deletion_timestamp,
-                         .remove_json = sl_strndup(body, n)};
+                         .remove_json = delta_arena_strndup(r->arena, body, n)};
     if (delta_fmap_get_h(&r->tmap, mkey, h, &i)) {
-        tomb_clear(&r->tombs[i].t);
         r->tombs[i].t = t;
-        free(mkey);
         return;
     }
     if (r->ntombs == r->captombs) {
@@ -414,7 +500,7 @@ static sl_code apply_remove(delta_replay *r, delta_json_span body, const char *k
                             size_t line, sl_err *err)
 {
     file_fields ff;
-    sl_code c = file_fields_read(body, "remove", key, line, &ff, err);
+    sl_code c = file_fields_read(r, body, "remove", key, line, &ff, err);
     if (c == SL_OK)
         apply_remove_fields(r, &ff, body.p, body.n);
     return c;
@@ -539,23 +625,19 @@ sl_code delta_replay_file(delta_replay *r, int is_add, const delta_cp_file *cf,
     if (cf->has_dv && (!cf->dv_storage || !cf->dv_path))
         return corrupt(err, key, row, what,
                        "has a deletionVector without storageType and pathOrInlineDv");
-    file_fields ff = {.path = sl_strndup(cf->path, cf->path_len),
+    file_fields ff = {.path = delta_arena_strndup(r->arena, cf->path, cf->path_len),
                       .size = cf->size,
                       .modification_time = cf->modification_time,
                       .deletion_timestamp = cf->deletion_timestamp,
                       .dv_cardinality = cf->has_dv ? cf->dv_cardinality : 0,
                       .num_records = cf->num_records};
-    if (cf->has_dv) {
-        if (cf->has_dv_offset)
-            ff.dv_id =
-                sl_asprintf("%.*s%.*s@%lld", (int)cf->dv_storage_len, cf->dv_storage,
-                            (int)cf->dv_path_len, cf->dv_path, (long long)cf->dv_offset);
-        else
-            ff.dv_id = sl_asprintf("%.*s%.*s", (int)cf->dv_storage_len, cf->dv_storage,
-                                   (int)cf->dv_path_len, cf->dv_path);
-    }
+    if (cf->has_dv)
+        ff.dv_id = dv_id_make(r, cf->dv_storage, cf->dv_storage_len, cf->dv_path,
+                              cf->dv_path_len, cf->has_dv_offset, cf->dv_offset);
+    if (is_add && !body && !cf->batch)
+        return corrupt(err, key, row, what, "has neither text nor columns");
     if (is_add)
-        apply_add_fields(r, &ff, body, n);
+        apply_add_fields(r, &ff, body, n, cf->batch, cf->batch_rec, 1);
     else
         apply_remove_fields(r, &ff, body, n);
     return SL_OK;
@@ -571,9 +653,30 @@ int64_t delta_replay_commit_ts(const delta_replay *r)
     return r->commit_ts;
 }
 
+char *delta_file_add_text(const delta_file *f)
+{
+    if (!f)
+        return NULL;
+    if (f->add_text)
+        return sl_strdup(f->add_text);
+    if (!f->add_batch)
+        return NULL;
+    sl_buf b = {0};
+    if (delta_cp_batch_add_text(f->add_batch, f->add_rec, &b, NULL) != SL_OK) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
+}
+
 json_t *delta_file_add(const delta_file *f)
 {
-    return f && f->add_json ? json_loads(f->add_json, 0, NULL) : NULL;
+    if (f && f->add_text)
+        return json_loads(f->add_text, 0, NULL);
+    char *text = delta_file_add_text(f);
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return j;
 }
 
 json_t *delta_tombstone_remove(const delta_tombstone *t)
@@ -597,50 +700,143 @@ static int cmp_file(const void *a, const void *b)
     return c ? c : cmp_opt_str(x->dv_id, y->dv_id);
 }
 
-/* Sorting 100k paths with strcmp is dominated by their long common prefix
- * ("part-00000-", "date=2026-"). Each entry carries the 8 bytes after the
- * prefix all paths share, big-endian, so most comparisons are one integer
- * compare; ties fall back to the full order. */
+/* Sorting 100k paths with strcmp is dominated by their long common prefixes
+ * ("part-00000-", "date=2026-"). This is a most-significant-digit sort on
+ * 8-byte chunks: entries are radix-sorted by the big-endian chunk at
+ * `depth`, and each run of equal chunks is sorted by the next chunk after
+ * the run's own common prefix. Paths hold no NUL, so a chunk ending in a
+ * zero byte means the path ended inside it: such a run holds equal paths,
+ * ordered by DV id. */
 typedef struct sort_ent {
     uint64_t key;
     const delta_file *f;
 } sort_ent;
 
+/* The 8 bytes of p from depth on, zero-padded past its end; len is the
+ * path's length. */
+static inline uint64_t chunk_at(const char *p, size_t len, size_t depth)
+{
+    if (depth + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, p + depth, 8);
+        return __builtin_bswap64(w);
+    }
+    uint64_t key = 0;
+    for (size_t k = 0; k < 8; k++)
+        key = key << 8 | (depth + k < len ? (unsigned char)p[depth + k] : 0);
+    return key;
+}
+
 static int cmp_sort_ent(const void *a, const void *b)
 {
     const sort_ent *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return cmp_file(x->f, y->f);
+    return x->key < y->key ? -1 : x->key > y->key;
 }
 
-static void files_sort(const delta_file **order, size_t n)
+static int cmp_sort_dv(const void *a, const void *b)
 {
-    if (n < 2)
-        return;
-    size_t lcp = strlen(order[0]->path);
-    for (size_t i = 1; i < n && lcp; i++) {
-        const char *a = order[0]->path, *b = order[i]->path;
-        size_t k = 0;
-        while (k < lcp && a[k] == b[k])
-            k++;
-        lcp = k;
-    }
-    sort_ent *e = sl_calloc(n, sizeof *e);
-    for (size_t i = 0; i < n; i++) {
-        const unsigned char *p = (const unsigned char *)order[i]->path + lcp;
-        uint64_t key = 0;
-        for (size_t k = 0; k < 8; k++) {
-            key = key << 8 | p[0];
-            if (*p) /* zero-pad past the end: a shorter path sorts first */
-                p++;
-        }
-        e[i] = (sort_ent){.key = key, .f = order[i]};
-    }
-    qsort(e, n, sizeof *e, cmp_sort_ent);
+    const sort_ent *x = a, *y = b;
+    return cmp_opt_str(x->f->dv_id, y->f->dv_id);
+}
+
+/* LSD radix sort on the 64-bit keys, one byte a pass, skipping the bytes
+ * every key shares (paths are ASCII, so several are constant). */
+static void radix_sort(sort_ent *e, sort_ent *tmp, size_t n)
+{
+    size_t(*cnt)[256] = sl_calloc(8, sizeof *cnt);
     for (size_t i = 0; i < n; i++)
-        order[i] = e[i].f;
+        for (int d = 0; d < 8; d++)
+            cnt[d][(e[i].key >> (8 * d)) & 0xff]++;
+    sort_ent *src = e, *dst = tmp;
+    for (int d = 0; d < 8; d++) {
+        if (cnt[d][(e[0].key >> (8 * d)) & 0xff] == n)
+            continue; /* the same byte in every key */
+        size_t pos = 0;
+        for (int b = 0; b < 256; b++) {
+            size_t c = cnt[d][b];
+            cnt[d][b] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[cnt[d][(src[i].key >> (8 * d)) & 0xff]++] = src[i];
+        sort_ent *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != e)
+        memcpy(e, src, n * sizeof *e);
+    free(cnt);
+}
+
+/* Sorts e[0..n) whose paths agree on their first `depth` bytes. */
+static void sort_run(sort_ent *e, sort_ent *tmp, size_t n, size_t depth)
+{
+    /* Skip the run's own common prefix: one chunk compare per entry. */
+    for (;;) {
+        const char *p0 = e[0].f->path;
+        size_t len0 = strlen(p0 + depth) + depth;
+        uint64_t k0 = chunk_at(p0, len0, depth);
+        if ((k0 & 0xff) == 0)
+            break; /* the first path ends in this chunk */
+        size_t i = 1;
+        while (i < n && strncmp(e[i].f->path + depth, p0 + depth, 8) == 0)
+            i++;
+        if (i < n)
+            break;
+        depth += 8;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *p = e[i].f->path;
+        e[i].key = chunk_at(p, strnlen(p + depth, 8) + depth, depth);
+    }
+    if (n < 64)
+        qsort(e, n, sizeof *e, cmp_sort_ent);
+    else
+        radix_sort(e, tmp, n);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && e[j].key == e[i].key)
+            j++;
+        if (j - i > 1) {
+            if ((e[i].key & 0xff) == 0)
+                qsort(e + i, j - i, sizeof *e, cmp_sort_dv);
+            else
+                sort_run(e + i, tmp, j - i, depth + 8);
+        }
+        i = j;
+    }
+}
+
+/* out[] = the files in path order; returns how many. may_dup: deferred
+ * checkpoint adds may repeat a key, and of equal keys the one latest in
+ * files[] (the newest add) is kept. */
+static size_t files_sort(const rfile *files, size_t n, int may_dup, delta_file *out)
+{
+    sort_ent *e = sl_calloc(n ? n : 1, sizeof *e);
+    for (size_t k = 0; k < n; k++)
+        e[k].f = &files[k].f;
+    size_t i = 1;
+    while (i < n && cmp_file(&files[i - 1].f, &files[i].f) <= 0)
+        i++;
+    if (i < n) { /* else already in order, as checkpoints we write are */
+        sort_ent *tmp = sl_calloc(n, sizeof *tmp);
+        sort_run(e, tmp, n, 0);
+        free(tmp);
+    }
+    size_t m = 0;
+    for (size_t k = 0; k < n;) {
+        const delta_file *keep = e[k].f;
+        size_t j = k + 1;
+        while (may_dup && j < n && cmp_file(e[j].f, keep) == 0) {
+            if (e[j].f > keep)
+                keep = e[j].f;
+            j++;
+        }
+        out[m++] = *keep;
+        k = j;
+    }
     free(e);
+    return m;
 }
 
 static int cmp_tomb(const void *a, const void *b)
@@ -661,37 +857,33 @@ void delta_replay_finish(delta_replay *r, delta_snapshot *snap)
     r->domains = json_object();
 
     /* Sorting pointers and copying once beats qsort moving the structs. */
-    snap->nfiles = r->nfiles;
     snap->files = sl_calloc(r->nfiles ? r->nfiles : 1, sizeof *snap->files);
-    const delta_file **order = sl_calloc(r->nfiles ? r->nfiles : 1, sizeof *order);
+    /* The map goes first: its memory is reused by the sort. */
+    delta_fmap_free(&r->fmap);
+    snap->nfiles = files_sort(r->files, r->nfiles, r->map_upto < r->nfiles, snap->files);
     int64_t rows = 0, bytes = 0;
     int rows_known = 1;
-    for (size_t i = 0; i < r->nfiles; i++) {
-        free(r->files[i].mkey);
-        const delta_file *f = &r->files[i].f;
-        order[i] = f;
+    for (size_t i = 0; i < snap->nfiles; i++) {
+        const delta_file *f = &snap->files[i];
         bytes += f->size;
         if (f->num_records < 0)
             rows_known = 0;
         else
             rows += f->num_records - f->dv_cardinality;
     }
-    files_sort(order, r->nfiles);
-    for (size_t i = 0; i < r->nfiles; i++)
-        snap->files[i] = *order[i];
-    free(order);
     snap->num_rows = rows_known ? rows : -1;
     snap->size_bytes = bytes;
 
     snap->ntombstones = r->ntombs;
     snap->tombstones = sl_calloc(r->ntombs ? r->ntombs : 1, sizeof *snap->tombstones);
-    for (size_t i = 0; i < r->ntombs; i++) {
+    for (size_t i = 0; i < r->ntombs; i++)
         snap->tombstones[i] = r->tombs[i].t;
-        free(r->tombs[i].mkey);
-    }
     qsort(snap->tombstones, snap->ntombstones, sizeof *snap->tombstones, cmp_tomb);
 
-    r->nfiles = r->ntombs = 0;
+    r->nfiles = r->ntombs = r->map_upto = 0;
     delta_fmap_free(&r->fmap);
     delta_fmap_free(&r->tmap);
+    snap->arena = r->arena; /* the strings go with the files */
+    r->arena = sl_calloc(1, sizeof *r->arena);
+    r->last_batch = NULL;
 }

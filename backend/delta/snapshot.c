@@ -253,17 +253,9 @@ void delta_snapshot_free(delta_snapshot *snap)
     json_decref(snap->metadata);
     json_decref(snap->txns);
     json_decref(snap->domains);
-    for (size_t i = 0; i < snap->nfiles; i++) {
-        free(snap->files[i].path);
-        free(snap->files[i].dv_id);
-        free(snap->files[i].add_json);
-    }
     free(snap->files);
-    for (size_t i = 0; i < snap->ntombstones; i++) {
-        free(snap->tombstones[i].path);
-        free(snap->tombstones[i].dv_id);
-        free(snap->tombstones[i].remove_json);
-    }
     free(snap->tombstones);
+    delta_arena_free(snap->arena);
+    free(snap->arena);
     free(snap);
 }

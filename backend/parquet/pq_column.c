@@ -42,6 +42,7 @@ void pq_column_init(pq_column *c, const pq_schema_col *sc, const pq_writer_opts 
     c->name = sl_strdup(sc->name);
     c->path[0] = c->name;
     c->nullable = sc->nullable;
+    c->max_def = sc->nullable ? 1 : 0;
     c->physical = c->t->physical;
     if (c->t->type == PQ_TYPE_DECIMAL) {
         c->is_decimal = true;
@@ -100,6 +101,7 @@ void pq_column_free(pq_column *c)
 {
     free(c->name);
     free(c->levels);
+    free(c->reps);
     free(c->idx);
     buf_free(&c->page_values);
     buf_free(&c->chunk);
@@ -231,10 +233,13 @@ bool pq_col_stat_encode(const pq_column *c, const pq_value *v, bool is_max, sl_b
 static void page_grow(pq_column *c)
 {
     size_t cap = c->page_cap ? c->page_cap * 2 : 1024;
-    if (cap > PQ_PAGE_MAX_ROWS)
+    /* a nested page may run past the row bound to the end of its record */
+    if (cap > PQ_PAGE_MAX_ROWS && c->max_rep == 0)
         cap = PQ_PAGE_MAX_ROWS;
-    if (c->nullable)
+    if (c->max_def > 0)
         c->levels = sl_realloc(c->levels, cap);
+    if (c->max_rep > 0)
+        c->reps = sl_realloc(c->reps, cap);
     if (c->use_dict)
         c->idx = sl_realloc(c->idx, cap * sizeof *c->idx);
     c->page_cap = cap;
@@ -285,6 +290,19 @@ static int index_width(const pq_column *c)
     return bw;
 }
 
+/* One level run of a DATA_PAGE v1 body: 4-byte length, then RLE. */
+static void levels_put(sl_buf *body, sl_buf *tmp, const uint8_t *levels, size_t n, int bw,
+                       size_t values_len)
+{
+    buf_reset(tmp);
+    pq_rle_encode_u8(tmp, levels, n, bw);
+    unsigned char len[4];
+    le32(len, (uint32_t)tmp->len);
+    buf_reserve(body, 4 + tmp->len + values_len);
+    buf_append(body, len, 4);
+    buf_append(body, tmp->data, tmp->len);
+}
+
 /* Compresses body into the chunk behind its page header; returns the header
  * plus uncompressed size through *uncompressed. */
 static sl_code emit_page(pq_column *c, sl_buf *dst, pq_page_header *h, const sl_buf *body,
@@ -327,25 +345,23 @@ sl_code pq_column_flush_page(pq_column *c, sl_err *err)
             dict_stop(c);
         }
     }
-    /* DATA_PAGE v1 body: [definition levels: 4-byte length + RLE] values.
-     * Flat columns have no repetition levels. */
+    /* DATA_PAGE v1 body: [repetition levels][definition levels] values,
+     * each level run as a 4-byte length + RLE. Flat columns have no
+     * repetition levels. */
     pq_page_scratch *s = c->scratch;
     sl_buf *body = &s->body;
     buf_reset(body);
-    if (c->nullable) {
-        buf_reset(&s->levels);
-        pq_rle_encode_u8(&s->levels, c->levels, (size_t)c->page_rows, 1);
-        unsigned char n[4];
-        le32(n, (uint32_t)s->levels.len);
-        buf_reserve(body, 4 + s->levels.len + c->page_values.len);
-        buf_append(body, n, 4);
-        buf_append(body, s->levels.data, s->levels.len);
-    }
+    if (c->max_rep > 0)
+        levels_put(body, &s->levels, c->reps, (size_t)c->page_rows,
+                   pq_rle_bit_width((uint32_t)c->max_rep), c->page_values.len);
+    if (c->max_def > 0)
+        levels_put(body, &s->levels, c->levels, (size_t)c->page_rows,
+                   pq_rle_bit_width((uint32_t)c->max_def), c->page_values.len);
     if (c->dict_on) {
         int bw = index_width(c);
         buf_append_char(body, (char)bw);
         pq_rle_encode_u32(body, c->idx, (size_t)c->page_nonnull, bw);
-    } else if (c->nullable) {
+    } else if (c->max_def > 0 || c->max_rep > 0) {
         buf_append(body, c->page_values.data, c->page_values.len);
     } else {
         body = &c->page_values; /* the values are the whole body */
@@ -370,6 +386,7 @@ sl_code pq_column_flush_page(pq_column *c, sl_err *err)
     c->page_rows = 0;
     c->page_nonnull = 0;
     c->page_plain_bytes = 0;
+    c->page_full = false;
     return SL_OK;
 }
 
@@ -378,6 +395,13 @@ sl_code pq_column_flush_page(pq_column *c, sl_err *err)
 static sl_code dict_overflow(pq_column *c, sl_err *err)
 {
     pq_dict_pop_last(&c->dict);
+    if (c->max_rep > 0) {
+        /* a nested page cannot close inside a record: it goes PLAIN as it
+         * stands (earlier pages keep the dictionary) */
+        page_to_plain(c);
+        dict_stop(c);
+        return SL_OK;
+    }
     sl_code rc = pq_column_flush_page(c, err);
     if (rc != SL_OK)
         return rc;
@@ -386,14 +410,21 @@ static sl_code dict_overflow(pq_column *c, sl_err *err)
     return SL_OK;
 }
 
-sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err)
+/* One level entry: v is the value, or NULL for def < max_def. */
+static sl_code column_put(pq_column *c, int def, int rep, const pq_value *v, sl_err *err)
 {
+    bool is_null = v == NULL;
+    if (c->max_rep > 0 && rep == 0 && c->page_full && c->page_rows > 0) {
+        sl_code rc = pq_column_flush_page(c, err);
+        if (rc != SL_OK)
+            return rc;
+    }
     /* the value in its physical form: pv for statistics, key for the bytes */
     pq_value pv;
     unsigned char key[16];
     const char *kp = (const char *)key;
     size_t klen = c->width;
-    if (!v->is_null) {
+    if (!is_null) {
         pv = *v;
         switch (c->kind) {
         case PQ_KIND_BOOL:
@@ -432,7 +463,7 @@ sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err)
 
     bool in_dict = false, added = false;
     uint32_t index = 0;
-    if (!v->is_null && c->dict_on) {
+    if (!is_null && c->dict_on) {
         index = c->kind == PQ_KIND_BYTES ? pq_dict_put_bytes(&c->dict, kp, klen, &added)
                                          : pq_dict_put_fixed(&c->dict, key, &added);
         in_dict = true;
@@ -443,7 +474,8 @@ sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err)
             in_dict = added = false;
         }
     }
-    if (!v->is_null && !in_dict && c->kind != PQ_KIND_BOOL && c->page_rows > 0 &&
+    if (!is_null && !in_dict && c->kind != PQ_KIND_BOOL && c->page_rows > 0 &&
+        (c->max_rep == 0 || rep == 0) &&
         c->page_values.len + klen + 4 > PQ_PAGE_HARD_MAX) {
         sl_code rc = pq_column_flush_page(c, err);
         if (rc != SL_OK)
@@ -452,11 +484,13 @@ sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err)
 
     if (c->page_rows == (int64_t)c->page_cap)
         page_grow(c);
-    if (c->nullable)
-        c->levels[c->page_rows] = !v->is_null;
+    if (c->max_def > 0)
+        c->levels[c->page_rows] = (uint8_t)def;
+    if (c->max_rep > 0)
+        c->reps[c->page_rows] = (uint8_t)rep;
     c->page_rows++;
     c->chunk_rows++;
-    if (v->is_null) {
+    if (is_null) {
         c->chunk_stats.null_count++;
     } else if (in_dict) {
         c->idx[c->page_nonnull++] = index;
@@ -484,9 +518,32 @@ sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err)
     bool full = c->dict_on
                     ? (size_t)c->page_nonnull * (size_t)c->dict_bw >= c->page_size * 8
                     : c->page_values.len >= c->page_size;
-    if (full || c->page_rows >= PQ_PAGE_MAX_ROWS)
+    if (full || c->page_rows >= PQ_PAGE_MAX_ROWS) {
+        if (c->max_rep > 0) {
+            c->page_full = true;
+            return SL_OK;
+        }
         return pq_column_flush_page(c, err);
+    }
     return SL_OK;
+}
+
+sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err)
+{
+    return column_put(c, v->is_null ? 0 : c->max_def, 0, v->is_null ? NULL : v, err);
+}
+
+void pq_column_set_levels(pq_column *c, int max_def, int max_rep)
+{
+    c->max_def = max_def;
+    c->max_rep = max_rep;
+    c->nullable = max_def > 0;
+}
+
+sl_code pq_column_add_leveled(pq_column *c, int def, int rep, const pq_value *v,
+                              sl_err *err)
+{
+    return column_put(c, def, rep, def == c->max_def ? v : NULL, err);
 }
 
 sl_code pq_column_finish_chunk(pq_column *c, sl_err *err)

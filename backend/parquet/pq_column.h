@@ -88,8 +88,16 @@ typedef struct pq_column {
     int level;
     pq_page_scratch *scratch; /* borrowed from the writer */
 
+    /* Level maxima: a flat column has max_def 1 when nullable (else 0) and
+     * max_rep 0; a nested leaf gets its own from pq_column_set_levels. */
+    int max_def, max_rep;
+    /* A nested page is full but closes only where a record starts (rep 0),
+     * so no record spans two pages. */
+    bool page_full;
+
     /* the open page */
-    uint8_t *levels;    /* one definition level per row (nullable columns) */
+    uint8_t *levels;    /* one definition level per entry (max_def > 0) */
+    uint8_t *reps;      /* one repetition level per entry (max_rep > 0) */
     uint32_t *idx;      /* dictionary indices of the non-null values */
     size_t page_cap;    /* capacity of levels and idx */
     sl_buf page_values; /* PLAIN values (when not dictionary-encoded) */
@@ -127,6 +135,14 @@ void pq_column_init(pq_column *c, const pq_schema_col *sc, const pq_writer_opts 
 void pq_column_free(pq_column *c);
 /* Appends one cell (already validated against the schema). May close a page. */
 sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err);
+/* Gives a nested leaf its level maxima (max_def, max_rep <= 255); call
+ * right after pq_column_init. */
+void pq_column_set_levels(pq_column *c, int max_def, int max_rep);
+/* Appends one level entry of a nested leaf (already validated): v is the
+ * value when def == max_def, else NULL. With max_rep > 0 pages close only
+ * before an entry with rep 0. */
+sl_code pq_column_add_leveled(pq_column *c, int def, int rep, const pq_value *v,
+                              sl_err *err);
 /* Closes the open page into c->chunk (no-op when empty). */
 sl_code pq_column_flush_page(pq_column *c, sl_err *err);
 /* Closes the open page and, when data pages use the dictionary, builds the
