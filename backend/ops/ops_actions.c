@@ -12,6 +12,10 @@ static const ops_desc ops_descs[] = {
      NULL, ops_note_run},
     {"demo.create", "Create a demo source, lake and sluice.json in a folder", OPS_MUTATES,
      ops_demo_before, ops_demo_run},
+    {"restore", "Restore a Delta table to an earlier version or time (RESTORE commit)",
+     OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, ops_restore_before, ops_restore_run},
+    {"vacuum", "Delete data files no version inside the retention still references",
+     OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, ops_vacuum_before, ops_vacuum_run},
 };
 
 const ops_desc *ops_table(size_t *n)

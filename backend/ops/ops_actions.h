@@ -14,5 +14,11 @@ sl_code ops_note_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_e
 sl_code ops_demo_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
                         sl_err *err);
 sl_code ops_demo_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_restore_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                           sl_err *err);
+sl_code ops_restore_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_vacuum_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                          sl_err *err);
+sl_code ops_vacuum_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
 
 #endif
