@@ -51,6 +51,7 @@ sl_code cmd_help(cli_ctx *ctx, sl_err *err);
 sl_code cmd_version(cli_ctx *ctx, sl_err *err);
 sl_code cmd_restore(cli_ctx *ctx, sl_err *err);
 sl_code cmd_vacuum(cli_ctx *ctx, sl_err *err);
+sl_code cmd_optimize(cli_ctx *ctx, sl_err *err);
 
 /* Output helpers (cli_out.c). */
 void cli_print_json(cli_ctx *ctx, json_t *j); /* steals j */

@@ -16,6 +16,8 @@ static const ops_desc ops_descs[] = {
      OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, ops_restore_before, ops_restore_run},
     {"vacuum", "Delete data files no version inside the retention still references",
      OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, ops_vacuum_before, ops_vacuum_run},
+    {"optimize", "Compact small files of a Delta table (OPTIMIZE commit; data unchanged)",
+     OPS_MUTATES | OPS_NEEDS_REASON, ops_optimize_before, ops_optimize_run},
 };
 
 const ops_desc *ops_table(size_t *n)

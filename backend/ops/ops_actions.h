@@ -20,5 +20,9 @@ sl_code ops_restore_run(ops_ctx *ctx, const ops_request *req, ops_result *res, s
 sl_code ops_vacuum_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
                           sl_err *err);
 sl_code ops_vacuum_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_optimize_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                            sl_err *err);
+sl_code ops_optimize_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                         sl_err *err);
 
 #endif
