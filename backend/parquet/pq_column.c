@@ -584,3 +584,56 @@ void pq_column_next_chunk(pq_column *c)
     c->dict_on = c->use_dict;
     c->dict_bw = 0;
 }
+
+/* The ColumnMetaData of a finished chunk (both writers): encodings used,
+ * page encoding counts, sizes, offsets and statistics. es, stat_min and
+ * stat_max are the caller's storage that must live until the footer is written. */
+void pq_column_fill_meta(const pq_column *c, const char *const *path, size_t path_len,
+                         int64_t dict_off, int64_t data_off, pq_column_chunk *cc,
+                         pq_page_encoding_stats *es, sl_buf *stat_min, sl_buf *stat_max)
+{
+    pq_column_meta *m = &cc->meta;
+    cc->file_offset = dict_off ? dict_off : data_off;
+    m->type = c->physical;
+    size_t ne = 0;
+    if (c->dict_page.len || c->plain_data_pages)
+        m->encodings[ne++] = PQ_ENC_PLAIN;
+    if (c->max_def > 0 || c->max_rep > 0)
+        m->encodings[ne++] = PQ_ENC_RLE;
+    if (c->dict_data_pages)
+        m->encodings[ne++] = PQ_ENC_RLE_DICTIONARY;
+    m->num_encodings = ne;
+    size_t nes = 0;
+    if (c->dict_page.len)
+        es[nes++] = (pq_page_encoding_stats){PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 1};
+    if (c->plain_data_pages)
+        es[nes++] =
+            (pq_page_encoding_stats){PQ_PAGE_DATA, PQ_ENC_PLAIN, c->plain_data_pages};
+    if (c->dict_data_pages)
+        es[nes++] = (pq_page_encoding_stats){PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY,
+                                             c->dict_data_pages};
+    m->encoding_stats = es;
+    m->num_encoding_stats = nes;
+    m->path = path;
+    m->path_len = path_len;
+    m->codec = c->codec;
+    m->num_values = c->chunk_rows;
+    m->total_uncompressed_size = c->dict_page_uncompressed + c->chunk_uncompressed;
+    m->total_compressed_size = (int64_t)(c->dict_page.len + c->chunk.len);
+    m->data_page_offset = data_off;
+    m->dictionary_page_offset = dict_off;
+    m->has_statistics = true;
+    m->statistics.has_null_count = true;
+    m->statistics.null_count = c->chunk_stats.null_count;
+    const pq_col_stats *st = &c->chunk_stats;
+    if (st->has_min_max && pq_col_stat_encode(c, &st->min, false, stat_min) &&
+        pq_col_stat_encode(c, &st->max, true, stat_max)) {
+        m->statistics.has_min_max = true;
+        m->statistics.min_value = stat_min->data;
+        m->statistics.min_len = stat_min->len;
+        m->statistics.max_value = stat_max->data;
+        m->statistics.max_len = stat_max->len;
+        /* FLBA's legacy order is unsigned bytes, wrong for signed decimals */
+        m->statistics.write_legacy = c->t->legacy_stats && c->kind != PQ_KIND_FLBA;
+    }
+}

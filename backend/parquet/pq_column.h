@@ -138,6 +138,11 @@ sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err);
 /* Gives a nested leaf its level maxima (max_def, max_rep <= 255); call
  * right after pq_column_init. */
 void pq_column_set_levels(pq_column *c, int max_def, int max_rep);
+/* Fills cc (and es, stat_min, stat_max, which must outlive the footer) for
+ * the chunk c has just finished, written at dict_off (0: none) / data_off. */
+void pq_column_fill_meta(const pq_column *c, const char *const *path, size_t path_len,
+                         int64_t dict_off, int64_t data_off, pq_column_chunk *cc,
+                         pq_page_encoding_stats *es, sl_buf *stat_min, sl_buf *stat_max);
 /* Appends one level entry of a nested leaf (already validated): v is the
  * value when def == max_def, else NULL. With max_rep > 0 pages close only
  * before an entry with rep 0. */

@@ -248,7 +248,8 @@ static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err
                     err, SL_PARQUET_VALUE,
                     "parquet writer: row %lld: column '%s' has a NULL string pointer",
                     (long long)row, c->name);
-            if (c->t->type == PQ_TYPE_STRING && !text_utf8_valid((const uint8_t *)v->str.ptr, v->str.len))
+            if (c->t->type == PQ_TYPE_STRING &&
+                !text_utf8_valid((const uint8_t *)v->str.ptr, v->str.len))
                 return err_set(err, SL_PARQUET_VALUE,
                                "parquet writer: row %lld: column '%s' is not valid UTF-8",
                                (long long)row, c->name);
@@ -263,57 +264,6 @@ static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err
         }
     }
     return SL_OK;
-}
-
-static void fill_chunk_meta(rg_record *rec, size_t i, pq_column *c, int64_t dict_off,
-                            int64_t data_off)
-{
-    pq_column_chunk *cc = &rec->chunks[i];
-    pq_column_meta *m = &cc->meta;
-    cc->file_offset = dict_off ? dict_off : data_off;
-    m->type = c->physical;
-    size_t ne = 0;
-    if (c->dict_page.len || c->plain_data_pages)
-        m->encodings[ne++] = PQ_ENC_PLAIN;
-    if (c->nullable)
-        m->encodings[ne++] = PQ_ENC_RLE;
-    if (c->dict_data_pages)
-        m->encodings[ne++] = PQ_ENC_RLE_DICTIONARY;
-    m->num_encodings = ne;
-    pq_page_encoding_stats *es = rec->enc_stats[i];
-    size_t nes = 0;
-    if (c->dict_page.len)
-        es[nes++] = (pq_page_encoding_stats){PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 1};
-    if (c->plain_data_pages)
-        es[nes++] =
-            (pq_page_encoding_stats){PQ_PAGE_DATA, PQ_ENC_PLAIN, c->plain_data_pages};
-    if (c->dict_data_pages)
-        es[nes++] = (pq_page_encoding_stats){PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY,
-                                             c->dict_data_pages};
-    m->encoding_stats = es;
-    m->num_encoding_stats = nes;
-    m->path = c->path;
-    m->path_len = 1;
-    m->codec = c->codec;
-    m->num_values = c->chunk_rows;
-    m->total_uncompressed_size = c->dict_page_uncompressed + c->chunk_uncompressed;
-    m->total_compressed_size = (int64_t)(c->dict_page.len + c->chunk.len);
-    m->data_page_offset = data_off;
-    m->dictionary_page_offset = dict_off;
-    m->has_statistics = true;
-    m->statistics.has_null_count = true;
-    m->statistics.null_count = c->chunk_stats.null_count;
-    const pq_col_stats *st = &c->chunk_stats;
-    if (st->has_min_max && pq_col_stat_encode(c, &st->min, false, &rec->stat_min[i]) &&
-        pq_col_stat_encode(c, &st->max, true, &rec->stat_max[i])) {
-        m->statistics.has_min_max = true;
-        m->statistics.min_value = rec->stat_min[i].data;
-        m->statistics.min_len = rec->stat_min[i].len;
-        m->statistics.max_value = rec->stat_max[i].data;
-        m->statistics.max_len = rec->stat_max[i].len;
-        /* FLBA's legacy order is unsigned bytes, wrong for signed decimals */
-        m->statistics.write_legacy = c->t->legacy_stats && c->kind != PQ_KIND_FLBA;
-    }
 }
 
 /* Writes every column's open chunk out and records the row group. */
@@ -348,7 +298,8 @@ static sl_code flush_row_group(pq_writer *w, sl_err *err)
         int64_t data_off = (int64_t)(w->offset ? w->offset : 4);
         if ((rc = emit(w, c->chunk.data, c->chunk.len, err)) != SL_OK)
             return rc;
-        fill_chunk_meta(rec, i, c, dict_off, data_off);
+        pq_column_fill_meta(c, c->path, 1, dict_off, data_off, &rec->chunks[i],
+                            rec->enc_stats[i], &rec->stat_min[i], &rec->stat_max[i]);
         total_unc += rec->chunks[i].meta.total_uncompressed_size;
         total_comp += rec->chunks[i].meta.total_compressed_size;
         pq_column_next_chunk(c);
