@@ -53,6 +53,19 @@ static void print_text(cli_ctx *ctx, const json_t *out)
                     removed, sizeof removed);
     cli_human_bytes((uint64_t)json_integer_value(json_object_get(out, "added_bytes")),
                     added, sizeof added);
+    if (json_is_true(json_object_get(out, "dry_run"))) {
+        json_t *rows = json_object_get(out, "rows");
+        char nrows[32] = "unknown";
+        if (json_is_integer(rows))
+            snprintf(nrows, sizeof nrows, "%lld", (long long)json_integer_value(rows));
+        fprintf(ctx->out,
+                "would compact %lld files (%s, %s rows) in %lld bins; dry run: nothing "
+                "written\n",
+                (long long)json_integer_value(json_object_get(out, "removed_files")),
+                removed, nrows,
+                (long long)json_integer_value(json_object_get(out, "bins")));
+        return;
+    }
     if (!json_is_true(json_object_get(out, "committed"))) {
         fprintf(ctx->out,
                 "nothing to compact: no partition has two files below the target "
@@ -72,7 +85,7 @@ sl_code cmd_optimize(cli_ctx *ctx, sl_err *err)
     if (a->npos != 1)
         return err_set(err, SL_USAGE,
                        "usage: sluice optimize TABLE [--zorder-by c1,c2] "
-                       "[--target-size BYTES] --reason R");
+                       "[--target-size BYTES] [--dry-run] --reason R");
     json_t *params = json_object();
     sl_code c = target_size_read(a, params, err);
     if (c == SL_OK)
@@ -98,6 +111,7 @@ sl_code cmd_optimize(cli_ctx *ctx, sl_err *err)
         .target = url,
         .reason = cli_args_get(a, "reason"),
         .params = params,
+        .dry_run = cli_args_has(a, "dry-run"),
     };
     ops_result res;
     c = ops_run(&ctx->sess->ops, "optimize", &req, &res, err);

@@ -45,8 +45,8 @@ const action_desc *actions_find(const char *name)
 
 const char *actions_group_name(action_group g)
 {
-    static const char *const names[GROUP_COUNT] = {"Move", "Views", "Console", "Audit",
-                                                   "Scripts"};
+    static const char *const names[GROUP_COUNT] = {"Move",   "Views", "Console",
+                                                   "Tables", "Audit", "Scripts"};
     return (g >= 0 && g < GROUP_COUNT) ? names[g] : "?";
 }
 

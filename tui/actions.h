@@ -18,6 +18,7 @@ typedef enum action_group {
     GROUP_MOVE,
     GROUP_VIEWS,
     GROUP_CONSOLE,
+    GROUP_TABLE,
     GROUP_AUDIT,
     GROUP_SCRIPT,
     GROUP_COUNT

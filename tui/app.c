@@ -9,6 +9,7 @@
 #include "backend/util/buf.h"
 #include "backend/util/timeutil.h"
 #include "tui/crt.h"
+#include "tui/dialog.h"
 #include "tui/fmt.h"
 #include "tui/prompt.h"
 
@@ -24,7 +25,13 @@ static const struct {
     const char *view;
 } action_home[] = {{ACT_VERIFY, "audit"}};
 
-typedef enum app_mode { MODE_BROWSE, MODE_COMMAND, MODE_FILTER, MODE_CONFIRM_QUIT } app_mode;
+typedef enum app_mode {
+    MODE_BROWSE,
+    MODE_COMMAND,
+    MODE_FILTER,
+    MODE_CONFIRM_QUIT,
+    MODE_DIALOG
+} app_mode;
 
 struct app {
     session *sess;
@@ -40,6 +47,12 @@ struct app {
     uint64_t next_id;
     app_mode mode;
     tui_prompt prompt;
+    struct {
+        tui_dialog *d;
+        dialog_answer_fn answer;
+        void *ctx;
+        void (*ctx_free)(void *);
+    } dialog;
     char message[512];
     theme_elem message_elem;
     sl_err last_error;
@@ -72,6 +85,48 @@ static void note_free(tui_job *job)
     note_job *j = (note_job *)job;
     free(j->text);
     free(j);
+}
+
+static void note_deliver(tui_job *job, app *a)
+{
+    note_job *j = (note_job *)job;
+    if (job->code != SL_OK) {
+        app_error(a, &job->err);
+    } else {
+        app_message(a, EL_OK, "note recorded as audit event #%lld",
+                    (long long)j->event_id);
+        app_broadcast(a, VIEW_EVENT_AUDIT_CHANGED);
+    }
+    job->free(job);
+}
+
+/* A mutating action typed in a read-only console: the ops layer refuses it
+ * again and writes the refusal to the audit log. */
+typedef struct refusal_job {
+    tui_job base;
+    char *name;
+} refusal_job;
+
+static void refusal_run(tui_job *job, session *sess)
+{
+    refusal_job *j = (refusal_job *)job;
+    ops_request req = {0};
+    ops_result res;
+    job->code = ops_run(&sess->ops, j->name, &req, &res, &job->err);
+    ops_result_clear(&res);
+}
+
+static void refusal_free(tui_job *job)
+{
+    refusal_job *j = (refusal_job *)job;
+    free(j->name);
+    free(j);
+}
+
+static void refusal_deliver(tui_job *job, app *a)
+{
+    app_broadcast(a, VIEW_EVENT_AUDIT_CHANGED);
+    job->free(job);
 }
 
 /* ---- views and tabs -------------------------------------------------- */
@@ -183,7 +238,7 @@ static view *find_view(app *a, uint64_t id)
     return NULL;
 }
 
-static void broadcast(app *a, int event)
+void app_broadcast(app *a, int event)
 {
     for (int t = 0; t < NTABS; t++)
         for (int d = 0; d < a->tabs[t].depth; d++) {
@@ -202,16 +257,39 @@ void app_post(app *a, view *v, tui_job *job)
     a->react |= REACT_REDRAW;
 }
 
-static void app_take(app *a, tui_job *job)
+/* ---- dialogs ------------------------------------------------------------ */
+
+void app_dialog_open(app *a, tui_dialog *d, dialog_answer_fn answer, void *ctx,
+                     void (*ctx_free)(void *))
 {
-    note_job *j = (note_job *)job;
-    if (job->code != SL_OK) {
-        app_error(a, &job->err);
-    } else {
-        app_message(a, EL_OK, "note recorded as audit event #%lld", (long long)j->event_id);
-        broadcast(a, VIEW_EVENT_AUDIT_CHANGED);
+    if (a->dialog.d) { /* one at a time: the older question is dropped unanswered */
+        dialog_free(a->dialog.d);
+        if (a->dialog.ctx_free)
+            a->dialog.ctx_free(a->dialog.ctx);
     }
-    job->free(job);
+    a->dialog.d = d;
+    a->dialog.answer = answer;
+    a->dialog.ctx = ctx;
+    a->dialog.ctx_free = ctx_free;
+    a->mode = MODE_DIALOG;
+    a->react |= REACT_REDRAW;
+}
+
+int app_dialog_is_open(const app *a)
+{
+    return a->dialog.d != NULL;
+}
+
+static void dialog_close(app *a, int answer)
+{
+    char *reason = dialog_reason(a->dialog.d);
+    dialog_answer_fn fn = a->dialog.answer;
+    void *ctx = a->dialog.ctx;
+    dialog_free(a->dialog.d);
+    memset(&a->dialog, 0, sizeof a->dialog);
+    a->mode = MODE_BROWSE;
+    fn(a, ctx, answer, reason);
+    free(reason);
 }
 
 int app_deliver(app *a)
@@ -224,7 +302,7 @@ int app_deliver(app *a)
         job->next = NULL;
         n++;
         if (job->owner == 0) {
-            app_take(a, job);
+            job->deliver(job, a);
             continue;
         }
         view *v = find_view(a, job->owner);
@@ -292,6 +370,11 @@ void app_free(app *a)
         while (a->tabs[t].depth > 0)
             view_destroy(a->tabs[t].stack[--a->tabs[t].depth]);
     prompt_free(&a->prompt);
+    if (a->dialog.d) {
+        dialog_free(a->dialog.d);
+        if (a->dialog.ctx_free)
+            a->dialog.ctx_free(a->dialog.ctx);
+    }
     free(a);
 }
 
@@ -331,6 +414,17 @@ static int script_prompt_shortcut(app *a, action_id id, sl_err *err, sl_code *rc
     if (a->mode == MODE_BROWSE || id == ACT_KEY || id == ACT_TYPE || id == ACT_WAIT ||
         id == ACT_DUMP || id == ACT_RESIZE)
         return 0;
+    if (a->mode == MODE_DIALOG) {
+        /* A dialog is answered, never closed by a stray command. */
+        if (id == ACT_BACK) {
+            *rc = app_key(a, CRT_KEY_ESC, err);
+            return 1;
+        }
+        *rc = err_set(
+            err, SL_USAGE,
+            "a dialog is open: answer it first (key/type lines, or back to cancel)");
+        return 1;
+    }
     if (id == ACT_ENTER || id == ACT_BACK) {
         *rc = app_key(a, id == ACT_ENTER ? CRT_KEY_ENTER : CRT_KEY_ESC, err);
         return 1;
@@ -344,10 +438,22 @@ sl_code app_action(app *a, action_id id, const char *arg, action_source src, sl_
     err_clear(err);
     const action_desc *d = actions_get(id);
     if (!d)
-        return err_set(err, SL_INTERNAL, "action id %d is not in the action table", (int)id);
-    if (!actions_available(d, a->read_only))
+        return err_set(err, SL_INTERNAL, "action id %d is not in the action table",
+                       (int)id);
+    if (!actions_available(d, a->read_only)) {
+        int audited = (d->flags & ACT_MUTATES) && ops_find(d->name);
+        if (audited) {
+            refusal_job *j = sl_calloc(1, sizeof *j);
+            j->base.run = refusal_run;
+            j->base.free = refusal_free;
+            j->base.deliver = refusal_deliver;
+            j->name = sl_strdup(d->name);
+            app_post(a, NULL, &j->base);
+        }
         return err_set(err, SL_OPS_READ_ONLY,
-                       "'%s' changes data and this console is read-only", d->name);
+                       "'%s' changes data and this console is read-only%s", d->name,
+                       audited ? " (refusal audited)" : "");
+    }
     if (src == SRC_SCRIPT) {
         sl_code rc;
         if (script_prompt_shortcut(a, id, err, &rc))
@@ -443,8 +549,8 @@ static sl_code do_resize(app *a, const char *arg, sl_err *err)
     char extra;
     if (sscanf(arg, "%d %d %c", &rows, &cols, &extra) != 2 || rows < 2 || cols < 2 ||
         rows > 1000 || cols > 1000)
-        return err_set(err, SL_USAGE, "resize needs ROWS COLS between 2 and 1000, got '%s'",
-                       arg);
+        return err_set(err, SL_USAGE,
+                       "resize needs ROWS COLS between 2 and 1000, got '%s'", arg);
     crt_resize(rows, cols);
     a->react |= REACT_REDRAW;
     return SL_OK;
@@ -491,8 +597,8 @@ static sl_code action_generic(app *a, view *v, action_id id, const char *arg,
     case ACT_VIEW: {
         int t = tab_index(arg);
         if (t < 0)
-            return err_set(err, SL_USAGE, "no view named '%s' (folders, tables, audit, help)",
-                           arg);
+            return err_set(err, SL_USAGE,
+                           "no view named '%s' (folders, tables, audit, help)", arg);
         switch_tab(a, t);
         return SL_OK;
     }
@@ -538,10 +644,17 @@ static sl_code action_generic(app *a, view *v, action_id id, const char *arg,
     case ACT_VERIFY:
         app_message(a, EL_MESSAGE, "verify works in the audit view");
         return SL_OK;
+    case ACT_RESTORE:
+    case ACT_VACUUM:
+    case ACT_OPTIMIZE:
+        app_message(a, EL_MESSAGE, "%s works on a table: open Tables (2) and select one",
+                    actions_get(id)->name);
+        return SL_OK;
     case ACT_NOTE: {
         note_job *j = sl_calloc(1, sizeof *j);
         j->base.run = note_run;
         j->base.free = note_free;
+        j->base.deliver = note_deliver;
         j->text = sl_strdup(arg);
         app_post(a, NULL, &j->base);
         app_message(a, EL_MESSAGE, "writing the note to the audit log...");
@@ -636,6 +749,12 @@ sl_code app_key(app *a, int key, sl_err *err)
     if (key == CRT_KEY_RESIZE)
         return SL_OK; /* crt already knows the new size; the next frame re-lays out */
     switch (a->mode) {
+    case MODE_DIALOG: {
+        int r = dialog_key(a->dialog.d, key);
+        if (r != DIALOG_OPEN)
+            dialog_close(a, r);
+        return SL_OK;
+    }
     case MODE_CONFIRM_QUIT:
         a->mode = MODE_BROWSE;
         if (key == 'y' || key == 'Y') {
@@ -699,7 +818,8 @@ static void draw_banner(app *a, int row, int cols)
     theme_elem e = theme_banner_elem(cfg ? cfg->banner_color : NULL);
     crt_fill(row, 0, cols, e);
     char env[64];
-    snprintf(env, sizeof env, "%s", cfg && cfg->environment ? cfg->environment : "no config");
+    snprintf(env, sizeof env, "%s",
+             cfg && cfg->environment ? cfg->environment : "no config");
     for (char *p = env; *p; p++)
         *p = (char)toupper((unsigned char)*p);
     char clock[32], right[48];
@@ -803,11 +923,17 @@ static void draw_bottom(app *a, int row, int cols)
     switch (a->mode) {
     case MODE_COMMAND:
     case MODE_FILTER:
-        prompt_draw(&a->prompt, row, cols, EL_PROMPT);
+        prompt_draw(&a->prompt, row, 0, cols, EL_PROMPT);
+        return;
+    case MODE_DIALOG:
+        crt_fill(row, 0, cols, EL_MESSAGE);
+        crt_put(row, 0, cols, EL_MESSAGE,
+                " Tab next field · Enter on a button answers · Esc cancels");
         return;
     case MODE_CONFIRM_QUIT:
         crt_fill(row, 0, cols, EL_PROMPT);
-        crt_put(row, 0, cols, EL_PROMPT, "Quit sluice? [y/N] (y quits, any other key cancels)");
+        crt_put(row, 0, cols, EL_PROMPT,
+                "Quit sluice? [y/N] (y quits, any other key cancels)");
         return;
     case MODE_BROWSE:
         break;
@@ -838,6 +964,8 @@ void app_draw(app *a)
     v->ops->draw(v, a, body);
     draw_status(a, rows - 2, cols);
     draw_bottom(a, rows - 1, cols);
+    if (a->mode == MODE_DIALOG)
+        dialog_draw(a->dialog.d, body); /* last, so it owns the cursor */
     a->spin++;
     crt_flush();
 }

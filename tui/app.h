@@ -48,7 +48,20 @@ const char *app_spinner(const app *a);
 view *app_view_new(app *a, const view_ops *ops, const char *crumb, void *state);
 /* Shows child on top of the current view (drill-down) and starts its load. */
 void app_push(app *a, view *child);
-/* Posts a job on behalf of v (NULL: the app itself). */
+/* Posts a job on behalf of v (NULL: the app itself, then job->deliver
+ * takes it back on the UI thread). */
 void app_post(app *a, view *v, tui_job *job);
+/* Tells every live view (VIEW_EVENT_*). */
+void app_broadcast(app *a, int event);
+
+/* A modal dialog (tui/dialog.h) takes the keys until it is answered; then
+ * answer(a, ctx, DIALOG_CONFIRM | DIALOG_CANCEL, reason) runs on the UI
+ * thread and owns ctx. If the console closes first, ctx_free(ctx). The app
+ * owns d. */
+struct tui_dialog;
+typedef void (*dialog_answer_fn)(app *a, void *ctx, int answer, const char *reason);
+void app_dialog_open(app *a, struct tui_dialog *d, dialog_answer_fn answer, void *ctx,
+                     void (*ctx_free)(void *));
+int app_dialog_is_open(const app *a);
 
 #endif

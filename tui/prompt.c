@@ -167,10 +167,10 @@ int prompt_key(tui_prompt *p, int key)
     return PROMPT_EDITED;
 }
 
-void prompt_draw(const tui_prompt *p, int row, int cols, theme_elem e)
+void prompt_draw(const tui_prompt *p, int row, int col, int cols, theme_elem e)
 {
-    crt_fill(row, 0, cols, e);
-    int used = crt_put(row, 0, cols, e, p->prefix);
+    crt_fill(row, col, cols, e);
+    int used = crt_put(row, col, cols, e, p->prefix);
     /* Scroll horizontally: drop characters from the left until the
      * cursor fits on the line. */
     size_t start = 0;
@@ -194,9 +194,9 @@ void prompt_draw(const tui_prompt *p, int row, int cols, theme_elem e)
             cursor += crt_text_width(b);
         buf_append_str(&text, b);
     }
-    crt_put(row, used, cols - used, e, text.data ? text.data : "");
+    crt_put(row, col + used, cols - used, e, text.data ? text.data : "");
     buf_free(&text);
-    crt_cursor(row, cursor < cols ? cursor : cols - 1, 1);
+    crt_cursor(row, col + (cursor < cols ? cursor : cols - 1), 1);
 }
 
 void prompt_free(tui_prompt *p)

@@ -27,8 +27,9 @@ int prompt_key(tui_prompt *p, int key);
 /* The text as UTF-8 into out. */
 void prompt_text(const tui_prompt *p, char *out, size_t outlen);
 void prompt_history_add(tui_prompt *p, const char *line);
-/* Draws prefix + text on row, scrolled so the cursor shows, and places the cursor. */
-void prompt_draw(const tui_prompt *p, int row, int cols, theme_elem e);
+/* Draws prefix + text in cols cells from (row, col), scrolled so the cursor
+ * shows, and places the cursor. */
+void prompt_draw(const tui_prompt *p, int row, int col, int cols, theme_elem e);
 void prompt_free(tui_prompt *p);
 
 #endif

@@ -107,6 +107,7 @@ sl_code script_run(const tui_script *s, app *a, sl_err *err)
         sl_code rc = app_command(a, cmd, SRC_SCRIPT, err);
         if (rc != SL_OK) {
             sl_err inner = *err;
+            app_settle(a); /* what the line started (an audited refusal) still lands */
             return err_set(err, rc == SL_USAGE ? SL_TUI_SCRIPT : rc, "%s line %zu: %s",
                            s->path, i + 1, inner.msg);
         }

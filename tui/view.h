@@ -32,7 +32,7 @@ enum {
 };
 
 /* Events the app broadcasts to every live view. */
-enum { VIEW_EVENT_AUDIT_CHANGED = 1 };
+enum { VIEW_EVENT_AUDIT_CHANGED = 1, VIEW_EVENT_TABLE_CHANGED = 2 };
 
 typedef struct view_ops {
     const char *name;  /* "folders": the `view NAME` argument */

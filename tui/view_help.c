@@ -20,7 +20,7 @@ typedef struct help_state {
 } help_state;
 
 static const tui_column cols[] = {
-    {"Keys", 10, 0, 0}, {"Action", 16, 0, 0}, {"What it does", 20, 1, 0}};
+    {"Keys", 10, 0, 0}, {"Action", 18, 0, 0}, {"What it does", 20, 1, 0}};
 
 static help_state *st(view *v)
 {

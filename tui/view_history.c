@@ -10,6 +10,7 @@
 #include "tui/app.h"
 #include "tui/crt.h"
 #include "tui/fmt.h"
+#include "tui/intervene.h"
 #include "tui/tablesum.h"
 #include "tui/view.h"
 
@@ -29,8 +30,8 @@ typedef struct history_job {
 } history_job;
 
 static const tui_column cols[] = {
-    {"Version", 7, 0, 1},   {"Time (UTC)", 19, 0, 0}, {"Operation", 10, 1, 0},
-    {"User / engine", 10, 1, 0}, {"+Add", 5, 0, 1},   {"-Rm", 5, 0, 1},
+    {"Version", 7, 0, 1},        {"Time (UTC)", 19, 0, 0}, {"Operation", 10, 1, 0},
+    {"User / engine", 10, 1, 0}, {"+Add", 5, 0, 1},        {"-Rm", 5, 0, 1},
 };
 
 static history_state *st(view *v)
@@ -48,12 +49,15 @@ static void row(view *v, size_t i, tui_row *out)
     const delta_commit_info *c = &st(v)->hist.items[i];
     snprintf(out->cell[0], TUI_CELL_MAX, "%lld", (long long)c->version);
     fmt_time(c->timestamp_ms, out->cell[1], TUI_CELL_MAX);
-    snprintf(out->cell[2], TUI_CELL_MAX, "%s", c->operation ? c->operation : "(no commitInfo)");
+    snprintf(out->cell[2], TUI_CELL_MAX, "%s",
+             c->operation ? c->operation : "(no commitInfo)");
     if (c->user && c->engine)
         snprintf(out->cell[3], TUI_CELL_MAX, "%s · %s", c->user, c->engine);
     else
         snprintf(out->cell[3], TUI_CELL_MAX, "%s",
-                 c->user ? c->user : c->engine ? c->engine : "-");
+                 c->user     ? c->user
+                 : c->engine ? c->engine
+                             : "-");
     snprintf(out->cell[4], TUI_CELL_MAX, "+%zu", c->num_add);
     snprintf(out->cell[5], TUI_CELL_MAX, "-%zu", c->num_remove);
     if (!c->operation)
@@ -132,8 +136,8 @@ static void draw_summary(view *v, tui_rect r)
     fmt_bytes(s->bytes, size, sizeof size);
     fmt_time_short(s->timestamp_ms, when, sizeof when);
     line = sl_asprintf("version %lld (%s) · %llu files · %s rows · %s · protocol %s",
-                       (long long)s->version, when, (unsigned long long)s->files, rows, size,
-                       s->protocol);
+                       (long long)s->version, when, (unsigned long long)s->files, rows,
+                       size, s->protocol);
     crt_put(r.row + 1, 1, r.cols - 1, s->rows < 0 ? EL_WARNING : EL_NORMAL, line);
     free(line);
 }
@@ -200,14 +204,16 @@ static void append_action_line(sl_buf *out, const json_t *action)
             json_t *sj = stats ? json_loads(stats, 0, NULL) : NULL;
             json_t *nr = sj ? json_object_get(sj, "numRecords") : NULL;
             if (json_is_integer(nr))
-                snprintf(rows, sizeof rows, "  %lld rows", (long long)json_integer_value(nr));
+                snprintf(rows, sizeof rows, "  %lld rows",
+                         (long long)json_integer_value(nr));
             json_decref(sj);
             buf_appendf(out, "  %c %-7s %s  %s%s\n", kind[0] == 'a' ? '+' : '-', kind,
                         path ? path : "?", sz, rows);
         } else if (strcmp(kind, "protocol") == 0) {
-            buf_appendf(out, "  protocol  reader %lld, writer %lld\n",
-                        (long long)json_integer_value(json_object_get(body, "minReaderVersion")),
-                        (long long)json_integer_value(json_object_get(body, "minWriterVersion")));
+            buf_appendf(
+                out, "  protocol  reader %lld, writer %lld\n",
+                (long long)json_integer_value(json_object_get(body, "minReaderVersion")),
+                (long long)json_integer_value(json_object_get(body, "minWriterVersion")));
         } else if (strcmp(kind, "metaData") == 0) {
             const char *id = json_string_value(json_object_get(body, "id"));
             buf_appendf(out, "  metaData  id %s\n", id ? id : "?");
@@ -234,9 +240,8 @@ static sl_code commit_text(session *sess, void *arg, sl_buf *out, sl_err *err)
     const json_t *ci = NULL;
     size_t i;
     json_t *a;
-    json_array_foreach(actions, i, a)
-        if (json_object_get(a, "commitInfo"))
-            ci = json_object_get(a, "commitInfo");
+    json_array_foreach(actions, i, a) if (json_object_get(a, "commitInfo")) ci =
+        json_object_get(a, "commitInfo");
     buf_appendf(out, "%s version %lld — %zu actions\n", c->name, (long long)c->version,
                 json_array_size(actions));
     if (ci) {
@@ -258,8 +263,7 @@ static sl_code commit_text(session *sess, void *arg, sl_buf *out, sl_err *err)
         buf_append_str(out, "(this commit has no commitInfo)\n");
     }
     buf_append_str(out, "\nActions:\n");
-    json_array_foreach(actions, i, a)
-        append_action_line(out, a);
+    json_array_foreach(actions, i, a) append_action_line(out, a);
     buf_append_str(out, "\nLog entries:\n");
     json_array_foreach(actions, i, a)
     {
@@ -292,6 +296,22 @@ static unsigned enter(view *v, app *a, sl_err *err)
     return REACT_REDRAW;
 }
 
+/* Restore goes to the version under the cursor unless one is given. */
+static unsigned handle(view *v, app *a, action_id id, const char *arg, sl_err *err)
+{
+    size_t i;
+    int64_t selected = -1;
+    if (v->loaded && list_selected(v, &i))
+        selected = st(v)->hist.items[i].version;
+    return intervene_handle(a, id, arg, st(v)->name, st(v)->url, selected, err);
+}
+
+static void notify(view *v, app *a, int event)
+{
+    if (event == VIEW_EVENT_TABLE_CHANGED)
+        load(v, a);
+}
+
 static void done(view *v)
 {
     history_state *s = st(v);
@@ -308,7 +328,9 @@ const view_ops view_history_ops = {
     .load = load,
     .take = take,
     .draw = draw,
+    .handle = handle,
     .enter = enter,
+    .notify = notify,
     .done = done,
 };
 

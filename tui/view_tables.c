@@ -7,6 +7,7 @@
 #include "tui/app.h"
 #include "tui/crt.h"
 #include "tui/fmt.h"
+#include "tui/intervene.h"
 #include "tui/tablesum.h"
 #include "tui/view.h"
 
@@ -28,7 +29,7 @@ typedef struct tables_job {
 } tables_job;
 
 static const tui_column cols[] = {
-    {"Table", 10, 1, 0}, {"Version", 7, 0, 1},  {"Files", 6, 0, 1},    {"Rows", 9, 0, 1},
+    {"Table", 10, 1, 0}, {"Version", 7, 0, 1},  {"Files", 6, 0, 1},  {"Rows", 9, 0, 1},
     {"Size", 9, 0, 1},   {"Protocol", 8, 0, 0}, {"Status", 8, 3, 0},
 };
 
@@ -96,7 +97,8 @@ static void load(view *v, app *a)
     }
     const config *cfg = app_session(a)->cfg;
     if (!cfg || cfg->ntables == 0) {
-        err_set(&v->error, SL_TABLE_UNKNOWN, "no \"tables\" in the config: nothing to show");
+        err_set(&v->error, SL_TABLE_UNKNOWN,
+                "no \"tables\" in the config: nothing to show");
         return;
     }
     tables_job *j = sl_calloc(1, sizeof *j);
@@ -151,6 +153,26 @@ static unsigned enter(view *v, app *a, sl_err *err)
     return REACT_REDRAW;
 }
 
+/* Restore, vacuum and optimize act on the selected table. */
+static unsigned handle(view *v, app *a, action_id id, const char *arg, sl_err *err)
+{
+    size_t i;
+    if (id != ACT_RESTORE && id != ACT_VACUUM && id != ACT_OPTIMIZE)
+        return REACT_UNHANDLED;
+    if (!v->loaded || !list_selected(v, &i)) {
+        err_set(err, SL_USAGE, "no table selected");
+        return REACT_REDRAW;
+    }
+    return intervene_handle(a, id, arg, st(v)->items[i].name, st(v)->items[i].url, -1,
+                            err);
+}
+
+static void notify(view *v, app *a, int event)
+{
+    if (event == VIEW_EVENT_TABLE_CHANGED)
+        load(v, a);
+}
+
 static void done(view *v)
 {
     if (!v->state)
@@ -165,6 +187,8 @@ const view_ops view_tables_ops = {
     .load = load,
     .take = take,
     .draw = draw,
+    .handle = handle,
     .enter = enter,
+    .notify = notify,
     .done = done,
 };

@@ -13,6 +13,7 @@
  * a finished job owns it and frees it with job->free. The worker never
  * touches curses. */
 typedef struct tui_job tui_job;
+struct app;
 struct tui_job {
     uint64_t owner;  /* id of the view that posted it; 0: the app */
     int kind;        /* owner-defined */
@@ -20,6 +21,9 @@ struct tui_job {
     void (*run)(tui_job *job, session *sess);
     /* Frees the job and everything it still owns. */
     void (*free)(tui_job *job);
+    /* Jobs the app posts for itself (owner 0): called on the UI thread when
+     * the job is delivered; it owns the job from then on and frees it. */
+    void (*deliver)(tui_job *job, struct app *a);
     sl_code code;
     sl_err err;
     tui_job *next;   /* queue link (worker-owned while queued) */

@@ -38,7 +38,7 @@ typedef struct commit_scope {
     int read_all;
     int has_remove_data; /* a remove with dataChange true */
     int has_remove;
-    int has_add;
+    int has_cdc;
     int has_meta;                        /* metaData or protocol */
     json_t *new_protocol, *new_metadata; /* borrowed from the actions */
 } commit_scope;
@@ -101,7 +101,8 @@ static sl_code scope_build(const delta_commit_req *req, commit_scope *sc, sl_err
         } else if (strcmp(name, "add") == 0) {
             if (!json_string_value(json_object_get(body, "path")))
                 return err_set(err, SL_INTERNAL, "delta_commit: add %zu has no path", i);
-            sc->has_add = 1;
+        } else if (strcmp(name, "cdc") == 0) {
+            sc->has_cdc = 1;
         } else if (strcmp(name, "txn") == 0) {
             const char *app = json_string_value(json_object_get(body, "appId"));
             if (!app)
@@ -121,10 +122,13 @@ static sl_code scope_build(const delta_commit_req *req, commit_scope *sc, sl_err
     return SL_OK;
 }
 
+/* Delta Lake's rule: every file action is an add (vacuously true without
+ * any) and the transaction read no files. So CREATE TABLE, SET TBLPROPERTIES
+ * and VACUUM START/END are blind appends as well; a metaData change alone
+ * does not make a commit depend on the files. */
 static int scope_is_blind_append(const commit_scope *sc, const delta_commit_req *req)
 {
-    return sc->has_add && !sc->has_remove && !sc->has_meta && !sc->read_all &&
-           req->nread_paths == 0;
+    return !sc->has_remove && !sc->has_cdc && !req->read_all && req->nread_paths == 0;
 }
 
 /* Protocol and appendOnly checks on the table as read and as it will be. */

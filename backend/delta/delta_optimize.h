@@ -31,6 +31,9 @@ typedef struct delta_optimize_opts {
      * into files of about target_size (by the input bytes). */
     const char *const *zorder_by;
     size_t nzorder_by;
+    /* Plan only: bins, files and bytes to compact are reported (rows from
+     * the files' stats), nothing is read, written or committed. */
+    int dry_run;
 } delta_optimize_opts;
 
 typedef struct delta_optimize_result {
@@ -38,7 +41,7 @@ typedef struct delta_optimize_result {
     int64_t version; /* the OPTIMIZE commit's version when committed */
     size_t removed_files, added_files, bins;
     int64_t removed_bytes, added_bytes;
-    int64_t rows; /* rows rewritten */
+    int64_t rows; /* rows rewritten (dry run: from stats, -1 when any is unknown) */
 } delta_optimize_result;
 
 /* Plans the bins from snap (the table's snapshot the caller opened), writes
@@ -46,9 +49,11 @@ typedef struct delta_optimize_result {
  * overridden with "OPTIMIZE"; parameters {"predicate":"[]","zOrderBy":"[]"}
  * (zOrderBy: the column list as JSON text, "[\"a\",\"b\"]") and metrics (numRemovedFiles,
  * numAddedFiles, numRemovedBytes, numAddedBytes, minFileSize, p25FileSize, p50FileSize,
- * p75FileSize, maxFileSize: of the added files, nearest-rank percentiles) are filled
- * here. Files with deletion vectors are left alone. New data files of a
- * failed commit are deleted. */
+ * p75FileSize, maxFileSize of the added files, the percentile at sorted index
+ * n*p/100 as Delta Lake reports it; numDeletionVectorsRemoved) are filled
+ * here, with isolationLevel SnapshotIsolation. Files with deletion vectors are
+ * left alone. New data files of a failed commit are deleted. With
+ * opts->dry_run nothing is written: the result counts the planned bins. */
 sl_code delta_optimize_run(store *s, const char *table_key, const delta_snapshot *snap,
                            const delta_optimize_opts *opts, const delta_commit_meta *meta,
                            delta_optimize_result *out, sl_err *err);

@@ -354,11 +354,11 @@ static int i64_cmp(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* Nearest-rank percentile of sorted sizes. */
+/* Percentile of sorted sizes as Delta Lake reports it: the element at index
+ * floor(n * pct / 100), not the nearest rank (two files: p50 is the larger). */
 static int64_t percentile(const int64_t *v, size_t n, int pct)
 {
-    size_t rank = (size_t)((pct * n + 99) / 100);
-    return v[rank ? rank - 1 : 0];
+    return v[n * (size_t)pct / 100];
 }
 
 static json_t *metrics_json(const delta_optimize_result *res, json_t *adds)
@@ -370,14 +370,15 @@ static json_t *metrics_json(const delta_optimize_result *res, json_t *adds)
             json_object_get(json_object_get(json_array_get(adds, i), "add"), "size"));
     qsort(sizes, n, sizeof *sizes, i64_cmp);
     json_t *m = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "numRemovedFiles",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "numRemovedFiles",
         (json_int_t)res->removed_files, "numAddedFiles", (json_int_t)res->added_files,
         "numRemovedBytes", (json_int_t)res->removed_bytes, "numAddedBytes",
         (json_int_t)res->added_bytes, "minFileSize", (json_int_t)(n ? sizes[0] : 0),
         "p25FileSize", (json_int_t)(n ? percentile(sizes, n, 25) : 0), "p50FileSize",
         (json_int_t)(n ? percentile(sizes, n, 50) : 0), "p75FileSize",
         (json_int_t)(n ? percentile(sizes, n, 75) : 0), "maxFileSize",
-        (json_int_t)(n ? sizes[n - 1] : 0));
+        (json_int_t)(n ? sizes[n - 1] : 0), "numDeletionVectorsRemoved", (json_int_t)0);
+    /* 0: files with deletion vectors are never compacted here. */
     free(sizes);
     return m;
 }
@@ -561,7 +562,15 @@ sl_code delta_optimize_run(store *s, const char *table_key, const delta_snapshot
         while (hi < nf && strcmp(files[hi].part_key, files[lo].part_key) == 0 &&
                (z.n > 0 || total + files[hi].f->size <= target))
             total += files[hi++].f->size;
-        if (hi - lo >= 2 || z.n > 0) {
+        if ((hi - lo >= 2 || z.n > 0) && opts->dry_run) {
+            out->bins++;
+            for (size_t i = lo; i < hi; i++) {
+                out->removed_files++;
+                out->removed_bytes += files[i].f->size;
+                int64_t nr = files[i].f->num_records;
+                out->rows = out->rows < 0 || nr < 0 ? -1 : out->rows + nr;
+            }
+        } else if (hi - lo >= 2 || z.n > 0) {
             c = bin_rewrite(s, table_key, snap, cols, ncols, &z, files, lo, hi, target,
                             opts, adds, out, err);
             out->bins++;
@@ -577,7 +586,7 @@ sl_code delta_optimize_run(store *s, const char *table_key, const delta_snapshot
         lo = hi;
     }
 
-    if (c == SL_OK && out->removed_files > 0) {
+    if (c == SL_OK && out->removed_files > 0 && !opts->dry_run) {
         json_t *actions = json_array();
         json_array_extend(actions, adds);
         json_array_extend(actions, removes);
@@ -585,6 +594,8 @@ sl_code delta_optimize_run(store *s, const char *table_key, const delta_snapshot
         if (meta)
             req.meta = *meta;
         req.meta.operation = "OPTIMIZE";
+        /* Delta Lake commits changes without dataChange at snapshot isolation. */
+        req.meta.isolation_level = "SnapshotIsolation";
         json_t *zcols = json_array();
         for (size_t i = 0; i < opts->nzorder_by; i++)
             json_array_append_new(zcols, json_string(opts->zorder_by[i]));

@@ -90,6 +90,24 @@ static sl_code refuse(ops_ctx *ctx, const ops_desc *d, const ops_request *req,
     return err_set(err, code, "%s refused: %s", d->name, why);
 }
 
+/* The operator looked at the preview and said no: the request and its
+ * refusal are both recorded, so the audit shows what was almost done. The
+ * reason rule does not apply (one cancels before typing a reason). */
+static sl_code cancel(ops_ctx *ctx, const ops_desc *d, const ops_request *req,
+                      ops_result *res, sl_err *err)
+{
+    sl_err berr = {0};
+    if (d->before && d->before(ctx, req, res, &berr) != SL_OK) {
+        json_decref(res->before);
+        res->before = NULL; /* the state could not be read; the pair is still written */
+    }
+    sl_code c = audit_row(ctx, d, req, "requested", res->before, NULL, SL_OK,
+                          &res->requested_id, err);
+    if (c != SL_OK)
+        return c;
+    return refuse(ctx, d, req, res, SL_OPS_CANCELLED, "cancelled by the operator", err);
+}
+
 sl_code ops_run(ops_ctx *ctx, const char *name, const ops_request *req, ops_result *res,
                 sl_err *err)
 {
@@ -103,6 +121,8 @@ sl_code ops_run(ops_ctx *ctx, const char *name, const ops_request *req, ops_resu
     sl_code c;
     if ((d->flags & OPS_MUTATES) && ctx->read_only)
         c = refuse(ctx, d, req, res, SL_OPS_READ_ONLY, "this session is read-only", err);
+    else if (req->cancelled)
+        c = cancel(ctx, d, req, res, err);
     else if ((d->flags & OPS_NEEDS_REASON) && blank(req->reason))
         c = refuse(ctx, d, req, res, SL_OPS_REASON_REQUIRED, "a reason is required", err);
     else if ((d->flags & OPS_DESTRUCTIVE) && !req->confirmed && !req->dry_run)

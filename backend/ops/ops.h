@@ -37,6 +37,10 @@ typedef struct ops_request {
     json_t *params;     /* borrowed object, may be NULL */
     int dry_run;
     int confirmed; /* destructive actions: the operator typed the target / --yes */
+    /* The operator saw the preview and cancelled: audited as a requested row
+     * (with the state before) and a refused row (SL_OPS_CANCELLED); the
+     * action does not run. */
+    int cancelled;
 } ops_request;
 
 typedef struct ops_result {

@@ -106,14 +106,21 @@ sl_code ops_optimize_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
         return c;
     }
     if (req->dry_run) {
-        /* Nothing is planned without reading the data; report the state. */
-        res->output = json_pack("{s:s?, s:b, s:o, s:I}", "table", req->target, "dry_run",
-                                1, "before", state_json(snap), "target_size",
-                                (json_int_t)o.target_size);
+        /* The bins come from file sizes alone: planned without reading data. */
+        o.dry_run = 1;
+        delta_optimize_result r;
+        c = delta_optimize_run(st, "", snap, &o, NULL, &r, err);
+        if (c == SL_OK)
+            res->output = json_pack(
+                "{s:s?, s:b, s:o, s:I, s:I, s:I, s:I, s:o}", "table", req->target,
+                "dry_run", 1, "before", state_json(snap), "target_size",
+                (json_int_t)o.target_size, "bins", (json_int_t)r.bins, "removed_files",
+                (json_int_t)r.removed_files, "removed_bytes", (json_int_t)r.removed_bytes,
+                "rows", r.rows < 0 ? json_null() : json_integer(r.rows));
         delta_snapshot_free(snap);
         store_close(st);
         free(names);
-        return SL_OK;
+        return c;
     }
     if (ctx->log)
         store_set_log(st, ctx->log);

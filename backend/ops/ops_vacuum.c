@@ -63,6 +63,7 @@ sl_code ops_vacuum_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl
         store_set_log(st, ctx->log);
     char *event = sl_asprintf("%lld", (long long)res->requested_id);
     delta_commit_meta meta = {.operator_name = ctx->operator_name,
+                              .run_id = ctx->session_id,
                               .audit_event_id = res->requested_id ? event : NULL};
     o.meta = &meta;
     delta_vacuum_result vr;

@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +103,66 @@ const char *tu_sluice_bin(void)
 {
     const char *b = getenv("SLUICE_BIN");
     return b && *b ? b : "sluice";
+}
+
+int tu_have_node(void)
+{
+    return tu_run("command -v node >/dev/null 2>&1", NULL) == 0;
+}
+
+/* Runs npm install of the package into dir and writes the stamp once the
+ * script is there. */
+static void npm_install(const char *src, const char *dir, const char *script,
+                        const char *stamp_path, const char *stamp)
+{
+    char *cmd = sl_asprintf("mkdir -p '%s' && npm install --prefix '%s' --install-links "
+                            "--no-audit --no-fund --loglevel=error "
+                            "'%s/tests/npm-interop' 1>&2",
+                            dir, dir, src);
+    int rc = tu_run(cmd, NULL);
+    free(cmd);
+    if (rc != 0)
+        fail_msg("npm install of tests/npm-interop into %s failed (exit %d)", dir, rc);
+    struct stat st;
+    if (stat(script, &st) != 0)
+        fail_msg("npm install into %s did not install %s", dir, script);
+    FILE *fp = fopen(stamp_path, "wb");
+    assert_non_null(fp);
+    fputs(stamp, fp);
+    fclose(fp);
+}
+
+char *tu_npm_script(const char *subdir, const char *script_name)
+{
+    const char *src = getenv("SLUICE_SOURCE_DIR");
+    const char *bin = getenv("SLUICE_BIN");
+    assert_non_null(src);
+    assert_non_null(bin);
+    char *bin_copy = sl_strdup(bin);
+    char *dir = sl_asprintf("%s/%s", dirname(bin_copy), subdir);
+    free(bin_copy);
+    char *pkg_path = sl_asprintf("%s/tests/npm-interop/package.json", src);
+    char *js_path = sl_asprintf("%s/tests/npm-interop/%s", src, script_name);
+    char *pkg = tu_read_file(pkg_path);
+    char *js = tu_read_file(js_path);
+    if (!pkg || !js)
+        fail_msg("cannot read %s or %s", pkg_path, js_path);
+    /* npm copies the package: a changed script needs a new install too. */
+    char *want = sl_asprintf("%s\n%s", pkg, js);
+    char *stamp_path = sl_asprintf("%s/.sluice-stamp", dir);
+    char *stamp = tu_read_file(stamp_path);
+    char *script =
+        sl_asprintf("%s/node_modules/sluice-interop-readers/%s", dir, script_name);
+    struct stat st;
+    if (!stamp || strcmp(stamp, want) != 0 || stat(script, &st) != 0)
+        npm_install(src, dir, script, stamp_path, want);
+    free(stamp);
+    free(stamp_path);
+    free(want);
+    free(pkg);
+    free(js);
+    free(pkg_path);
+    free(js_path);
+    free(dir);
+    return script;
 }

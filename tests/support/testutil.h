@@ -25,5 +25,13 @@ const char *tu_fixtures_dir(void);
 int tu_run(const char *cmdline, char **out);
 /* The built sluice binary ($SLUICE_BIN). */
 const char *tu_sluice_bin(void);
+/* 1 when node is on PATH: the npm interop readers are skipped without it. */
+int tu_have_node(void);
+/* Installs tests/npm-interop (npm install) into <dir of $SLUICE_BIN>/<subdir>
+ * once, again when package.json or the script's text changes (a stamp file
+ * remembers both), and returns the installed path of script_name. Each test
+ * passes its own subdir so concurrent tests never share an install. Fails
+ * the test when npm install fails. Caller frees. */
+char *tu_npm_script(const char *subdir, const char *script_name);
 
 #endif

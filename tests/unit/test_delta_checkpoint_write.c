@@ -4,7 +4,7 @@
  * and on copies of the fixture tables; tombstones past the deleted-file
  * retention are left out; _last_checkpoint says what was written; the
  * interval and retention settings are read as Delta spells them. */
-#include "testutil.h"
+#include "deltatest.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -124,23 +124,12 @@ static void assert_snapshots_equal(const delta_snapshot *want, const delta_snaps
     assert_int_equal(kept, got->ntombstones);
 }
 
-static store *open_dir(const char *dir)
-{
-    char *url = sl_asprintf("file://%s", dir);
-    store *s = NULL;
-    sl_err err = {0};
-    if (store_open(url, &s, &err) != SL_OK)
-        fail_msg("store_open %s: %s", url, err.msg);
-    free(url);
-    return s;
-}
-
 /* Writes the checkpoint of the latest version and compares; returns the
  * version checkpointed. */
 static int64_t checkpoint_and_compare(const char *dir, int64_t now_ms, int64_t cutoff_ms,
                                       const char *where, delta_checkpoint_result *res)
 {
-    store *s = open_dir(dir);
+    store *s = dt_open_store(dir);
     sl_err err = {0};
     delta_snapshot *json_snap = NULL;
     if (delta_snapshot_open_ex(s, "", &LATEST, 0, &json_snap, &err) != SL_OK)
@@ -297,7 +286,7 @@ static void test_handmade_table(void **state)
                 (long long)NOW);
     write_commit(dir, 3, b.data);
     buf_free(&b);
-    store *s = open_dir(dir);
+    store *s = dt_open_store(dir);
     sl_err err = {0};
     delta_snapshot *a = NULL, *c = NULL;
     assert_int_equal(delta_snapshot_open_ex(s, "", &LATEST, 0, &a, &err), SL_OK);
@@ -359,16 +348,14 @@ static void test_fixture_tables(void **state)
     };
     size_t compared = 0;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-        char *src = sl_asprintf("%s/delta/%s", fx, tables[i]);
-        char *dir = tu_mkdtemp("cpwfx");
-        char *cmd = sl_asprintf("cp -r --no-preserve=mode '%s/.' '%s/'", src, dir);
-        assert_int_equal(tu_run(cmd, NULL), 0);
+        char *tmp = tu_mkdtemp("cpwfx");
+        char *dir = dt_copy_fixture(tmp, tables[i]);
         /* our checkpoint must be the one used: drop theirs */
         char *rm = sl_asprintf("rm -f '%s'/_delta_log/*.checkpoint*.parquet "
                                "'%s'/_delta_log/_last_checkpoint",
                                dir, dir);
         assert_int_equal(tu_run(rm, NULL), 0);
-        store *s = open_dir(dir);
+        store *s = dt_open_store(dir);
         sl_err err = {0};
         delta_snapshot *probe = NULL;
         sl_code rc = delta_snapshot_open_ex(s, "", &LATEST, 0, &probe, &err);
@@ -384,11 +371,10 @@ static void test_fixture_tables(void **state)
             check_last_checkpoint(dir, &res);
             compared++;
         }
-        tu_rmtree(dir);
+        tu_rmtree(tmp);
         free(rm);
-        free(cmd);
         free(dir);
-        free(src);
+        free(tmp);
     }
     assert_true(compared >= 8);
 }

@@ -2,7 +2,7 @@
  * commitInfo shape, writer protocol refusals, txn idempotence and the
  * conflict matrix of the commit path. */
 
-#include "testutil.h"
+#include "deltatest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,17 +85,6 @@ static sl_code append_rows(store *s, const char *key, int64_t first, size_t n,
     return c;
 }
 
-static delta_snapshot *snap_latest(store *s, const char *key)
-{
-    delta_at at = {.kind = DELTA_AT_LATEST};
-    delta_snapshot *snap = NULL;
-    sl_err err = {0};
-    sl_code c = delta_snapshot_open(s, key, &at, &snap, &err);
-    if (c != SL_OK)
-        fail_msg("snapshot: %s", err.msg);
-    return snap;
-}
-
 /* ---- create + append + read back ---------------------------------------- */
 
 static void test_create_append_read_back(void **state)
@@ -110,7 +99,7 @@ static void test_create_append_read_back(void **state)
     assert_int_equal(ar.nrows, 6);
     assert_int_equal(ar.skipped, 0);
 
-    delta_snapshot *snap = snap_latest(f->s, "t");
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
     assert_int_equal(snap->version, 1);
     assert_int_equal(snap->nfiles, 2);
     assert_int_equal(snap->num_rows, 6);
@@ -215,7 +204,7 @@ static void test_types_and_ntz_protocol(void **state)
     delta_commit_result r;
     sl_err err = {0};
     assert_int_equal(delta_table_create(f->s, "", &spec, NULL, &r, &err), SL_OK);
-    delta_snapshot *snap = snap_latest(f->s, "");
+    delta_snapshot *snap = dt_snap_latest(f->s, "");
     assert_int_equal(
         json_integer_value(json_object_get(snap->protocol, "minReaderVersion")), 3);
     assert_int_equal(
@@ -244,7 +233,7 @@ static void test_types_and_ntz_protocol(void **state)
     delta_append_req req = {.rows = row, .nrows = 1, .ncols = 9};
     delta_append_result ar;
     assert_int_equal(delta_table_append(f->s, "", &req, NULL, &ar, &err), SL_OK);
-    snap = snap_latest(f->s, "");
+    snap = dt_snap_latest(f->s, "");
     assert_int_equal(snap->nfiles, 1);
     assert_memory_equal(snap->files[0].path, "p=A%252FB%20C%253A%2525/", 24);
     json_t *add = delta_file_add(&snap->files[0]);
@@ -264,7 +253,7 @@ static void test_types_and_ntz_protocol(void **state)
     /* Null partition value. */
     row[8] = pq_val_null();
     assert_int_equal(delta_table_append(f->s, "", &req, NULL, &ar, &err), SL_OK);
-    snap = snap_latest(f->s, "");
+    snap = dt_snap_latest(f->s, "");
     int found = 0;
     for (size_t i = 0; i < snap->nfiles; i++)
         if (strncmp(snap->files[i].path, "p=__HIVE_DEFAULT_PARTITION__/", 29) == 0) {
@@ -453,31 +442,6 @@ static void test_protocol_rules(void **state)
         SL_DELTA_UNSUPPORTED_FEATURE);
 }
 
-static char *tree_digest(const char *dir)
-{
-    char *cmd =
-        sl_asprintf("cd '%s' && find . -print | LC_ALL=C sort && "
-                    "find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum",
-                    dir);
-    char *out = NULL;
-    assert_int_equal(tu_run(cmd, &out), 0);
-    free(cmd);
-    return out;
-}
-
-static char *fixture_copy(const fx *f, const char *rel)
-{
-    const char *fixtures = tu_fixtures_dir();
-    if (!fixtures)
-        return NULL;
-    char *dst = sl_asprintf("%s/copy-%s", f->dir, strrchr(rel, '/') + 1);
-    char *cmd =
-        sl_asprintf("rm -rf '%s' && cp -a '%s/delta/%s' '%s'", dst, fixtures, rel, dst);
-    assert_int_equal(tu_run(cmd, NULL), 0);
-    free(cmd);
-    return dst;
-}
-
 static void test_protocol_refusals_on_fixtures(void **state)
 {
     fx *f = *state;
@@ -493,12 +457,12 @@ static void test_protocol_refusals_on_fixtures(void **state)
     if (!tu_fixtures_dir())
         skip();
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char *dir = fixture_copy(f, cases[i].rel);
-        char *before = tree_digest(dir);
+        char *dir = dt_copy_fixture(f->dir, cases[i].rel);
+        char *before = dt_tree_digest(dir);
         store *s;
         sl_err err = {0};
         assert_int_equal(store_open(dir, &s, &err), SL_OK);
-        delta_snapshot *snap = snap_latest(s, "");
+        delta_snapshot *snap = dt_snap_latest(s, "");
         pq_schema_col *cols;
         size_t ncols;
         sl_code c = delta_schema_cols(snap->metadata, &cols, &ncols, &err);
@@ -530,7 +494,7 @@ static void test_protocol_refusals_on_fixtures(void **state)
         free(row);
         delta_snapshot_free(snap);
         store_close(s);
-        char *after = tree_digest(dir);
+        char *after = dt_tree_digest(dir);
         assert_string_equal(before, after);
         free(before);
         free(after);
@@ -543,16 +507,16 @@ static void test_append_to_writer7_fixture(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         skip();
-    char *dir = fixture_copy(f, "delta/commit-info-optimize");
+    char *dir = dt_copy_fixture(f->dir, "delta/commit-info-optimize");
     store *s;
     sl_err err = {0};
     assert_int_equal(store_open(dir, &s, &err), SL_OK);
-    delta_snapshot *before = snap_latest(s, "");
+    delta_snapshot *before = dt_snap_latest(s, "");
     pq_value row[2] = {pq_val_i32(42), pq_val_i32(3)};
     delta_append_req req = {.rows = row, .nrows = 1, .ncols = 2};
     delta_append_result ar;
     assert_int_equal(delta_table_append(s, "", &req, NULL, &ar, &err), SL_OK);
-    delta_snapshot *after = snap_latest(s, "");
+    delta_snapshot *after = dt_snap_latest(s, "");
     assert_int_equal(after->version, before->version + 1);
     assert_int_equal(after->nfiles, before->nfiles + 1);
     assert_int_equal(after->num_rows, before->num_rows + 1);
@@ -571,7 +535,7 @@ static void test_append_to_writer7_fixture(void **state)
     delta_commit_result cr;
     assert_int_equal(delta_commit(s, "", &creq, &cr, &err), SL_OK);
     json_decref(actions);
-    delta_snapshot *ao = snap_latest(s, "");
+    delta_snapshot *ao = dt_snap_latest(s, "");
     actions = json_pack("[{s:{s:s,s:I,s:b}}]", "remove", "path", ao->files[0].path,
                         "deletionTimestamp", (json_int_t)1, "dataChange", 1);
     creq = (delta_commit_req){
@@ -590,17 +554,17 @@ static void test_append_to_partitioned_fixture(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         skip();
-    char *dir = fixture_copy(f, "delta-rs/delta-0.8.0-partitioned");
+    char *dir = dt_copy_fixture(f->dir, "delta-rs/delta-0.8.0-partitioned");
     store *s;
     sl_err err = {0};
     assert_int_equal(store_open(dir, &s, &err), SL_OK);
-    delta_snapshot *before = snap_latest(s, "");
+    delta_snapshot *before = dt_snap_latest(s, "");
     pq_value row[4] = {pq_val_str("new"), pq_val_str("2024"), pq_val_str("1"),
                        pq_val_str("2")};
     delta_append_req req = {.rows = row, .nrows = 1, .ncols = 4};
     delta_append_result ar;
     assert_int_equal(delta_table_append(s, "", &req, NULL, &ar, &err), SL_OK);
-    delta_snapshot *after = snap_latest(s, "");
+    delta_snapshot *after = dt_snap_latest(s, "");
     assert_int_equal(after->nfiles, before->nfiles + 1);
     assert_int_equal(after->num_rows, before->num_rows + 1);
     int found = 0;
@@ -632,7 +596,7 @@ static void test_txn_idempotence(void **state)
     assert_int_equal(ar.version, 2);
     assert_int_equal(append_rows(f->s, "t", 6, 2, "other", 1, &ar, &err), SL_OK);
     assert_int_equal(ar.version, 3);
-    delta_snapshot *snap = snap_latest(f->s, "t");
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
     assert_int_equal(snap->num_rows, 7);
     assert_int_equal(json_integer_value(json_object_get(
                          json_object_get(snap->txns, "loader"), "version")),
@@ -688,7 +652,7 @@ static void test_conflict_matrix(void **state)
     create_table(f->s, "t", 0);
     sl_err err = {0};
     delta_commit_result r;
-    delta_snapshot *s0 = snap_latest(f->s, "t");
+    delta_snapshot *s0 = dt_snap_latest(f->s, "t");
     assert_int_equal(commit1(f->s, s0, add_action("a.parquet"), 0, NULL, &r, &err),
                      SL_OK);
     assert_int_equal(commit1(f->s, s0, add_action("b.parquet"), 0, NULL, &r, &err),
@@ -698,7 +662,7 @@ static void test_conflict_matrix(void **state)
     assert_int_equal(r.attempts, 2);
     delta_snapshot_free(s0);
 
-    delta_snapshot *s2 = snap_latest(f->s, "t");
+    delta_snapshot *s2 = dt_snap_latest(f->s, "t");
     assert_int_equal(s2->nfiles, 2);
     /* remove vs remove of the same file */
     assert_int_equal(commit1(f->s, s2, remove_action("a.parquet"), 0, NULL, &r, &err),
@@ -727,7 +691,7 @@ static void test_conflict_matrix(void **state)
     delta_snapshot_free(s2);
 
     /* metaData change by a winner */
-    delta_snapshot *s4 = snap_latest(f->s, "t");
+    delta_snapshot *s4 = dt_snap_latest(f->s, "t");
     json_t *md = json_deep_copy(s4->metadata);
     json_object_set_new(json_object_get(md, "configuration"), "k", json_string("v"));
     assert_int_equal(
@@ -738,7 +702,7 @@ static void test_conflict_matrix(void **state)
     delta_snapshot_free(s4);
 
     /* same txn appId */
-    delta_snapshot *s5 = snap_latest(f->s, "t");
+    delta_snapshot *s5 = dt_snap_latest(f->s, "t");
     json_t *txn =
         json_pack("{s:{s:s,s:I}}", "txn", "appId", "app-1", "version", (json_int_t)1);
     assert_int_equal(commit1(f->s, s5, txn, 0, NULL, &r, &err), SL_OK);
@@ -763,7 +727,7 @@ static void test_conflict_matrix(void **state)
     delta_snapshot_free(s5);
 
     /* a bounded number of attempts */
-    delta_snapshot *s7 = snap_latest(f->s, "t");
+    delta_snapshot *s7 = dt_snap_latest(f->s, "t");
     assert_int_equal(commit1(f->s, s7, add_action("h.parquet"), 0, NULL, &r, &err),
                      SL_OK);
     actions = json_array();
@@ -777,7 +741,7 @@ static void test_conflict_matrix(void **state)
     delta_snapshot_free(s7);
 
     /* The log replays contiguously and the losers left nothing behind. */
-    delta_snapshot *last = snap_latest(f->s, "t");
+    delta_snapshot *last = dt_snap_latest(f->s, "t");
     assert_int_equal(last->version, 8);
     assert_int_equal(last->nfiles, 2); /* g and h: a and b removed, f and i lost */
     delta_snapshot_free(last);
@@ -789,7 +753,7 @@ static void test_unknown_fields_kept(void **state)
 {
     fx *f = *state;
     create_table(f->s, "t", 0);
-    delta_snapshot *snap = snap_latest(f->s, "t");
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
     json_t *add =
         json_loads("{\"add\":{\"path\":\"x.parquet\",\"partitionValues\":{},"
                    "\"size\":3,\"modificationTime\":9,\"dataChange\":true,"
@@ -814,7 +778,7 @@ static void test_unknown_fields_kept(void **state)
     assert_true(json_equal(json_array_get(back, 1), add));
     assert_true(json_equal(json_array_get(back, 2), future));
     json_decref(back);
-    delta_snapshot *after = snap_latest(f->s, "t");
+    delta_snapshot *after = dt_snap_latest(f->s, "t");
     assert_int_equal(after->nfiles, 1);
     json_t *a = delta_file_add(&after->files[0]);
     assert_true(json_equal(a, json_object_get(add, "add")));
@@ -861,7 +825,7 @@ static void test_timestamp_partition(void **state)
     delta_append_req req = {.rows = row, .nrows = 1, .ncols = 3};
     delta_append_result ar;
     assert_int_equal(delta_table_append(f->s, "t", &req, NULL, &ar, &err), SL_OK);
-    delta_snapshot *snap = snap_latest(f->s, "t");
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
     json_t *add = delta_file_add(&snap->files[0]);
     json_t *pv = json_object_get(add, "partitionValues");
     assert_string_equal(json_string_value(json_object_get(pv, "ts")),

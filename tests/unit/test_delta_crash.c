@@ -12,7 +12,7 @@
  * seeded delay, which can land inside a put (between the temp file and its
  * link). The assertions hold wherever the kill lands. */
 
-#include "testutil.h"
+#include "deltatest.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -202,9 +202,7 @@ static void test_kill_during_commits(void **state)
     sl_err err = {0};
     assert_int_equal(store_open(dir, &s, &err), SL_OK);
     pq_schema_col cols[] = {{"id", PQ_TYPE_INT64, false}, {"tag", PQ_TYPE_STRING, true}};
-    delta_table_spec spec = {.cols = cols, .ncols = 2};
-    delta_commit_result cr;
-    assert_int_equal(delta_table_create(s, "t", &spec, NULL, &cr, &err), SL_OK);
+    dt_create_table(s, "t", cols, 2, NULL);
 
     int64_t last_version = 0;
     size_t temps_total = 0, timed_kills = 0, call_kills = 0, checkpoints_seen = 0;

@@ -4,7 +4,7 @@
  * commitInfo "OPTIMIZE" with Delta's parameters and string metrics. A
  * concurrent removal of a compacted file is a conflict; a concurrent append
  * is not, and both results stay live. */
-#include "testutil.h"
+#include "deltatest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,12 +57,7 @@ static const pq_schema_col COLS[] = {
 
 static void create_table(store *s, const char *key)
 {
-    const char *parts[] = {"day"};
-    delta_table_spec spec = {
-        .cols = COLS, .ncols = 4, .partition_cols = parts, .npartition_cols = 1};
-    delta_commit_result r;
-    sl_err err = {0};
-    assert_int_equal(delta_table_create(s, key, &spec, NULL, &r, &err), SL_OK);
+    dt_create_table(s, key, COLS, 4, "day");
 }
 
 /* n rows with ids first.., days alternating 2024-01-01 / 2024-01-02 (one
@@ -79,104 +74,45 @@ static void append_rows(store *s, const char *key, int64_t first, size_t n)
         rows[i * 4 + 2] = id % 4 == 1 ? pq_val_null() : pq_val_f64((double)id * 0.5);
         rows[i * 4 + 3] = pq_val_date(19723 + (int32_t)(id % 2));
     }
-    delta_append_req req = {.rows = rows, .nrows = n, .ncols = 4};
-    delta_append_result ar;
-    sl_err err = {0};
-    assert_int_equal(delta_table_append(s, key, &req, NULL, &ar, &err), SL_OK);
+    dt_append(s, key, rows, n, 4);
     free(rows);
     free(names);
 }
 
-static delta_snapshot *snap_latest(store *s, const char *key)
+/* Each file's stats against what the reader returns: min/max of id and
+ * nullCount of name (numRecords is checked by dt_table_rows). */
+static void check_file_stats(const json_t *add, const json_t *rows, void *ctx)
 {
-    delta_at at = {.kind = DELTA_AT_LATEST};
-    delta_snapshot *snap = NULL;
-    sl_err err = {0};
-    assert_int_equal(delta_snapshot_open(s, key, &at, &snap, &err), SL_OK);
-    return snap;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-typedef struct dump {
-    char **rows;
-    size_t n;
-} dump;
-
-static void dump_free(dump *d)
-{
-    for (size_t i = 0; i < d->n; i++)
-        free(d->rows[i]);
-    free(d->rows);
+    (void)ctx;
+    int64_t min_id = INT64_MAX, max_id = INT64_MIN, null_names = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        int64_t id = json_integer_value(json_object_get(row, "id"));
+        min_id = id < min_id ? id : min_id;
+        max_id = id > max_id ? id : max_id;
+        null_names += json_is_null(json_object_get(row, "name"));
+    }
+    json_t *stats = json_loads(json_string_value(json_object_get(add, "stats")), 0, NULL);
+    assert_non_null(stats);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(stats, "minValues"), "id")),
+        min_id);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(stats, "maxValues"), "id")),
+        max_id);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(stats, "nullCount"), "name")),
+        null_names);
+    json_decref(stats);
 }
 
 /* Every live row as text "row-json|partitionValues-json", sorted; checks
- * each file's stats (numRecords, min/max of id, nullCount of name) against
- * what the reader returns. */
-static dump table_dump(const fx *f, const char *key)
+ * each file's stats against what the reader returns. */
+static dt_strs table_dump(const fx *f, const char *key)
 {
-    delta_snapshot *snap = snap_latest(f->s, key);
-    dump d = {0};
-    for (size_t i = 0; i < snap->nfiles; i++) {
-        json_t *add = delta_file_add(&snap->files[i]);
-        char *pv = json_dumps(json_object_get(add, "partitionValues"),
-                              JSON_SORT_KEYS | JSON_COMPACT);
-        char *rel = delta_data_file_key(f->s, key, snap->files[i].path);
-        char *path = sl_asprintf("%s/%s", f->dir, rel);
-        pq_reader *r;
-        pq_rows *rows;
-        sl_err err = {0};
-        assert_int_equal(pq_reader_open_file(path, &r, &err), SL_OK);
-        assert_int_equal(pq_rows_open(r, NULL, 0, &rows, &err), SL_OK);
-        json_t *row;
-        int64_t n = 0, min_id = INT64_MAX, max_id = INT64_MIN, null_names = 0;
-        while (pq_rows_next(rows, &row, &err) == SL_OK && row) {
-            int64_t id = json_integer_value(json_object_get(row, "id"));
-            min_id = id < min_id ? id : min_id;
-            max_id = id > max_id ? id : max_id;
-            null_names += json_is_null(json_object_get(row, "name"));
-            char *t = json_dumps(row, JSON_SORT_KEYS | JSON_COMPACT);
-            d.rows = realloc(d.rows, (d.n + 1) * sizeof *d.rows);
-            d.rows[d.n++] = sl_asprintf("%s|%s", t, pv);
-            free(t);
-            json_decref(row);
-            n++;
-        }
-        json_t *stats =
-            json_loads(json_string_value(json_object_get(add, "stats")), 0, NULL);
-        assert_non_null(stats);
-        assert_int_equal(json_integer_value(json_object_get(stats, "numRecords")), n);
-        assert_int_equal(json_integer_value(
-                             json_object_get(json_object_get(stats, "minValues"), "id")),
-                         min_id);
-        assert_int_equal(json_integer_value(
-                             json_object_get(json_object_get(stats, "maxValues"), "id")),
-                         max_id);
-        assert_int_equal(json_integer_value(json_object_get(
-                             json_object_get(stats, "nullCount"), "name")),
-                         null_names);
-        json_decref(stats);
-        pq_rows_free(rows);
-        pq_reader_close(r);
-        free(path);
-        free(rel);
-        free(pv);
-        json_decref(add);
-    }
-    delta_snapshot_free(snap);
-    if (d.n)
-        qsort(d.rows, d.n, sizeof *d.rows, cmp_str);
-    return d;
-}
-
-static void assert_dumps_equal(const dump *a, const dump *b)
-{
-    assert_int_equal(a->n, b->n);
-    for (size_t i = 0; i < a->n; i++)
-        assert_string_equal(a->rows[i], b->rows[i]);
+    return dt_table_rows(f->s, key, check_file_stats, NULL);
 }
 
 /* The actions of commit v, one JSON object per line. */
@@ -206,10 +142,10 @@ static void test_binpack_rows_and_commit(void **state)
     create_table(f->s, "t");
     for (int i = 0; i < 6; i++)
         append_rows(f->s, "t", i * 10, 10);
-    delta_snapshot *before_snap = snap_latest(f->s, "t");
+    delta_snapshot *before_snap = dt_snap_latest(f->s, "t");
     assert_int_equal(before_snap->nfiles, 12);
     int64_t before_bytes = before_snap->size_bytes;
-    dump before = table_dump(f, "t");
+    dt_strs before = table_dump(f, "t");
     assert_int_equal(before.n, 60);
 
     delta_optimize_opts o = {.now_ms = NOW_MS};
@@ -225,9 +161,9 @@ static void test_binpack_rows_and_commit(void **state)
     assert_int_equal(res.removed_bytes, before_bytes);
     assert_int_equal(res.rows, 60);
 
-    dump after = table_dump(f, "t");
-    assert_dumps_equal(&before, &after);
-    delta_snapshot *after_snap = snap_latest(f->s, "t");
+    dt_strs after = table_dump(f, "t");
+    dt_assert_rows_equal(&before, &after);
+    delta_snapshot *after_snap = dt_snap_latest(f->s, "t");
     assert_int_equal(after_snap->nfiles, 2);
     assert_int_equal(after_snap->num_rows, 60);
     assert_int_equal(after_snap->size_bytes, res.added_bytes);
@@ -266,7 +202,8 @@ static void test_binpack_rows_and_commit(void **state)
             int64_t p50 =
                 strtoll(json_string_value(json_object_get(m, "p50FileSize")), 0, 10);
             assert_int_equal(mn + mx, res.added_bytes);
-            assert_int_equal(p50, mn); /* nearest rank of two files */
+            /* Delta's index floor(n * 50 / 100): of two files, the larger. */
+            assert_int_equal(p50, mx);
         } else if (add) {
             nadd++;
             assert_true(json_is_false(json_object_get(add, "dataChange")));
@@ -291,13 +228,13 @@ static void test_binpack_rows_and_commit(void **state)
     assert_int_equal(delta_optimize_run(f->s, "t", after_snap, &o, NULL, &again, &err),
                      SL_OK);
     assert_false(again.committed);
-    delta_snapshot *latest = snap_latest(f->s, "t");
+    delta_snapshot *latest = dt_snap_latest(f->s, "t");
     assert_int_equal(latest->version, 7);
     delta_snapshot_free(latest);
     delta_snapshot_free(after_snap);
     delta_snapshot_free(before_snap);
-    dump_free(&before);
-    dump_free(&after);
+    dt_strs_clear(&before);
+    dt_strs_clear(&after);
 }
 
 static void test_target_size_and_single_bins(void **state)
@@ -306,7 +243,7 @@ static void test_target_size_and_single_bins(void **state)
     create_table(f->s, "t");
     for (int i = 0; i < 4; i++)
         append_rows(f->s, "t", i * 10, 10);
-    delta_snapshot *snap = snap_latest(f->s, "t");
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
     assert_int_equal(snap->nfiles, 8);
     int64_t max = 0;
     for (size_t i = 0; i < snap->nfiles; i++)
@@ -323,21 +260,21 @@ static void test_target_size_and_single_bins(void **state)
 
     /* A target of two files' size: bins of two per partition. */
     delta_optimize_opts two = {.target_size = 2 * max + 1, .now_ms = NOW_MS};
-    dump before = table_dump(f, "t");
+    dt_strs before = table_dump(f, "t");
     assert_int_equal(delta_optimize_run(f->s, "t", snap, &two, NULL, &res, &err), SL_OK);
     assert_true(res.committed);
     assert_int_equal(res.removed_files, 8);
     assert_int_equal(res.added_files, 4);
-    dump after = table_dump(f, "t");
-    assert_dumps_equal(&before, &after);
+    dt_strs after = table_dump(f, "t");
+    dt_assert_rows_equal(&before, &after);
     delta_snapshot_free(snap);
-    dump_free(&before);
-    dump_free(&after);
+    dt_strs_clear(&before);
+    dt_strs_clear(&after);
 
     /* One file per partition left: bins of one are left alone. */
     create_table(f->s, "u");
     append_rows(f->s, "u", 0, 10);
-    snap = snap_latest(f->s, "u");
+    snap = dt_snap_latest(f->s, "u");
     delta_optimize_opts def = {.now_ms = NOW_MS};
     assert_int_equal(delta_optimize_run(f->s, "u", snap, &def, NULL, &res, &err), SL_OK);
     assert_false(res.committed);
@@ -351,7 +288,7 @@ static void test_concurrent_remove_conflicts(void **state)
     create_table(f->s, "t");
     for (int i = 0; i < 3; i++)
         append_rows(f->s, "t", i * 10, 10);
-    delta_snapshot *snap = snap_latest(f->s, "t");
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
 
     /* A DELETE-like writer removes one of the files first. */
     json_t *add = delta_file_add(&snap->files[0]);
@@ -373,7 +310,7 @@ static void test_concurrent_remove_conflicts(void **state)
     assert_int_equal(delta_optimize_run(f->s, "t", snap, &o, NULL, &res, &err),
                      SL_DELTA_CONFLICT);
     assert_false(res.committed);
-    delta_snapshot *latest = snap_latest(f->s, "t");
+    delta_snapshot *latest = dt_snap_latest(f->s, "t");
     assert_int_equal(latest->version, 4);
     assert_int_equal(latest->nfiles, 5);
     /* The rewritten files of the lost commit were deleted again: the table
@@ -395,9 +332,9 @@ static void test_concurrent_append_succeeds(void **state)
     create_table(f->s, "t");
     for (int i = 0; i < 3; i++)
         append_rows(f->s, "t", i * 10, 10);
-    delta_snapshot *snap = snap_latest(f->s, "t");
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
     append_rows(f->s, "t", 100, 4); /* lands between read and commit */
-    dump before = table_dump(f, "t");
+    dt_strs before = table_dump(f, "t");
     assert_int_equal(before.n, 34);
 
     delta_optimize_opts o = {.now_ms = NOW_MS};
@@ -406,15 +343,15 @@ static void test_concurrent_append_succeeds(void **state)
     assert_int_equal(delta_optimize_run(f->s, "t", snap, &o, NULL, &res, &err), SL_OK);
     assert_true(res.committed);
     assert_int_equal(res.version, 5);
-    delta_snapshot *latest = snap_latest(f->s, "t");
+    delta_snapshot *latest = dt_snap_latest(f->s, "t");
     assert_int_equal(latest->nfiles, 4); /* 2 compacted + 2 appended */
     assert_int_equal(latest->num_rows, 34);
-    dump after = table_dump(f, "t");
-    assert_dumps_equal(&before, &after);
+    dt_strs after = table_dump(f, "t");
+    dt_assert_rows_equal(&before, &after);
     delta_snapshot_free(latest);
     delta_snapshot_free(snap);
-    dump_free(&before);
-    dump_free(&after);
+    dt_strs_clear(&before);
+    dt_strs_clear(&after);
 }
 
 /* ---- Z-order ---------------------------------------------------------------- */
@@ -482,7 +419,7 @@ static void zappend(store *s, const char *key, int64_t first)
 /* Sum over live files of (max - min) of a column, from the stats. */
 static double range_sum(store *s, const char *key, const char *col)
 {
-    delta_snapshot *snap = snap_latest(s, key);
+    delta_snapshot *snap = dt_snap_latest(s, key);
     double sum = 0;
     for (size_t i = 0; i < snap->nfiles; i++) {
         json_t *add = delta_file_add(&snap->files[i]);
@@ -509,14 +446,14 @@ static void test_zorder_shrinks_ranges(void **state)
     assert_int_equal(delta_table_create(f->s, "z", &spec, NULL, &cr, &err), SL_OK);
     for (int i = 0; i < 4; i++)
         zappend(f->s, "z", i * 1000);
-    delta_snapshot *snap = snap_latest(f->s, "z");
+    delta_snapshot *snap = dt_snap_latest(f->s, "z");
     assert_int_equal(snap->nfiles, 4);
     int64_t max = 0;
     for (size_t i = 0; i < snap->nfiles; i++)
         max = snap->files[i].size > max ? snap->files[i].size : max;
     double x_before = range_sum(f->s, "z", "x"), y_before = range_sum(f->s, "z", "y");
     assert_true(x_before == 4 * 15.0 && y_before == 4 * 22.5);
-    dump before = table_dump(f, "z");
+    dt_strs before = table_dump(f, "z");
 
     /* Unknown and repeated columns are refused before anything is written. */
     const char *bad[] = {"x", "nope"};
@@ -534,8 +471,8 @@ static void test_zorder_shrinks_ranges(void **state)
     assert_true(res.committed);
     assert_int_equal(res.removed_files, 4);
     assert_int_equal(res.added_files, 4);
-    dump after = table_dump(f, "z");
-    assert_dumps_equal(&before, &after);
+    dt_strs after = table_dump(f, "z");
+    dt_assert_rows_equal(&before, &after);
     double x_after = range_sum(f->s, "z", "x"), y_after = range_sum(f->s, "z", "y");
     assert_true(x_after < x_before);
     assert_true(y_after < y_before);
@@ -549,8 +486,8 @@ static void test_zorder_shrinks_ranges(void **state)
                         "[\"x\",\"y\"]");
     json_decref(acts);
     delta_snapshot_free(snap);
-    dump_free(&before);
-    dump_free(&after);
+    dt_strs_clear(&before);
+    dt_strs_clear(&after);
 }
 
 static void test_zorder_partition_column_refused(void **state)
@@ -558,7 +495,7 @@ static void test_zorder_partition_column_refused(void **state)
     fx *f = *state;
     create_table(f->s, "t");
     append_rows(f->s, "t", 0, 10);
-    delta_snapshot *snap = snap_latest(f->s, "t");
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
     const char *cols[] = {"day"};
     delta_optimize_opts o = {.now_ms = NOW_MS, .zorder_by = cols, .nzorder_by = 1};
     delta_optimize_result res;
@@ -568,34 +505,19 @@ static void test_zorder_partition_column_refused(void **state)
     const char *ok[] = {"score", "id"};
     o.zorder_by = ok;
     o.nzorder_by = 2;
-    dump before = table_dump(f, "t");
+    dt_strs before = table_dump(f, "t");
     assert_int_equal(delta_optimize_run(f->s, "t", snap, &o, NULL, &res, &err), SL_OK);
     assert_true(res.committed);
     assert_int_equal(res.removed_files, 2);
     assert_int_equal(res.added_files, 2);
-    dump after = table_dump(f, "t");
-    assert_dumps_equal(&before, &after);
+    dt_strs after = table_dump(f, "t");
+    dt_assert_rows_equal(&before, &after);
     delta_snapshot_free(snap);
-    dump_free(&before);
-    dump_free(&after);
+    dt_strs_clear(&before);
+    dt_strs_clear(&after);
 }
 
 /* ---- ops and CLI ----------------------------------------------------------- */
-
-static session *session_for(const fx *f)
-{
-    char *sd = sl_asprintf("%s/state", f->dir);
-    setenv("SLUICE_STATE_DIR", sd, 1);
-    free(sd);
-    tu_write_file(f->dir, "sluice.json", "{\"environment\":\"test\"}");
-    char *cfg = sl_asprintf("%s/sluice.json", f->dir);
-    session_opts o = {.config_path = cfg, .operator_name = "alice", .channel = "cli"};
-    session *sess = NULL;
-    sl_err e = {0};
-    assert_int_equal(session_open(&o, &sess, &e), SL_OK);
-    free(cfg);
-    return sess;
-}
 
 static void test_ops_optimize(void **state)
 {
@@ -603,8 +525,8 @@ static void test_ops_optimize(void **state)
     create_table(f->s, "t");
     for (int i = 0; i < 3; i++)
         append_rows(f->s, "t", i * 10, 10);
-    dump before = table_dump(f, "t");
-    session *sess = session_for(f);
+    dt_strs before = table_dump(f, "t");
+    session *sess = dt_session(f->dir);
     char *url = sl_asprintf("%s/t", f->dir);
     ops_request req = {.target = url, .reason = "too many small files"};
     ops_result res;
@@ -614,7 +536,7 @@ static void test_ops_optimize(void **state)
     assert_int_equal(ops_run(&sess->ops, "optimize", &req, &res, &e), SL_OPS_READ_ONLY);
     ops_result_clear(&res);
     sess->ops.read_only = 0;
-    delta_snapshot *snap = snap_latest(f->s, "t");
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
     assert_int_equal(snap->version, 3);
     delta_snapshot_free(snap);
     /* Without a reason: refused. */
@@ -633,8 +555,8 @@ static void test_ops_optimize(void **state)
     int64_t req_id = res.requested_id;
     assert_true(req_id > 0);
     ops_result_clear(&res);
-    dump after = table_dump(f, "t");
-    assert_dumps_equal(&before, &after);
+    dt_strs after = table_dump(f, "t");
+    dt_assert_rows_equal(&before, &after);
 
     audit_filter af = {0};
     audit_event *evs = NULL;
@@ -663,8 +585,8 @@ static void test_ops_optimize(void **state)
     json_decref(acts);
     session_close(sess);
     free(url);
-    dump_free(&before);
-    dump_free(&after);
+    dt_strs_clear(&before);
+    dt_strs_clear(&after);
 }
 
 static void test_cli_json(void **state)

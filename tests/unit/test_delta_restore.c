@@ -4,7 +4,7 @@
  * vacuumed files are refused; previews write nothing; the ops door and the
  * CLI flow (--dry-run, unconfirmed, --yes). */
 
-#include "testutil.h"
+#include "deltatest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,50 +42,12 @@ static int fx_teardown(void **state)
     return 0;
 }
 
-static char *tree_digest(const char *dir)
-{
-    char *cmd =
-        sl_asprintf("cd '%s' && find . -print | LC_ALL=C sort && "
-                    "find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum",
-                    dir);
-    char *out = NULL;
-    assert_int_equal(tu_run(cmd, &out), 0);
-    free(cmd);
-    return out;
-}
-
-static char *fixture_copy(const fx *f, const char *rel)
-{
-    const char *fixtures = tu_fixtures_dir();
-    if (!fixtures)
-        return NULL;
-    char *dst = sl_asprintf("%s/copy-%s", f->dir, strrchr(rel, '/') + 1);
-    char *cmd =
-        sl_asprintf("rm -rf '%s' && cp -a '%s/delta/%s' '%s'", dst, fixtures, rel, dst);
-    assert_int_equal(tu_run(cmd, NULL), 0);
-    free(cmd);
-    return dst;
-}
-
-static store *open_dir(const char *dir)
-{
-    store *s = NULL;
-    sl_err e = {0};
-    assert_int_equal(store_open(dir, &s, &e), SL_OK);
-    return s;
-}
-
 static sl_code snap_at(store *s, int64_t version, delta_snapshot **out)
 {
     delta_at at = {.kind = version < 0 ? DELTA_AT_LATEST : DELTA_AT_VERSION,
                    .version = version};
     sl_err e = {0};
     return delta_snapshot_open(s, "", &at, out, &e);
-}
-
-static int cmp_str_ptr(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* "path|dv" lines, sorted: the reconciled file set. */
@@ -95,7 +57,7 @@ static char *file_set(const delta_snapshot *s)
     for (size_t i = 0; i < s->nfiles; i++)
         v[i] = sl_asprintf("%s|%s", s->files[i].path,
                            s->files[i].dv_id ? s->files[i].dv_id : "");
-    qsort(v, s->nfiles, sizeof *v, cmp_str_ptr);
+    qsort(v, s->nfiles, sizeof *v, dt_cmp_str);
     sl_buf b = {0};
     buf_append_str(&b, "");
     for (size_t i = 0; i < s->nfiles; i++) {
@@ -164,10 +126,10 @@ static void restore_every_version(fx *f, const char *rel, size_t *restored,
                                   size_t *refused)
 {
     char *orig_dir = sl_asprintf("%s/delta/%s", tu_fixtures_dir(), rel);
-    store *orig = open_dir(orig_dir);
-    char *copy = fixture_copy(f, rel);
-    char *before = tree_digest(copy);
-    store *s = open_dir(copy);
+    store *orig = dt_open_store(orig_dir);
+    char *copy = dt_copy_fixture(f->dir, rel);
+    char *before = dt_tree_digest(copy);
+    store *s = dt_open_store(copy);
     delta_snapshot *latest = NULL;
     sl_err e = {0};
     int writable =
@@ -178,7 +140,7 @@ static void restore_every_version(fx *f, const char *rel, size_t *restored,
         int64_t v = latest && latest->version > 0 ? latest->version - 1 : 0;
         delta_commit_result cr = {0};
         assert_int_not_equal(restore_to(s, v, 0, &cr, &e), SL_OK);
-        char *after = tree_digest(copy);
+        char *after = dt_tree_digest(copy);
         assert_string_equal(before, after);
         free(after);
         (*refused)++;
@@ -269,7 +231,7 @@ static char **normalized_actions(store *s, int64_t version, size_t *n)
         v[i] = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
     }
     json_decref(acts);
-    qsort(v, *n, sizeof *v, cmp_str_ptr);
+    qsort(v, *n, sizeof *v, dt_cmp_str);
     return v;
 }
 
@@ -278,19 +240,19 @@ static void test_same_commit_as_delta_lake(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         return;
-    char *copy = fixture_copy(f, OVERWRITE_RESTORE);
+    char *copy = dt_copy_fixture(f->dir, OVERWRITE_RESTORE);
     char *cmd = sl_asprintf("cd '%s/_delta_log' && rm 00000000000000000003.json "
                             "00000000000000000003.checkpoint.parquet _last_checkpoint",
                             copy);
     assert_int_equal(tu_run(cmd, NULL), 0);
     free(cmd);
-    store *s = open_dir(copy);
+    store *s = dt_open_store(copy);
     delta_commit_result cr = {0};
     sl_err e = {0};
     assert_int_equal(restore_to(s, 1, 1697588691204LL, &cr, &e), SL_OK);
     assert_int_equal(cr.version, 3);
     char *orig_dir = sl_asprintf("%s/delta/%s", tu_fixtures_dir(), OVERWRITE_RESTORE);
-    store *orig = open_dir(orig_dir);
+    store *orig = dt_open_store(orig_dir);
     size_t na, nb;
     char **ours = normalized_actions(s, 3, &na);
     char **theirs = normalized_actions(orig, 3, &nb);
@@ -323,9 +285,9 @@ static void test_vacuumed_files_refused(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         return;
-    char *copy = fixture_copy(f, OVERWRITE_RESTORE);
+    char *copy = dt_copy_fixture(f->dir, OVERWRITE_RESTORE);
     /* v3 restored v1; then v1's files are "vacuumed" after restoring v2. */
-    store *s = open_dir(copy);
+    store *s = dt_open_store(copy);
     delta_commit_result cr = {0};
     sl_err e = {0};
     assert_int_equal(restore_to(s, 2, 0, &cr, &e), SL_OK);
@@ -335,7 +297,7 @@ static void test_vacuumed_files_refused(void **state)
                             copy);
     assert_int_equal(tu_run(cmd, NULL), 0);
     free(cmd);
-    char *before = tree_digest(copy);
+    char *before = dt_tree_digest(copy);
     delta_at at = {.kind = DELTA_AT_VERSION, .version = 1};
     delta_restore_plan *p = NULL;
     assert_int_equal(delta_restore_plan_build(s, "", &at, 0, &p, &e), SL_OK);
@@ -347,7 +309,7 @@ static void test_vacuumed_files_refused(void **state)
     assert_int_equal(delta_restore_commit(s, "", p, &m, &cr, &e), SL_STORE_NOT_FOUND);
     assert_non_null(strstr(e.msg, "part-00000-5e752668-638c-4e95-9521-5e88926e3169"));
     delta_restore_plan_free(p);
-    char *after = tree_digest(copy);
+    char *after = dt_tree_digest(copy);
     assert_string_equal(before, after);
     free(before);
     free(after);
@@ -360,9 +322,9 @@ static void test_preview_writes_nothing(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         return;
-    char *copy = fixture_copy(f, OVERWRITE_RESTORE);
-    char *before = tree_digest(copy);
-    store *s = open_dir(copy);
+    char *copy = dt_copy_fixture(f->dir, OVERWRITE_RESTORE);
+    char *before = dt_tree_digest(copy);
+    store *s = dt_open_store(copy);
     delta_at at = {.kind = DELTA_AT_TIMESTAMP, .timestamp_ms = 1697588676444LL + 10};
     delta_restore_plan *p = NULL;
     sl_err e = {0};
@@ -405,7 +367,7 @@ static void test_preview_writes_nothing(void **state)
     at.version = 3;
     assert_int_equal(delta_restore_plan_build(s, "", &at, 0, &p, &e), SL_USAGE);
     assert_null(p);
-    char *after = tree_digest(copy);
+    char *after = dt_tree_digest(copy);
     assert_string_equal(before, after);
     free(before);
     free(after);
@@ -420,8 +382,8 @@ static void test_concurrent_change_conflicts(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         return;
-    char *copy = fixture_copy(f, OVERWRITE_RESTORE);
-    store *s = open_dir(copy);
+    char *copy = dt_copy_fixture(f->dir, OVERWRITE_RESTORE);
+    store *s = dt_open_store(copy);
     delta_at at = {.kind = DELTA_AT_VERSION, .version = 2};
     delta_restore_plan *p = NULL;
     sl_err e = {0};
@@ -429,11 +391,11 @@ static void test_concurrent_change_conflicts(void **state)
     delta_commit_result cr = {0};
     assert_int_equal(restore_to(s, 0, 0, &cr, &e), SL_OK);
     assert_int_equal(cr.version, 4);
-    char *before = tree_digest(copy);
+    char *before = dt_tree_digest(copy);
     delta_commit_meta m = {0};
     assert_int_equal(delta_restore_commit(s, "", p, &m, &cr, &e), SL_DELTA_CONFLICT);
     delta_restore_plan_free(p);
-    char *after = tree_digest(copy);
+    char *after = dt_tree_digest(copy);
     assert_string_equal(before, after);
     free(before);
     free(after);
@@ -525,8 +487,8 @@ static void test_ops_restore(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         return;
-    char *copy = fixture_copy(f, OVERWRITE_RESTORE);
-    char *before = tree_digest(copy);
+    char *copy = dt_copy_fixture(f->dir, OVERWRITE_RESTORE);
+    char *before = dt_tree_digest(copy);
     json_t *params = json_pack("{s:s, s:i}", "url", copy, "version", 2);
     ops_request req = {
         .target = "orders", .reason = "bad load", .params = params, .confirmed = 1};
@@ -550,7 +512,7 @@ static void test_ops_restore(void **state)
     assert_true(json_is_true(json_object_get(res.output, "dry_run")));
     assert_int_equal(json_array_size(json_object_get(res.output, "files_to_readd")), 2);
     ops_result_clear(&res);
-    char *mid = tree_digest(copy);
+    char *mid = dt_tree_digest(copy);
     assert_string_equal(before, mid);
     free(mid);
 
@@ -566,7 +528,7 @@ static void test_ops_restore(void **state)
     assert_true(requested > 0);
     ops_result_clear(&res);
 
-    store *s = open_dir(copy);
+    store *s = dt_open_store(copy);
     json_t *acts = NULL;
     assert_int_equal(delta_commit_read(s, "", 4, &acts, &e), SL_OK);
     json_t *ci = json_object_get(json_array_get(acts, 0), "commitInfo");
@@ -605,7 +567,7 @@ static int run_cli(const fx *f, const char *args, char **out)
 
 static int64_t latest_version(const char *dir)
 {
-    store *s = open_dir(dir);
+    store *s = dt_open_store(dir);
     delta_snapshot *snap = NULL;
     assert_int_equal(snap_at(s, -1, &snap), SL_OK);
     int64_t v = snap->version;
@@ -619,7 +581,7 @@ static void test_cli_flow(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         return;
-    char *copy = fixture_copy(f, OVERWRITE_RESTORE);
+    char *copy = dt_copy_fixture(f->dir, OVERWRITE_RESTORE);
     char *out = NULL;
     char *args = sl_asprintf(
         "restore '%s' --version 2 --reason 'bad load' --dry-run --json", copy);

@@ -18,7 +18,7 @@
 #include "backend/ops/ops.h"
 #include "backend/ops/session.h"
 #include "backend/util/buf.h"
-#include "testutil.h"
+#include "deltatest.h"
 
 #define FILES_MS 1600000000000LL   /* 2020-09-13: the age every copied file gets */
 #define FAR_NOW_MS 4102444800000LL /* 2100-01-01: every tombstone long expired */
@@ -46,45 +46,7 @@ static int fx_teardown(void **state)
 
 /* ---- file tree helpers --------------------------------------------------- */
 
-typedef struct strlist {
-    char **v;
-    size_t n, cap;
-} strlist;
-
-static void sl_push(strlist *l, char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 32;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-    }
-    l->v[l->n++] = s;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int sl_has(const strlist *l, const char *s)
-{
-    return bsearch(&s, l->v, l->n, sizeof *l->v, cmp_str) != NULL;
-}
-
-static void sl_sort(strlist *l)
-{
-    if (l->n)
-        qsort(l->v, l->n, sizeof *l->v, cmp_str);
-}
-
-static void sl_clear(strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-static strlist *walk_list;
+static dt_strs *walk_list;
 static size_t walk_root_len;
 static int64_t walk_mtime_ms = -1;
 
@@ -95,7 +57,7 @@ static int walk_fn(const char *path, const struct stat *st, int type, struct FTW
     if (type != FTW_F)
         return 0;
     if (walk_list)
-        sl_push(walk_list, sl_strdup(path + walk_root_len + 1));
+        dt_strs_push(walk_list, sl_strdup(path + walk_root_len + 1));
     if (walk_mtime_ms >= 0) {
         struct timespec ts[2];
         ts[0].tv_sec = ts[1].tv_sec = (time_t)(walk_mtime_ms / 1000);
@@ -106,15 +68,15 @@ static int walk_fn(const char *path, const struct stat *st, int type, struct FTW
 }
 
 /* Every regular file under dir (relative paths, sorted). */
-static strlist files_under(const char *dir)
+static dt_strs files_under(const char *dir)
 {
-    strlist l = {0};
+    dt_strs l = {0};
     walk_list = &l;
     walk_root_len = strlen(dir);
     walk_mtime_ms = -1;
     assert_int_equal(nftw(dir, walk_fn, 16, FTW_PHYS), 0);
     walk_list = NULL;
-    sl_sort(&l);
+    dt_strs_sort(&l);
     return l;
 }
 
@@ -125,29 +87,6 @@ static void files_touch(const char *dir, int64_t ms)
     walk_mtime_ms = ms;
     assert_int_equal(nftw(dir, walk_fn, 16, FTW_PHYS), 0);
     walk_mtime_ms = -1;
-}
-
-static char *tree_digest(const char *dir)
-{
-    char *cmd =
-        sl_asprintf("cd '%s' && find . -print | LC_ALL=C sort && "
-                    "find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum",
-                    dir);
-    char *out = NULL;
-    assert_int_equal(tu_run(cmd, &out), 0);
-    free(cmd);
-    return out;
-}
-
-static char *fixture_copy(const fx *f, const char *rel)
-{
-    const char *fixtures = tu_fixtures_dir();
-    char *dst = sl_asprintf("%s/copy-%s", f->dir, strrchr(rel, '/') + 1);
-    char *cmd =
-        sl_asprintf("rm -rf '%s' && cp -a '%s/delta/%s' '%s'", dst, fixtures, rel, dst);
-    assert_int_equal(tu_run(cmd, NULL), 0);
-    free(cmd);
-    return dst;
 }
 
 /* Data, not bookkeeping: outside _delta_log, no name starting with '.' or
@@ -169,12 +108,12 @@ static int is_data(const char *rel)
 }
 
 /* The latest snapshot's live paths (decoded), sorted. */
-static strlist live_paths(const delta_snapshot *snap)
+static dt_strs live_paths(const delta_snapshot *snap)
 {
-    strlist l = {0};
+    dt_strs l = {0};
     for (size_t i = 0; i < snap->nfiles; i++)
-        sl_push(&l, delta_path_decode(snap->files[i].path));
-    sl_sort(&l);
+        dt_strs_push(&l, delta_path_decode(snap->files[i].path));
+    dt_strs_sort(&l);
     return l;
 }
 
@@ -205,7 +144,7 @@ static size_t index_read(index_row *rows, size_t max)
     return n;
 }
 
-static size_t count_parquet_data(const strlist *l)
+static size_t count_parquet_data(const dt_strs *l)
 {
     size_t n = 0;
     for (size_t i = 0; i < l->n; i++) {
@@ -295,11 +234,11 @@ static void test_zero_retention_on_fixtures(void **state)
     assert_true(nrows >= 20);
     size_t vacuumed = 0, refused = 0;
     for (size_t r = 0; r < nrows; r++) {
-        char *dir = fixture_copy(f, rows[r].name);
+        char *dir = dt_copy_fixture(f->dir, rows[r].name);
         files_touch(dir, FILES_MS);
-        char *digest_before = tree_digest(dir);
+        char *digest_before = dt_tree_digest(dir);
         char *log_dir = sl_asprintf("%s/_delta_log", dir);
-        strlist before = files_under(dir);
+        dt_strs before = files_under(dir);
         store *s;
         sl_err e = {0};
         assert_int_equal(store_open(dir, &s, &e), SL_OK);
@@ -321,7 +260,7 @@ static void test_zero_retention_on_fixtures(void **state)
                          rows[r].name);
             if (sc == SL_OK)
                 assert_int_equal(c, SL_DELTA_UNSUPPORTED_FEATURE);
-            char *digest_after = tree_digest(dir);
+            char *digest_after = dt_tree_digest(dir);
             assert_string_equal(digest_before, digest_after);
             free(digest_after);
             refused++;
@@ -329,17 +268,17 @@ static void test_zero_retention_on_fixtures(void **state)
             if (c != SL_OK)
                 fail_msg("%s: %s %s", rows[r].name, err_code_name(c), e.msg);
             char *log_before = NULL, *log_after = NULL;
-            strlist after = files_under(dir);
-            strlist live = live_paths(snap);
-            strlist expected = {0};
+            dt_strs after = files_under(dir);
+            dt_strs live = live_paths(snap);
+            dt_strs expected = {0};
             for (size_t i = 0; i < before.n; i++)
-                if (is_data(before.v[i]) && !sl_has(&live, before.v[i]))
-                    sl_push(&expected, sl_strdup(before.v[i]));
+                if (is_data(before.v[i]) && !dt_strs_has(&live, before.v[i]))
+                    dt_strs_push(&expected, sl_strdup(before.v[i]));
             /* What went is exactly what was expected to go. */
-            strlist gone = {0};
+            dt_strs gone = {0};
             for (size_t i = 0; i < before.n; i++)
-                if (!sl_has(&after, before.v[i]))
-                    sl_push(&gone, sl_strdup(before.v[i]));
+                if (!dt_strs_has(&after, before.v[i]))
+                    dt_strs_push(&gone, sl_strdup(before.v[i]));
             assert_int_equal(gone.n, expected.n);
             for (size_t i = 0; i < gone.n; i++)
                 assert_string_equal(gone.v[i], expected.v[i]);
@@ -353,7 +292,7 @@ static void test_zero_retention_on_fixtures(void **state)
                          rows[r].unreferenced);
             /* Every live file is still there; _delta_log is byte-for-byte as it was. */
             for (size_t i = 0; i < live.n; i++)
-                if (sl_has(&before, live.v[i]) && !sl_has(&after, live.v[i]))
+                if (dt_strs_has(&before, live.v[i]) && !dt_strs_has(&after, live.v[i]))
                     fail_msg("%s: live file %s deleted", rows[r].name, live.v[i]);
             char *cmd = sl_asprintf("cd '%s' && find _delta_log -type f -print0 | "
                                     "LC_ALL=C sort -z | xargs -0 -r sha256sum",
@@ -368,16 +307,16 @@ static void test_zero_retention_on_fixtures(void **state)
             assert_string_equal(log_before, log_after);
             free(log_before);
             free(log_after);
-            sl_clear(&gone);
-            sl_clear(&expected);
-            sl_clear(&live);
-            sl_clear(&after);
+            dt_strs_clear(&gone);
+            dt_strs_clear(&expected);
+            dt_strs_clear(&live);
+            dt_strs_clear(&after);
             delta_vacuum_result_free(&vr);
             vacuumed++;
         }
         delta_snapshot_free(snap);
         store_close(s);
-        sl_clear(&before);
+        dt_strs_clear(&before);
         free(log_dir);
         free(digest_before);
         free(dir);
@@ -397,7 +336,7 @@ static void test_normal_retention_keeps_recent_tombstones(void **state)
                                    "delta/basic-with-inserts-deletes-checkpoint",
                                    "delta-rs/cdf-table", "delta-rs/delta-0.2.0"};
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
-        char *dir = fixture_copy(f, tables[t]);
+        char *dir = dt_copy_fixture(f->dir, tables[t]);
         store *s;
         sl_err e = {0};
         assert_int_equal(store_open(dir, &s, &e), SL_OK);
@@ -411,20 +350,20 @@ static void test_normal_retention_keeps_recent_tombstones(void **state)
                 newest = snap->tombstones[i].deletion_timestamp;
         int64_t now = newest + 3600000;
         files_touch(dir, now - 30LL * 86400000);
-        strlist before = files_under(dir);
-        strlist live = live_paths(snap);
-        strlist recent = {0};
+        dt_strs before = files_under(dir);
+        dt_strs live = live_paths(snap);
+        dt_strs recent = {0};
         for (size_t i = 0; i < snap->ntombstones; i++)
             if (snap->tombstones[i].deletion_timestamp >
                 now - DELTA_VACUUM_DEFAULT_RETENTION_MS)
-                sl_push(&recent, delta_path_decode(snap->tombstones[i].path));
-        sl_sort(&recent);
+                dt_strs_push(&recent, delta_path_decode(snap->tombstones[i].path));
+        dt_strs_sort(&recent);
         assert_true(recent.n > 0);
-        strlist expected = {0};
+        dt_strs expected = {0};
         for (size_t i = 0; i < before.n; i++)
-            if (is_data(before.v[i]) && !sl_has(&live, before.v[i]) &&
-                !sl_has(&recent, before.v[i]))
-                sl_push(&expected, sl_strdup(before.v[i]));
+            if (is_data(before.v[i]) && !dt_strs_has(&live, before.v[i]) &&
+                !dt_strs_has(&recent, before.v[i]))
+                dt_strs_push(&expected, sl_strdup(before.v[i]));
         delta_vacuum_opts o = {.retain_ms = -1, .now_ms = now, .record_commits = 0};
         delta_vacuum_result vr;
         assert_int_equal(delta_vacuum(s, "", &o, &vr, &e), SL_OK);
@@ -432,25 +371,25 @@ static void test_normal_retention_keeps_recent_tombstones(void **state)
         assert_int_equal(vr.nfiles, expected.n);
         for (size_t i = 0; i < vr.nfiles; i++)
             assert_string_equal(vr.files[i], expected.v[i]);
-        strlist after = files_under(dir);
+        dt_strs after = files_under(dir);
         for (size_t i = 0; i < recent.n; i++)
-            if (sl_has(&before, recent.v[i]) && !sl_has(&after, recent.v[i]))
+            if (dt_strs_has(&before, recent.v[i]) && !dt_strs_has(&after, recent.v[i]))
                 fail_msg("%s: recently removed %s was deleted", tables[t], recent.v[i]);
         delta_vacuum_result_free(&vr);
         /* A retention below the table's is refused without force, and nothing changes. */
-        char *digest = tree_digest(dir);
+        char *digest = dt_tree_digest(dir);
         o.retain_ms = 3600000;
         assert_int_equal(delta_vacuum(s, "", &o, &vr, &e), SL_DELTA_RETENTION);
         assert_non_null(strstr(e.msg, "168 hours"));
-        char *digest2 = tree_digest(dir);
+        char *digest2 = dt_tree_digest(dir);
         assert_string_equal(digest, digest2);
         free(digest);
         free(digest2);
-        sl_clear(&after);
-        sl_clear(&expected);
-        sl_clear(&recent);
-        sl_clear(&live);
-        sl_clear(&before);
+        dt_strs_clear(&after);
+        dt_strs_clear(&expected);
+        dt_strs_clear(&recent);
+        dt_strs_clear(&live);
+        dt_strs_clear(&before);
         delta_snapshot_free(snap);
         store_close(s);
         free(dir);
@@ -463,7 +402,7 @@ static void test_young_orphans_kept_and_dry_run(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         skip();
-    char *dir = fixture_copy(f, "delta-rs/simple_table");
+    char *dir = dt_copy_fixture(f->dir, "delta-rs/simple_table");
     tu_write_file(dir, "orphan-young.parquet", "young");
     tu_write_file(dir, "sub/orphan-old.parquet", "old");
     tu_write_file(dir, "_hidden/keep.parquet", "hidden");
@@ -477,7 +416,7 @@ static void test_young_orphans_kept_and_dry_run(void **state)
     store *s;
     sl_err e = {0};
     assert_int_equal(store_open(dir, &s, &e), SL_OK);
-    char *digest = tree_digest(dir);
+    char *digest = dt_tree_digest(dir);
     delta_vacuum_opts o = {.retain_ms = 2 * 3600000,
                            .force_short_retention = 1,
                            .now_ms = now,
@@ -485,7 +424,7 @@ static void test_young_orphans_kept_and_dry_run(void **state)
                            .record_commits = 1};
     delta_vacuum_result dry;
     assert_int_equal(delta_vacuum(s, "", &o, &dry, &e), SL_OK);
-    char *digest2 = tree_digest(dir);
+    char *digest2 = dt_tree_digest(dir);
     assert_string_equal(digest, digest2); /* a dry run writes nothing, not even commits */
     assert_int_equal(dry.start_version, -1);
     assert_int_equal(dry.nfiles, 33);
@@ -569,7 +508,7 @@ static void test_table_key_inside_store(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         skip();
-    char *dir = fixture_copy(f, "delta-rs/simple_table");
+    char *dir = dt_copy_fixture(f->dir, "delta-rs/simple_table");
     tu_write_file(f->dir, "outside/orphan.parquet", "not ours");
     tu_write_file(f->dir, "copy-simple_table-sibling.parquet", "not ours either");
     files_touch(f->dir, FILES_MS);
@@ -619,7 +558,7 @@ static void test_delete_failure_closes_with_failed(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         skip();
-    char *dir = fixture_copy(f, "delta-rs/simple_table");
+    char *dir = dt_copy_fixture(f->dir, "delta-rs/simple_table");
     files_touch(dir, FILES_MS);
     store *s;
     sl_err e = {0};
@@ -660,12 +599,12 @@ static void test_undecodable_live_path_refused(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         skip();
-    char *dir = fixture_copy(f, "delta-rs/simple_table");
+    char *dir = dt_copy_fixture(f->dir, "delta-rs/simple_table");
     tu_write_file(dir, "_delta_log/00000000000000000005.json",
                   "{\"add\":{\"path\":\"bad%zz.parquet\",\"partitionValues\":{},"
                   "\"size\":1,\"modificationTime\":1,\"dataChange\":true}}\n");
     files_touch(dir, FILES_MS);
-    char *digest = tree_digest(dir);
+    char *digest = dt_tree_digest(dir);
     store *s;
     sl_err e = {0};
     assert_int_equal(store_open(dir, &s, &e), SL_OK);
@@ -677,7 +616,7 @@ static void test_undecodable_live_path_refused(void **state)
     sl_code c = delta_vacuum(s, "", &o, &vr, &e);
     assert_int_equal(c, SL_DELTA_CORRUPT_LOG);
     assert_non_null(strstr(e.msg, "bad%zz"));
-    char *digest2 = tree_digest(dir);
+    char *digest2 = dt_tree_digest(dir);
     assert_string_equal(digest, digest2);
     free(digest);
     free(digest2);
@@ -687,30 +626,15 @@ static void test_undecodable_live_path_refused(void **state)
 
 /* ---- ops and CLI ----------------------------------------------------------- */
 
-static session *session_for(const fx *f)
-{
-    char *sd = sl_asprintf("%s/state", f->dir);
-    setenv("SLUICE_STATE_DIR", sd, 1);
-    free(sd);
-    tu_write_file(f->dir, "sluice.json", "{\"environment\":\"test\"}");
-    char *cfg = sl_asprintf("%s/sluice.json", f->dir);
-    session_opts o = {.config_path = cfg, .operator_name = "alice", .channel = "cli"};
-    session *sess = NULL;
-    sl_err e = {0};
-    assert_int_equal(session_open(&o, &sess, &e), SL_OK);
-    free(cfg);
-    return sess;
-}
-
 static void test_ops_vacuum(void **state)
 {
     fx *f = *state;
     if (!tu_fixtures_dir())
         skip();
-    char *dir = fixture_copy(f, "delta-rs/simple_table");
+    char *dir = dt_copy_fixture(f->dir, "delta-rs/simple_table");
     files_touch(dir, FILES_MS);
-    session *sess = session_for(f);
-    char *digest = tree_digest(dir);
+    session *sess = dt_session(f->dir);
+    char *digest = dt_tree_digest(dir);
     json_t *params =
         json_pack("{s:i, s:b}", "retain_hours", 0, "force_short_retention", 1);
     ops_request req = {
@@ -726,7 +650,7 @@ static void test_ops_vacuum(void **state)
     req.confirmed = 0;
     assert_int_equal(ops_run(&sess->ops, "vacuum", &req, &res, &e), SL_OPS_NOT_CONFIRMED);
     ops_result_clear(&res);
-    char *digest2 = tree_digest(dir);
+    char *digest2 = dt_tree_digest(dir);
     assert_string_equal(digest, digest2);
     free(digest2);
     /* A dry run needs no confirmation and deletes nothing. */
@@ -736,7 +660,7 @@ static void test_ops_vacuum(void **state)
     json_int_t dry_bytes = json_integer_value(json_object_get(res.output, "bytes"));
     assert_true(dry_bytes > 0);
     ops_result_clear(&res);
-    digest2 = tree_digest(dir);
+    digest2 = dt_tree_digest(dir);
     assert_string_equal(digest, digest2);
     free(digest2);
     /* Without force a zero retention is refused by the table's retention. */
@@ -801,7 +725,7 @@ static void test_cli_json_shape(void **state)
     fx *f = *state;
     if (!tu_fixtures_dir())
         skip();
-    char *dir = fixture_copy(f, "delta/basic-with-inserts-deletes-checkpoint");
+    char *dir = dt_copy_fixture(f->dir, "delta/basic-with-inserts-deletes-checkpoint");
     files_touch(dir, FILES_MS);
     char *base = sl_asprintf("cd '%s' && SLUICE_STATE_DIR='%s/clistate' '%s' vacuum '%s' "
                              "--retain-hours 0 --force-short-retention --reason cleanup "

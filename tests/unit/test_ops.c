@@ -167,6 +167,42 @@ static void test_failure_is_audited(void **state)
     audit_events_free(evs, n);
 }
 
+/* An operator who cancels after the preview leaves a requested/refused pair
+ * and nothing else; read-only still refuses first, with one row. */
+static void test_cancel_writes_a_pair(void **state)
+{
+    world *w = *state;
+    char target[4200];
+    snprintf(target, sizeof target, "%s/demo-cancelled", w->dir);
+    ops_request req = {.target = target, .cancelled = 1};
+    ops_result res;
+    sl_err e = {0};
+    assert_int_equal(ops_run(&w->sess->ops, "demo.create", &req, &res, &e),
+                     SL_OPS_CANCELLED);
+    assert_true(res.requested_id > 0);
+    assert_int_equal(res.final_id, res.requested_id + 1);
+    ops_result_clear(&res);
+    assert_int_equal(access(target, F_OK), -1); /* nothing ran */
+    assert_true(strstr(e.msg, "cancelled") != NULL);
+
+    w->sess->ops.read_only = 1;
+    assert_int_equal(ops_run(&w->sess->ops, "demo.create", &req, &res, &e),
+                     SL_OPS_READ_ONLY);
+    ops_result_clear(&res);
+
+    size_t n;
+    audit_event *evs = all_events(w, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(evs[0].phase, "requested");
+    assert_null(evs[0].error_code);
+    assert_string_equal(evs[1].phase, "refused");
+    assert_string_equal(evs[1].error_code, "SL-OPS-CANCELLED");
+    assert_string_equal(evs[1].target, target);
+    assert_string_equal(evs[2].phase, "refused");
+    assert_string_equal(evs[2].error_code, "SL-OPS-READ-ONLY");
+    audit_events_free(evs, n);
+}
+
 static void test_unknown_and_no_audit(void **state)
 {
     world *w = *state;
@@ -193,6 +229,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only_refuses_and_audits, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failure_is_audited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_writes_a_pair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_and_no_audit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,11 +11,9 @@
  * one backend/delta/checkpoint_write.c writes. */
 #include "testutil.h"
 
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -610,62 +608,6 @@ static json_t *checkpoint_actions(int nadds)
     return rows;
 }
 
-static int have_node(void)
-{
-    return tu_run("command -v node >/dev/null 2>&1", NULL) == 0;
-}
-
-/* Installs tests/npm-interop into <build>/npm-nested once (again when the
- * package files change); returns the script's path, or fails the test. */
-static char *npm_script(void)
-{
-    const char *src = getenv("SLUICE_SOURCE_DIR");
-    const char *bin = getenv("SLUICE_BIN");
-    assert_non_null(src);
-    assert_non_null(bin);
-    char *bin_copy = sl_strdup(bin);
-    char *dir = sl_asprintf("%s/npm-nested", dirname(bin_copy));
-    free(bin_copy);
-    char *pkg_path = sl_asprintf("%s/tests/npm-interop/package.json", src);
-    char *js_path = sl_asprintf("%s/tests/npm-interop/read_nested.mjs", src);
-    char *pkg = tu_read_file(pkg_path);
-    char *js = tu_read_file(js_path);
-    assert_non_null(pkg);
-    assert_non_null(js);
-    char *want = sl_asprintf("%s\n%s", pkg, js);
-    char *stamp_path = sl_asprintf("%s/.sluice-stamp", dir);
-    char *stamp = tu_read_file(stamp_path);
-    char *script =
-        sl_asprintf("%s/node_modules/sluice-interop-readers/read_nested.mjs", dir);
-    struct stat st;
-    if (!stamp || strcmp(stamp, want) != 0 || stat(script, &st) != 0) {
-        char *cmd =
-            sl_asprintf("mkdir -p '%s' && npm install --prefix '%s' --install-links "
-                        "--no-audit --no-fund --loglevel=error "
-                        "'%s/tests/npm-interop' 1>&2",
-                        dir, dir, src);
-        int rc = tu_run(cmd, NULL);
-        free(cmd);
-        if (rc != 0)
-            fail_msg("npm install of tests/npm-interop into %s failed (exit %d)", dir,
-                     rc);
-        assert_int_equal(stat(script, &st), 0);
-        FILE *fp = fopen(stamp_path, "wb");
-        assert_non_null(fp);
-        fputs(want, fp);
-        fclose(fp);
-    }
-    free(stamp);
-    free(stamp_path);
-    free(want);
-    free(pkg);
-    free(js);
-    free(pkg_path);
-    free(js_path);
-    free(dir);
-    return script;
-}
-
 static void check_reader_rows(const char *reader, json_t *texts, const json_t *want)
 {
     if (json_array_size(texts) != json_array_size(want))
@@ -731,10 +673,10 @@ static void test_checkpoint_interop(void **state)
         buf_free(&file);
     }
 
-    if (!have_node()) {
+    if (!tu_have_node()) {
         printf("SKIP: node is not installed; DuckDB and arrow-rs cross-checks skipped\n");
     } else {
-        char *script = npm_script();
+        char *script = tu_npm_script("npm-nested", "read_nested.mjs");
         char *cmd = sl_asprintf("node '%s' '%s' '%s'", script,
                                 json_string_value(json_array_get(files, 0)),
                                 json_string_value(json_array_get(files, 1)));

@@ -3,6 +3,7 @@
  * Set SLUICE_TUI_UPDATE_EXPECTED=1 to rewrite the expected files after a
  * deliberate change of the layout (then review the diff). */
 #include "testutil.h"
+#include "tuitest.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -21,9 +22,6 @@
 #include "tui/tui.h"
 
 #define FAKE_NOW "1700010000000"
-/* Same length as the random part of the world's directory name, so a
- * masked dump lays out exactly like the real one. */
-#define WORLD_MASK "WORLD0"
 
 typedef struct world {
     char *dir;   /* /tmp/sltui-XXXXXX */
@@ -144,81 +142,20 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Runs a script (text with "@" standing for the world dir) in the console. */
 static sl_code run_script(world *w, const char *script, int rows, int cols, const char *theme,
                           sl_err *err)
 {
-    sl_buf text = {0};
-    for (const char *p = script; *p; p++) {
-        if (*p == '@')
-            buf_append_str(&text, w->dir);
-        else
-            buf_append_char(&text, *p);
-    }
-    tu_write_file(w->dir, "script.txt", text.data);
-    buf_free(&text);
-    char *cfg = paths_join(w->dir, "sluice.json");
-    char *script_path = paths_join(w->dir, "script.txt");
-    session_opts so = {.config_path = cfg, .channel = "console"};
-    session *sess = NULL;
-    sl_code rc = session_open(&so, &sess, err);
-    assert_int_equal(rc, SL_OK);
-    tui_opts o = {.script_path = script_path, .theme = theme, .rows = rows, .cols = cols};
-    rc = tui_run(sess, &o, err);
-    session_close(sess);
-    free(cfg);
-    free(script_path);
-    return rc;
+    return tt_run_script(w->dir, script, rows, cols, theme, err);
 }
 
-/* A dump with the world's directory masked. */
 static char *read_dump(world *w, const char *name)
 {
-    char *path = sl_asprintf("%s/%s", w->dir, name);
-    char *text = tu_read_file(path);
-    free(path);
-    if (!text)
-        return NULL;
-    const char *base = strrchr(w->dir, '-') + 1; /* the random suffix */
-    for (char *p = strstr(text, base); p; p = strstr(p, base))
-        memcpy(p, WORLD_MASK, strlen(WORLD_MASK));
-    return text;
-}
-
-static int count_lines(const char *text)
-{
-    int n = 0;
-    for (const char *p = text; *p; p++)
-        n += *p == '\n';
-    return n;
+    return tt_read_dump(w->dir, name);
 }
 
 static void expect_dump(world *w, const char *name, int rows)
 {
-    char *got = read_dump(w, name);
-    assert_non_null(got);
-    assert_int_equal(count_lines(got), rows);
-    assert_null(strstr(got, "loading"));
-    const char *src = getenv("SLUICE_SOURCE_DIR");
-    assert_non_null(src);
-    char *path = sl_asprintf("%s/tests/tui/expected/%s", src, name);
-    const char *update = getenv("SLUICE_TUI_UPDATE_EXPECTED");
-    if (update && *update == '1') {
-        FILE *fp = fopen(path, "w");
-        assert_non_null(fp);
-        fputs(got, fp);
-        fclose(fp);
-    }
-    char *want = tu_read_file(path);
-    if (!want)
-        fail_msg("missing expected dump %s", path);
-    if (strcmp(got, want) != 0) {
-        fprintf(stderr, "--- expected %s\n%s--- got\n%s---\n", path, want, got);
-        fail_msg("screen dump %s differs from %s", name, path);
-    }
-    free(want);
-    free(path);
-    free(got);
+    tt_expect_dump(w->dir, name, rows);
 }
 
 static void test_folders_80x24(void **state)
