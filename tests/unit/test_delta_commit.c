@@ -293,6 +293,8 @@ static void test_commit_info_shape(void **state)
     assert_string_equal(json_string_value(json_object_get(ci0, "operation")),
                         "CREATE TABLE");
     assert_null(json_object_get(ci0, "readVersion"));
+    /* Delta Lake writes CREATE TABLE (no file actions, nothing read) as blind. */
+    assert_true(json_is_true(json_object_get(ci0, "isBlindAppend")));
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(ci0, "operationParameters"), "partitionBy")),
                         "[\"day\"]");

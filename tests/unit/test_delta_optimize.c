@@ -180,6 +180,10 @@ static void test_binpack_rows_and_commit(void **state)
             assert_int_equal(i, 0);
             assert_string_equal(json_string_value(json_object_get(ci, "operation")),
                                 "OPTIMIZE");
+            /* Delta Lake: no data change -> snapshot isolation; removes -> not blind. */
+            assert_string_equal(json_string_value(json_object_get(ci, "isolationLevel")),
+                                "SnapshotIsolation");
+            assert_true(json_is_false(json_object_get(ci, "isBlindAppend")));
             json_t *p = json_object_get(ci, "operationParameters");
             assert_string_equal(json_string_value(json_object_get(p, "predicate")), "[]");
             assert_string_equal(json_string_value(json_object_get(p, "zOrderBy")), "[]");
@@ -188,6 +192,8 @@ static void test_binpack_rows_and_commit(void **state)
                                 "12");
             assert_string_equal(json_string_value(json_object_get(m, "numAddedFiles")),
                                 "2");
+            assert_string_equal(
+                json_string_value(json_object_get(m, "numDeletionVectorsRemoved")), "0");
             char buf[32];
             snprintf(buf, sizeof buf, "%lld", (long long)res.added_bytes);
             assert_string_equal(json_string_value(json_object_get(m, "numAddedBytes")),
@@ -258,13 +264,32 @@ static void test_target_size_and_single_bins(void **state)
     assert_false(res.committed);
     assert_int_equal(res.removed_files, 0);
 
-    /* A target of two files' size: bins of two per partition. */
+    /* A target of two files' size: bins of two per partition. The dry run
+     * plans exactly what the real run does and writes nothing. */
     delta_optimize_opts two = {.target_size = 2 * max + 1, .now_ms = NOW_MS};
+    delta_optimize_opts plan = two;
+    plan.dry_run = 1;
+    char *tdir = sl_asprintf("%s/t", f->dir);
+    char *digest = dt_tree_digest(tdir);
+    assert_int_equal(delta_optimize_run(f->s, "t", snap, &plan, NULL, &res, &err), SL_OK);
+    assert_false(res.committed);
+    assert_int_equal(res.bins, 4);
+    assert_int_equal(res.removed_files, 8);
+    assert_int_equal(res.added_files, 0);
+    assert_int_equal(res.rows, 40);
+    int64_t planned_bytes = res.removed_bytes;
+    char *digest2 = dt_tree_digest(tdir);
+    assert_string_equal(digest, digest2);
+    free(digest);
+    free(digest2);
+    free(tdir);
     dt_strs before = table_dump(f, "t");
     assert_int_equal(delta_optimize_run(f->s, "t", snap, &two, NULL, &res, &err), SL_OK);
     assert_true(res.committed);
     assert_int_equal(res.removed_files, 8);
     assert_int_equal(res.added_files, 4);
+    assert_int_equal(res.bins, 4);
+    assert_int_equal(res.removed_bytes, planned_bytes);
     dt_strs after = table_dump(f, "t");
     dt_assert_rows_equal(&before, &after);
     delta_snapshot_free(snap);
@@ -606,6 +631,21 @@ static void test_cli_json(void **state)
     assert_int_not_equal(tu_run(cmd, &out), 0);
     free(out);
     free(cmd);
+    /* --dry-run: the plan, and the table stays at version 4. */
+    cmd = sl_asprintf("%s --dry-run --reason look", base);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    json_t *dry = json_loads(out, 0, NULL);
+    assert_non_null(dry);
+    free(out);
+    free(cmd);
+    assert_true(json_is_true(json_object_get(dry, "dry_run")));
+    assert_int_equal(json_integer_value(json_object_get(dry, "removed_files")), 8);
+    assert_int_equal(json_integer_value(json_object_get(dry, "bins")), 2);
+    assert_int_equal(json_integer_value(json_object_get(dry, "rows")), 40);
+    json_decref(dry);
+    delta_snapshot *still = dt_snap_latest(f->s, "t");
+    assert_int_equal(still->version, 4);
+    delta_snapshot_free(still);
     cmd = sl_asprintf("%s --reason compaction", base);
     assert_int_equal(tu_run(cmd, &out), 0);
     json_error_t je;

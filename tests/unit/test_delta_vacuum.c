@@ -461,6 +461,10 @@ static void test_young_orphans_kept_and_dry_run(void **state)
     json_t *ci = json_object_get(json_array_get(acts, 0), "commitInfo");
     assert_string_equal(json_string_value(json_object_get(ci, "operation")),
                         "VACUUM START");
+    /* As Delta Lake: no file actions, nothing read -> a blind append. */
+    assert_true(json_is_true(json_object_get(ci, "isBlindAppend")));
+    assert_string_equal(json_string_value(json_object_get(ci, "isolationLevel")),
+                        "SnapshotIsolation");
     json_t *par = json_object_get(ci, "operationParameters");
     assert_true(json_is_false(json_object_get(par, "retentionCheckEnabled")));
     assert_int_equal(json_integer_value(json_object_get(par, "specifiedRetentionMillis")),
@@ -480,6 +484,7 @@ static void test_young_orphans_kept_and_dry_run(void **state)
     ci = json_object_get(json_array_get(acts, 0), "commitInfo");
     assert_string_equal(json_string_value(json_object_get(ci, "operation")),
                         "VACUUM END");
+    assert_true(json_is_true(json_object_get(ci, "isBlindAppend")));
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(ci, "operationParameters"), "status")),
                         "COMPLETED");
@@ -579,6 +584,7 @@ static void test_delete_failure_closes_with_failed(void **state)
     json_t *ci = json_object_get(json_array_get(acts, 0), "commitInfo");
     assert_string_equal(json_string_value(json_object_get(ci, "operation")),
                         "VACUUM END");
+    assert_true(json_is_true(json_object_get(ci, "isBlindAppend")));
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(ci, "operationParameters"), "status")),
                         "FAILED");
