@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Parquet benchmarks against DuckDB on one thread (issue 3) and the Delta
-# snapshot from a 100k-add checkpoint (issue 4). Prints figures
+# Parquet benchmarks against DuckDB on one thread (issue 3), the Delta
+# snapshot from a 100k-add checkpoint (issue 4) and RESTORE of a 100k-file
+# table against its history and its difference (bench_restore.c; its tables
+# are built under $build/data on the first run). Prints figures
 # and ratios; it asserts nothing (speed is not a test). Figures go to
 # docs/performance.md by hand, with the machine and the date.
 #   BENCH_ROWS=1000000 bench/run.sh
@@ -13,7 +15,7 @@ data=$build/data
 mkdir -p "$data"
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)" --target gen_orders bench_parquet_write \
-      bench_parquet_read bench_checkpoint >/dev/null
+      bench_parquet_read bench_checkpoint bench_restore >/dev/null
 
 npm_dir=$build/npm
 if ! cmp -s "$src/bench/npm/package.json" "$npm_dir/package.json" 2>/dev/null ||
@@ -71,3 +73,7 @@ awk -v a="$(m dw)" -v b="$(m sw)" -v c="$(m dr)" -v d="$(m sr)" -v d2="$(m sr2)"
   printf "checkpoint decode time ratio sluice/duckdb: %.2fx (target <= 1.0)\n", f/e
   printf "checkpoint snapshot time ratio sluice/duckdb decode: %.2fx (target <= 1.0 (issue 4))\n", g/e
 }'
+
+# RESTORE: its own interleaved rounds over the table variants, medians.
+echo "restore (100,000 files, back to the checkpointed version; history H, difference D):"
+BENCH_ROUNDS=$rounds one "$build/bench_restore" "$data"

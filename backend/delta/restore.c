@@ -30,7 +30,12 @@ static const delta_file **sorted_files(const delta_snapshot *s)
     const delta_file **v = sl_calloc(s->nfiles ? s->nfiles : 1, sizeof *v);
     for (size_t i = 0; i < s->nfiles; i++)
         v[i] = &s->files[i];
-    qsort(v, s->nfiles, sizeof *v, file_ptr_cmp);
+    /* Replay already orders files this way; sort only what is not. */
+    size_t k = 1;
+    while (k < s->nfiles && file_cmp(v[k - 1], v[k]) <= 0)
+        k++;
+    if (k < s->nfiles)
+        qsort(v, s->nfiles, sizeof *v, file_ptr_cmp);
     return v;
 }
 

@@ -25,6 +25,8 @@ void ops_result_clear(ops_result *res)
     json_decref(res->before);
     json_decref(res->after);
     json_decref(res->output);
+    if (res->work && res->work_free)
+        res->work_free(res->work);
     memset(res, 0, sizeof *res);
 }
 

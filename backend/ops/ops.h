@@ -49,6 +49,10 @@ typedef struct ops_result {
     json_t *output;       /* what the action returns to its caller (owned, may be NULL) */
     int64_t requested_id; /* audit row ids; 0 when none was written */
     int64_t final_id;
+    /* What `before` prepared for `run` (a restore plan), so the work is not
+     * done twice; freed with work_free by ops_result_clear. */
+    void *work;
+    void (*work_free)(void *work);
 } ops_result;
 
 typedef struct ops_desc {

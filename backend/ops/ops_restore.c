@@ -1,5 +1,6 @@
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend/delta/delta_restore.h"
@@ -56,6 +57,20 @@ static json_t *state_json(const delta_snapshot *s)
                      (json_int_t)s->size_bytes);
 }
 
+/* The plan `before` built, kept for `run`: two snapshots, opened once. */
+typedef struct restore_work {
+    store *st;
+    delta_restore_plan *plan;
+} restore_work;
+
+static void restore_work_free(void *w)
+{
+    restore_work *rw = w;
+    delta_restore_plan_free(rw->plan);
+    store_close(rw->st);
+    free(rw);
+}
+
 sl_code ops_restore_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
                            sl_err *err)
 {
@@ -67,8 +82,11 @@ sl_code ops_restore_before(ops_ctx *ctx, const ops_request *req, ops_result *res
         return c;
     res->before = state_json(p->current);
     json_object_set_new(res->before, "target_version", json_integer(p->target->version));
-    delta_restore_plan_free(p);
-    store_close(st);
+    restore_work *rw = sl_calloc(1, sizeof *rw);
+    rw->st = st;
+    rw->plan = p;
+    res->work = rw;
+    res->work_free = restore_work_free;
     return SL_OK;
 }
 
@@ -77,9 +95,18 @@ sl_code ops_restore_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
 {
     store *st;
     delta_restore_plan *p;
-    sl_code c = restore_open(req, &st, &p, err);
-    if (c != SL_OK)
-        return c;
+    restore_work *rw = res->work;
+    if (rw) { /* take over what before() opened */
+        st = rw->st;
+        p = rw->plan;
+        free(rw);
+        res->work = NULL;
+    } else {
+        sl_code c = restore_open(req, &st, &p, err);
+        if (c != SL_OK)
+            return c;
+    }
+    sl_code c;
     if (ctx->log)
         store_set_log(st, ctx->log);
     json_t *preview = delta_restore_plan_to_json(p, req->target);
