@@ -1,9 +1,9 @@
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/delta/delta_internal.h"
 #include "backend/delta/delta_optimize.h"
+#include "backend/delta/delta_rows.h"
 #include "backend/parquet/pq_reader.h"
 #include "backend/util/buf.h"
 
@@ -15,29 +15,6 @@ typedef struct opt_file {
     char *part_key;
 } opt_file;
 
-/* Rows of one bin: nrows x ncols cells; string cells point into the
- * decoded column chunks kept in cols until the file is written. */
-typedef struct opt_rows {
-    pq_value *cells;
-    size_t nrows, cap, ncols;
-    pq_column_data *cols;
-    size_t ncols_data, cap_cols;
-    char **texts; /* partition value strings the cells borrow */
-    size_t ntexts;
-} opt_rows;
-
-static void rows_free(opt_rows *r)
-{
-    for (size_t i = 0; i < r->ncols_data; i++)
-        pq_column_data_free(&r->cols[i]);
-    for (size_t i = 0; i < r->ntexts; i++)
-        free(r->texts[i]);
-    free(r->texts);
-    free(r->cols);
-    free(r->cells);
-    memset(r, 0, sizeof *r);
-}
-
 static int opt_file_cmp(const void *x, const void *y)
 {
     const opt_file *a = x, *b = y;
@@ -47,287 +24,6 @@ static int opt_file_cmp(const void *x, const void *y)
     if (a->f->size != b->f->size)
         return a->f->size < b->f->size ? -1 : 1;
     return strcmp(a->f->path, b->f->path);
-}
-
-/* A partition value's text as a cell of the column's type. */
-static sl_code partition_cell(const pq_schema_col *col, const char *text, opt_rows *r,
-                              pq_value *out, sl_err *err)
-{
-    if (!text) {
-        *out = pq_val_null();
-        return SL_OK;
-    }
-    char *end = NULL;
-    errno = 0;
-    switch (pq_type_base(col->type)) {
-    case PQ_TYPE_STRING:
-    case PQ_TYPE_BINARY: {
-        char *copy = sl_strdup(text);
-        r->texts = realloc(r->texts, (r->ntexts + 1) * sizeof *r->texts);
-        r->texts[r->ntexts++] = copy;
-        *out = pq_val_strn(copy, strlen(copy));
-        return SL_OK;
-    }
-    case PQ_TYPE_BOOLEAN:
-        if (strcmp(text, "true") && strcmp(text, "false"))
-            break;
-        *out = pq_val_bool(text[0] == 't');
-        return SL_OK;
-    case PQ_TYPE_INT32: {
-        long long v = strtoll(text, &end, 10);
-        if (errno || !*text || *end || v < INT32_MIN || v > INT32_MAX)
-            break;
-        *out = pq_val_i32((int32_t)v);
-        return SL_OK;
-    }
-    case PQ_TYPE_INT64: {
-        long long v = strtoll(text, &end, 10);
-        if (errno || !*text || *end)
-            break;
-        *out = pq_val_i64(v);
-        return SL_OK;
-    }
-    case PQ_TYPE_DOUBLE:
-    case PQ_TYPE_FLOAT: {
-        double v = strtod(text, &end);
-        if (!*text || *end)
-            break;
-        *out = pq_type_base(col->type) == PQ_TYPE_DOUBLE ? pq_val_f64(v)
-                                                         : pq_val_f32((float)v);
-        return SL_OK;
-    }
-    case PQ_TYPE_DATE: {
-        int y, m, d;
-        char tail;
-        if (sscanf(text, "%d-%d-%d%c", &y, &m, &d, &tail) != 3)
-            break;
-        /* Days from civil (proleptic Gregorian). */
-        y -= m <= 2;
-        int era = (y >= 0 ? y : y - 399) / 400;
-        unsigned yoe = (unsigned)(y - era * 400);
-        unsigned doy =
-            (153 * (unsigned)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (unsigned)d - 1;
-        unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        *out = pq_val_date((int32_t)(era * 146097 + (int)doe - 719468));
-        return SL_OK;
-    }
-    case PQ_TYPE_DECIMAL:
-        return pq_decimal_parse(text, strlen(text), pq_type_precision(col->type),
-                                pq_type_scale(col->type), out, err);
-    default:
-        return err_set(err, SL_DELTA_UNSUPPORTED_FEATURE,
-                       "optimize: partition column '%s' has a type whose partition "
-                       "values sluice does not rewrite",
-                       col->name);
-    }
-    return err_set(err, SL_DELTA_SCHEMA,
-                   "optimize: partition column '%s': bad value '%s'", col->name, text);
-}
-
-static pq_int128 be_int128(const uint8_t *p, size_t n)
-{
-    pq_int128 v = {0, n && (p[0] & 0x80) ? -1 : 0};
-    uint64_t hi = (uint64_t)v.hi, lo = v.hi ? UINT64_MAX : 0;
-    for (size_t i = 0; i < n; i++) {
-        hi = hi << 8 | lo >> 56;
-        lo = lo << 8 | p[i];
-    }
-    v.lo = lo;
-    v.hi = (int64_t)hi;
-    return v;
-}
-
-/* May a file's leaf be read as a cell of the table's type t? Files written
- * before a type widening (int -> long, float -> double) or by Spark with
- * INT96/millisecond timestamps are; anything else would be misread. */
-static int leaf_fits(const pq_node *leaf, pq_type t)
-{
-    pq_physical ph = leaf->type;
-    switch (pq_type_base(t)) {
-    case PQ_TYPE_BOOLEAN:
-        return ph == PQ_PHYS_BOOLEAN;
-    case PQ_TYPE_INT32:
-    case PQ_TYPE_DATE:
-        return ph == PQ_PHYS_INT32;
-    case PQ_TYPE_INT64:
-        return ph == PQ_PHYS_INT32 || ph == PQ_PHYS_INT64;
-    case PQ_TYPE_TIMESTAMP_US:
-    case PQ_TYPE_TIMESTAMP_NTZ:
-        return ph == PQ_PHYS_INT64 || ph == PQ_PHYS_INT96;
-    case PQ_TYPE_FLOAT:
-        return ph == PQ_PHYS_FLOAT;
-    case PQ_TYPE_DOUBLE:
-        return ph == PQ_PHYS_FLOAT || ph == PQ_PHYS_DOUBLE;
-    case PQ_TYPE_DECIMAL:
-        return ph != PQ_PHYS_BOOLEAN && ph != PQ_PHYS_INT96 && ph != PQ_PHYS_FLOAT &&
-               ph != PQ_PHYS_DOUBLE && leaf->scale == pq_type_scale(t);
-    default: /* STRING, BINARY */
-        return ph == PQ_PHYS_BYTE_ARRAY || ph == PQ_PHYS_FIXED_LEN_BYTE_ARRAY;
-    }
-}
-
-/* Microseconds of an INT64 timestamp leaf's value in its unit. */
-static int64_t ts_micros(const pq_node *leaf, int64_t x)
-{
-    int millis = leaf->logical.kind == PQ_LOGICAL_TIMESTAMP
-                     ? leaf->logical.ts_unit == PQ_UNIT_MILLIS
-                     : leaf->converted == PQ_CONV_TIMESTAMP_MILLIS;
-    int nanos = leaf->logical.kind == PQ_LOGICAL_TIMESTAMP &&
-                leaf->logical.ts_unit == PQ_UNIT_NANOS;
-    if (millis)
-        return x * 1000;
-    if (nanos)
-        return x / 1000 - (x % 1000 < 0);
-    return x;
-}
-
-/* The k-th non-null value of a decoded column as a cell of type t (the
- * leaf fits t: leaf_fits). */
-static pq_value column_cell(const pq_column_data *d, size_t k, pq_type t)
-{
-    pq_value v = {0};
-    pq_type base = pq_type_base(t);
-    int dec = base == PQ_TYPE_DECIMAL;
-    switch (d->leaf->type) {
-    case PQ_PHYS_BOOLEAN:
-        v.b = ((const uint8_t *)d->values)[k] != 0;
-        break;
-    case PQ_PHYS_INT32: {
-        int32_t x = ((const int32_t *)d->values)[k];
-        v = dec ? pq_val_dec(x) : base == PQ_TYPE_INT64 ? pq_val_i64(x) : pq_val_i32(x);
-        break;
-    }
-    case PQ_PHYS_INT64: {
-        int64_t x = ((const int64_t *)d->values)[k];
-        if (base == PQ_TYPE_TIMESTAMP_US || base == PQ_TYPE_TIMESTAMP_NTZ)
-            x = ts_micros(d->leaf, x);
-        v = dec ? pq_val_dec(x) : pq_val_i64(x);
-        break;
-    }
-    case PQ_PHYS_INT96: {
-        /* 8 bytes nanoseconds of the day, 4 bytes Julian day, little-endian. */
-        const uint8_t *p = (const uint8_t *)d->values + 12 * k;
-        uint64_t ns = 0;
-        uint32_t jd = 0;
-        for (int i = 7; i >= 0; i--)
-            ns = ns << 8 | p[i];
-        for (int i = 11; i >= 8; i--)
-            jd = jd << 8 | p[i];
-        v.i64 = ((int64_t)jd - 2440588) * 86400000000LL + (int64_t)(ns / 1000);
-        break;
-    }
-    case PQ_PHYS_FLOAT: {
-        float x = ((const float *)d->values)[k];
-        v = base == PQ_TYPE_DOUBLE ? pq_val_f64((double)x) : pq_val_f32(x);
-        break;
-    }
-    case PQ_PHYS_DOUBLE:
-        v.f64 = ((const double *)d->values)[k];
-        break;
-    default: {
-        const pq_span *sp = &((const pq_span *)d->values)[k];
-        if (dec)
-            v.dec = be_int128(sp->ptr, sp->len);
-        else
-            v = pq_val_bin(sp->ptr, sp->len);
-        break;
-    }
-    }
-    return v;
-}
-
-static const pq_node *leaf_named(const pq_file_info *fi, const char *name)
-{
-    for (size_t i = 0; i < fi->root->num_children; i++) {
-        const pq_node *n = fi->root->children[i];
-        if (n->is_leaf && strcmp(n->name, name) == 0)
-            return n;
-    }
-    return NULL;
-}
-
-/* Appends every row of one data file to r. */
-static sl_code rows_read_file(store *s, const char *table_key, const opt_file *of,
-                              const pq_schema_col *cols, size_t ncols, opt_rows *r,
-                              sl_err *err)
-{
-    pq_value *pcells = sl_calloc(ncols, sizeof *pcells);
-    const json_t *pv = json_object_get(of->add, "partitionValues");
-    int *is_part = sl_calloc(ncols, sizeof *is_part);
-    sl_code c = SL_OK;
-    for (size_t k = 0; k < ncols && c == SL_OK; k++) {
-        json_t *v = json_object_get(pv, cols[k].name);
-        if (!v)
-            continue;
-        is_part[k] = 1;
-        c = partition_cell(&cols[k], json_string_value(v), r, &pcells[k], err);
-    }
-    char *key = c == SL_OK ? delta_data_file_key(s, table_key, of->f->path) : NULL;
-    if (c == SL_OK && !key)
-        c = err_set(err, SL_DELTA_CORRUPT_LOG, "optimize: bad data file path '%s'",
-                    of->f->path);
-    pq_source src;
-    pq_reader *rd = NULL;
-    if (c == SL_OK)
-        c = pq_source_store(s, key, &src, err);
-    if (c == SL_OK)
-        c = pq_reader_open(&src, &rd, err);
-    const pq_file_info *fi = rd ? pq_reader_info(rd) : NULL;
-    const pq_node **leaves = sl_calloc(ncols, sizeof *leaves);
-    for (size_t k = 0; fi && c == SL_OK && k < ncols; k++) {
-        if (is_part[k])
-            continue;
-        leaves[k] = leaf_named(fi, cols[k].name);
-        if (leaves[k] && (leaves[k]->max_rep > 0 || !leaf_fits(leaves[k], cols[k].type)))
-            c = err_set(err, SL_DELTA_SCHEMA,
-                        "optimize: %s: column '%s' is stored with a Parquet type that "
-                        "does not fit the table's type",
-                        of->f->path, cols[k].name);
-    }
-    for (size_t g = 0; fi && c == SL_OK && g < fi->num_row_groups; g++) {
-        size_t n = (size_t)fi->row_groups[g].num_rows, base = r->nrows;
-        if (r->nrows + n > r->cap) {
-            r->cap = (r->nrows + n) * 2;
-            r->cells = realloc(r->cells, r->cap * ncols * sizeof *r->cells);
-        }
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < ncols; k++)
-                r->cells[(base + i) * ncols + k] = is_part[k] ? pcells[k] : pq_val_null();
-        for (size_t k = 0; c == SL_OK && k < ncols; k++) {
-            if (!leaves[k])
-                continue; /* partition column, or absent from this file: nulls */
-            if (r->ncols_data == r->cap_cols) {
-                r->cap_cols = r->cap_cols ? r->cap_cols * 2 : 8;
-                r->cols = realloc(r->cols, r->cap_cols * sizeof *r->cols);
-            }
-            pq_column_data *d = &r->cols[r->ncols_data];
-            memset(d, 0, sizeof *d);
-            c = pq_read_column(rd, g, (size_t)leaves[k]->leaf_index, d, err);
-            if (c != SL_OK)
-                break;
-            r->ncols_data++;
-            if (d->num_levels != n && !(d->num_levels == 0 && n == 0)) {
-                c = err_set(err, SL_PARQUET_CORRUPT,
-                            "optimize: %s: column '%s' has %zu values for %zu rows",
-                            of->f->path, cols[k].name, d->num_levels, n);
-                break;
-            }
-            for (size_t i = 0, nv = 0; i < n; i++) {
-                if (d->def && d->def[i] < d->leaf->max_def)
-                    continue;
-                r->cells[(base + i) * ncols + k] = column_cell(d, nv++, cols[k].type);
-            }
-        }
-        r->nrows += n;
-    }
-    free(leaves);
-    pq_reader_close(rd);
-    free(key);
-    free(is_part);
-    free(pcells);
-    if (c != SL_OK)
-        err_wrap(err, "optimize: reading %s", of->f->path);
-    return c;
 }
 
 static json_t *remove_from_add(const json_t *add, int64_t now_ms)
@@ -475,11 +171,12 @@ static sl_code bin_rewrite(store *s, const char *table_key, const delta_snapshot
                            const delta_optimize_opts *opts, json_t *adds,
                            delta_optimize_result *res, sl_err *err)
 {
-    opt_rows r = {.ncols = ncols};
+    delta_rows r;
+    delta_rows_init(&r, cols, ncols);
     sl_code c = SL_OK;
     int64_t in_bytes = 0;
     for (size_t i = lo; i < hi && c == SL_OK; i++) {
-        c = rows_read_file(s, table_key, &files[i], cols, ncols, &r, err);
+        c = delta_rows_read_file(s, table_key, files[i].f, cols, ncols, &r, err);
         in_bytes += files[i].f->size;
     }
     if (c == SL_OK && r.nrows > 0 && z->n == 0)
@@ -501,7 +198,7 @@ static sl_code bin_rewrite(store *s, const char *table_key, const delta_snapshot
         free(perm);
     }
     res->rows += (int64_t)r.nrows;
-    rows_free(&r);
+    delta_rows_free(&r);
     return c;
 }
 
