@@ -158,6 +158,12 @@ typedef struct delta_append_req {
     int64_t txn_version;
     const pq_writer_opts *writer_opts; /* may be NULL */
     int max_attempts;                  /* as in delta_commit_req */
+    /* The snapshot the rows were computed from (NULL: the latest is opened
+     * here) and whether they depend on the whole table (read_all: any
+     * concurrent data change is SL_DELTA_CONFLICT, so the caller recomputes
+     * instead of appending stale rows; the append is then not blind). */
+    const delta_snapshot *read_snap;
+    int read_all;
 } delta_append_req;
 
 typedef struct delta_append_result {

@@ -742,11 +742,16 @@ sl_code delta_table_append(store *s, const char *table_key, const delta_append_r
                            sl_err *err)
 {
     delta_append_result res = {0};
-    delta_snapshot *snap = NULL;
-    delta_at latest = {.kind = DELTA_AT_LATEST};
-    sl_code c = delta_snapshot_open(s, table_key, &latest, &snap, err);
-    if (c != SL_OK)
-        return c;
+    delta_snapshot *owned = NULL;
+    const delta_snapshot *snap = req->read_snap;
+    sl_code c = SL_OK;
+    if (!snap) {
+        delta_at latest = {.kind = DELTA_AT_LATEST};
+        c = delta_snapshot_open(s, table_key, &latest, &owned, err);
+        if (c != SL_OK)
+            return c;
+        snap = owned;
+    }
     char *where = delta_table_target(s, table_key);
     c = delta_write_protocol_check(snap->protocol, snap->metadata, where, err);
     if (c == SL_OK && req->app_id) {
@@ -796,6 +801,7 @@ sl_code delta_table_append(store *s, const char *table_key, const delta_append_r
         creq.read_snap = snap;
         creq.actions = actions;
         creq.max_attempts = req->max_attempts;
+        creq.read_all = req->read_all;
         delta_commit_result cr = {0};
         c = delta_commit(s, table_key, &creq, &cr, err);
         if (c == SL_OK) {
@@ -810,7 +816,7 @@ sl_code delta_table_append(store *s, const char *table_key, const delta_append_r
     json_decref(actions);
     shape_free(&sh);
     free(where);
-    delta_snapshot_free(snap);
+    delta_snapshot_free(owned);
     if (c == SL_OK && out)
         *out = res;
     return c;
