@@ -52,6 +52,16 @@ sl_code cmd_version(cli_ctx *ctx, sl_err *err);
 sl_code cmd_restore(cli_ctx *ctx, sl_err *err);
 sl_code cmd_vacuum(cli_ctx *ctx, sl_err *err);
 sl_code cmd_optimize(cli_ctx *ctx, sl_err *err);
+sl_code cmd_run(cli_ctx *ctx, sl_err *err);
+sl_code cmd_retry(cli_ctx *ctx, sl_err *err);
+sl_code cmd_skip(cli_ctx *ctx, sl_err *err);
+sl_code cmd_mark_processed(cli_ctx *ctx, sl_err *err);
+sl_code cmd_reset(cli_ctx *ctx, sl_err *err);
+sl_code cmd_status(cli_ctx *ctx, sl_err *err);
+sl_code cmd_runs(cli_ctx *ctx, sl_err *err);
+/* `sluice folders PIPELINE`: each folder with its state (cmd_pipeline.c). */
+struct pipeline_def;
+sl_code cli_pipeline_folders(cli_ctx *ctx, const struct pipeline_def *d, sl_err *err);
 
 /* Output helpers (cli_out.c). */
 void cli_print_json(cli_ctx *ctx, json_t *j); /* steals j */

@@ -1,4 +1,6 @@
+#include "backend/pipeline/config.h"
 #include "backend/pipeline/folders.h"
+#include "backend/pipeline/pipeline_def.h"
 #include "backend/util/timeutil.h"
 #include "cli/cli_cmd.h"
 
@@ -22,6 +24,16 @@ sl_code cmd_folders(cli_ctx *ctx, sl_err *err)
     const char *url = a->npos ? a->pos[0] : NULL;
     if (a->npos > 1)
         return err_set(err, SL_USAGE, "usage: sluice folders [SOURCE]");
+    /* A pipeline's name: its folders with their checkpoint states. */
+    if (url && ctx->sess->cfg && ctx->sess->cfg->npipelines) {
+        pipeline_def *d = NULL;
+        sl_err perr = {0};
+        if (config_pipeline_load(ctx->sess->cfg, url, &d, &perr) == SL_OK) {
+            sl_code c = cli_pipeline_folders(ctx, d, err);
+            pipeline_def_free(d);
+            return c;
+        }
+    }
     if (!url && ctx->sess->cfg)
         url = ctx->sess->cfg->source_url;
     if (!url)

@@ -15,7 +15,10 @@
  * writes the audit rows around it: requested -> succeeded | failed (or a
  * single refused row). Nothing outside ops writes audit rows. */
 
+struct config;
+
 typedef struct ops_ctx {
+    const struct config *cfg; /* may be NULL (commands that run without one) */
     audit_log *audit;
     sl_log *log;
     const char *operator_name;

@@ -18,6 +18,16 @@ static const ops_desc ops_descs[] = {
      OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, ops_vacuum_before, ops_vacuum_run},
     {"optimize", "Compact small files of a Delta table (OPTIMIZE commit; data unchanged)",
      OPS_MUTATES | OPS_NEEDS_REASON, ops_optimize_before, ops_optimize_run},
+    {"run", "Run a pipeline: its pending folders through every step, oldest first",
+     OPS_MUTATES, NULL, ops_run_run},
+    {"retry", "Run again the folder a failed run left failed (same batch: done steps kept)",
+     OPS_MUTATES | OPS_NEEDS_REASON, NULL, ops_retry_run},
+    {"skip", "Mark folders skipped: the runner passes over them (checkpoint row)",
+     OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, NULL, ops_skip_run},
+    {"mark-processed", "Mark folders processed without running them (checkpoint row)",
+     OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, NULL, ops_mark_processed_run},
+    {"reset", "Make folders pending again (checkpoint restore): the next run reprocesses them",
+     OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, NULL, ops_reset_run},
 };
 
 const ops_desc *ops_table(size_t *n)

@@ -25,4 +25,11 @@ sl_code ops_optimize_before(ops_ctx *ctx, const ops_request *req, ops_result *re
 sl_code ops_optimize_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
                          sl_err *err);
 
+sl_code ops_run_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_retry_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_skip_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_mark_processed_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                               sl_err *err);
+sl_code ops_reset_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+
 #endif

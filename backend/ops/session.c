@@ -49,6 +49,7 @@ sl_code session_open(const session_opts *opts, session **out, sl_err *err)
     if (gethostname(s->host, sizeof s->host - 1) != 0)
         snprintf(s->host, sizeof s->host, "unknown");
     ids_random_hex(s->session_id, 16);
+    s->ops.cfg = s->cfg;
     s->ops.audit = s->audit;
     s->ops.log = s->log;
     s->ops.operator_name = s->operator_name;

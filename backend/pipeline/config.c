@@ -6,12 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/pipeline/pipeline_def.h"
 #include "backend/util/buf.h"
 #include "backend/util/paths.h"
 
-static const char *const config_keys[] = {
-    "environment", "banner_color", "source",    "lake",
-    "tables",      "theme",        "read_only", NULL};
+static const char *const config_keys[] = {"environment", "banner_color", "source",
+                                          "lake",        "tables",       "theme",
+                                          "read_only",   "pipelines",    NULL};
 static const char *const banner_colors[] = {"red",     "yellow", "green", "blue",
                                             "magenta", "cyan",   "white", NULL};
 
@@ -30,13 +31,16 @@ static int is_url(const char *s)
 
 /* Relative locations are relative to the config file, so a config works
  * from any working directory. */
+char *config_resolve_location(const char *base, const char *loc)
+{
+    if (is_url(loc) || loc[0] == '/' || !base)
+        return sl_strdup(loc);
+    return paths_join(base, loc);
+}
+
 static char *resolve_location(const config *cfg, const char *base_url, const char *loc)
 {
-    if (is_url(loc) || loc[0] == '/')
-        return sl_strdup(loc);
-    if (base_url)
-        return paths_join(base_url, loc);
-    return paths_join(cfg->dir, loc);
+    return config_resolve_location(base_url ? base_url : cfg->dir, loc);
 }
 
 static sl_code get_string(json_t *root, const char *key, const char *path, char **out,
@@ -48,6 +52,44 @@ static sl_code get_string(json_t *root, const char *key, const char *path, char 
     if (!json_is_string(v))
         return err_set(err, SL_CONFIG_INVALID, "%s: \"%s\" must be a string", path, key);
     *out = sl_strdup(json_string_value(v));
+    return SL_OK;
+}
+
+/* "pipelines": local paths of pipeline files; they are read when a
+ * pipeline is needed, so a command that never runs one never pays for it. */
+static sl_code parse_pipelines(config *cfg, json_t *list, sl_err *err)
+{
+    if (!list || json_is_null(list))
+        return SL_OK;
+    if (!json_is_array(list))
+        return err_set(err, SL_CONFIG_INVALID,
+                       "%s: \"pipelines\" must be an array of pipeline file paths",
+                       cfg->path);
+    cfg->pipelines = sl_calloc(json_array_size(list) + 1, sizeof *cfg->pipelines);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+        if (!s || !*s)
+            return err_set(err, SL_CONFIG_INVALID,
+                           "%s: pipelines[%zu] must be a file path (a string)", cfg->path,
+                           i);
+        if (is_url(s))
+            return err_set(err, SL_CONFIG_INVALID,
+                           "%s: pipelines[%zu] is \"%s\"; pipeline files are local "
+                           "paths, not URLs",
+                           cfg->path, i, s);
+        char *p = resolve_location(cfg, NULL, s);
+        for (size_t j = 0; j < cfg->npipelines; j++)
+            if (strcmp(cfg->pipelines[j], p) == 0) {
+                free(p);
+                return err_set(err, SL_CONFIG_INVALID,
+                               "%s: pipelines[%zu] lists \"%s\" a second time", cfg->path,
+                               i, s);
+            }
+        cfg->pipelines[cfg->npipelines++] = p;
+    }
     return SL_OK;
 }
 
@@ -140,6 +182,7 @@ sl_code config_parse(const char *text, const char *path, config **out, sl_err *e
             t->url = resolve_location(cfg, cfg->lake_url, json_string_value(val));
         }
     }
+    c = parse_pipelines(cfg, json_object_get(root, "pipelines"), err);
 done:
     json_decref(root);
     if (c != SL_OK) {
@@ -195,6 +238,9 @@ void config_free(config *cfg)
         free(cfg->tables[i].url);
     }
     free(cfg->tables);
+    for (size_t i = 0; i < cfg->npipelines; i++)
+        free(cfg->pipelines[i]);
+    free(cfg->pipelines);
     free(cfg->path);
     free(cfg->dir);
     free(cfg->environment);
@@ -221,4 +267,108 @@ sl_code config_table_url(const config *cfg, const char *name_or_url, char **url_
     }
     return err_set(err, SL_TABLE_UNKNOWN, "no table named \"%s\" in %s", name_or_url,
                    cfg ? cfg->path : "the config (none loaded)");
+}
+
+/* ---- pipelines --------------------------------------------------------- */
+
+void config_pipelines_free(pipeline_def **defs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        pipeline_def_free(defs[i]);
+    free(defs);
+}
+
+static pipeline_def *find_def(pipeline_def **defs, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (defs[i] && strcmp(defs[i]->name, name) == 0)
+            return defs[i];
+    return NULL;
+}
+
+/* Reads every listed file; broken files leave a NULL slot and the first
+ * error in *first_err (code returned through *first_code). */
+static pipeline_def **load_listed(const config *cfg, sl_code *first_code,
+                                  sl_err *first_err)
+{
+    pipeline_def **defs = sl_calloc(cfg->npipelines + 1, sizeof *defs);
+    *first_code = SL_OK;
+    for (size_t i = 0; i < cfg->npipelines; i++) {
+        sl_err e = {0};
+        sl_code c =
+            pipeline_def_load(cfg->pipelines[i], cfg->dir, cfg->lake_url, &defs[i], &e);
+        if (c != SL_OK && *first_code == SL_OK) {
+            *first_code = c;
+            if (first_err)
+                *first_err = e;
+        }
+    }
+    return defs;
+}
+
+/* Two files defining one name would make "run orders" ambiguous. */
+static sl_code check_unique(const config *cfg, pipeline_def **defs, const char *only,
+                            sl_err *err)
+{
+    for (size_t i = 0; i < cfg->npipelines; i++)
+        for (size_t j = i + 1; defs[i] && j < cfg->npipelines; j++)
+            if (defs[j] && strcmp(defs[i]->name, defs[j]->name) == 0 &&
+                (!only || strcmp(only, defs[i]->name) == 0))
+                return err_set(err, SL_PIPELINE_INVALID,
+                               "%s: pipeline \"%s\" is defined twice, in %s and %s",
+                               cfg->path, defs[i]->name, cfg->pipelines[i],
+                               cfg->pipelines[j]);
+    return SL_OK;
+}
+
+sl_code config_pipelines_load_all(const config *cfg, pipeline_def ***out, size_t *n,
+                                  sl_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    sl_code c;
+    pipeline_def **defs = load_listed(cfg, &c, err);
+    if (c == SL_OK)
+        c = check_unique(cfg, defs, NULL, err);
+    if (c != SL_OK) {
+        config_pipelines_free(defs, cfg->npipelines);
+        return c;
+    }
+    *out = defs;
+    *n = cfg->npipelines;
+    return SL_OK;
+}
+
+/* A broken file does not hide the others: the wanted pipeline loads when
+ * its own file is sound; the broken file's error is reported only when the
+ * name is found nowhere (it may be the file that was meant). */
+sl_code config_pipeline_load(const config *cfg, const char *name, pipeline_def **out,
+                             sl_err *err)
+{
+    *out = NULL;
+    sl_code broken;
+    sl_err broken_err = {0};
+    pipeline_def **defs = load_listed(cfg, &broken, &broken_err);
+    pipeline_def *d = find_def(defs, cfg->npipelines, name);
+    sl_code c = check_unique(cfg, defs, name, err);
+    if (c == SL_OK && !d && broken != SL_OK) {
+        c = broken;
+        if (err)
+            *err = broken_err;
+    } else if (c == SL_OK && !d) {
+        sl_buf names = {0};
+        for (size_t i = 0; i < cfg->npipelines; i++)
+            if (defs[i])
+                buf_appendf(&names, "%s%s", names.len ? ", " : "", defs[i]->name);
+        c = err_set(err, SL_PIPELINE_UNKNOWN, "no pipeline named \"%s\" in %s (%s)", name,
+                    cfg->path, names.len ? names.data : "it lists none");
+        buf_free(&names);
+    }
+    for (size_t i = 0; i < cfg->npipelines; i++)
+        if (defs[i] != d || c != SL_OK)
+            pipeline_def_free(defs[i]);
+    free(defs);
+    if (c == SL_OK)
+        *out = d;
+    return c;
 }

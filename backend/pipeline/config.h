@@ -11,7 +11,8 @@
  *   "environment": "prod", "banner_color": "red",
  *   "source": "incoming/", "lake": "lake/",
  *   "tables": {"orders": "silver/orders", "raw": "/abs/or/file:///url"},
- *   "theme": "dark", "read_only": false
+ *   "theme": "dark", "read_only": false,
+ *   "pipelines": ["pipelines/orders.json"]
  * } */
 typedef struct config_table {
     char *name;
@@ -30,7 +31,11 @@ typedef struct config {
     size_t ntables;
     char *theme; /* default "dark" */
     int read_only;
+    char **pipelines; /* resolved local paths of the pipeline files, in order */
+    size_t npipelines;
 } config;
+
+typedef struct pipeline_def pipeline_def;
 
 /* explicit_path: -c FILE, else $SLUICE_CONFIG, else ./sluice.json. */
 sl_code config_load_default(const char *explicit_path, config **out, sl_err *err);
@@ -42,5 +47,23 @@ void config_free(config *cfg);
  * URL of the table root. Caller frees. */
 sl_code config_table_url(const config *cfg, const char *name_or_url, char **url_out,
                          sl_err *err);
+
+/* A location as written in a config file, resolved: a URL or absolute path
+ * stays as it is, anything else is joined to base (a directory or URL; when
+ * NULL the location is returned unchanged). Caller frees. */
+char *config_resolve_location(const char *base, const char *loc);
+
+/* Reads the listed pipeline files and returns the one whose "name" is name
+ * (relative URLs in it resolve against the config's directory; its lake
+ * defaults to the config's). SL_PIPELINE_UNKNOWN names the pipelines there
+ * are; SL_PIPELINE_INVALID when the file is broken or two files define the
+ * name. Free with pipeline_def_free. */
+sl_code config_pipeline_load(const config *cfg, const char *name, pipeline_def **out,
+                             sl_err *err);
+/* Every listed pipeline, in list order (*n of them); any broken file or
+ * duplicate name fails the whole load. Free with config_pipelines_free. */
+sl_code config_pipelines_load_all(const config *cfg, pipeline_def ***out, size_t *n,
+                                  sl_err *err);
+void config_pipelines_free(pipeline_def **defs, size_t n);
 
 #endif

@@ -7,7 +7,7 @@
 #include "backend/util/buf.h"
 #include "backend/util/timeutil.h"
 
-static int epoch_of(const char *name, int64_t *out)
+int folders_epoch_of(const char *name, int64_t *out)
 {
     if (!*name || strlen(name) > 18)
         return 0;
@@ -82,7 +82,7 @@ sl_code folders_list(store *s, const char *prefix, source_listing *out, sl_err *
             f.newest_mtime_ms = o->mtime_ms;
         }
         int64_t ep;
-        if (!f.is_file && epoch_of(f.name, &ep)) {
+        if (!f.is_file && folders_epoch_of(f.name, &ep)) {
             f.epoch = ep;
             if (out->nepochs == cap_e) {
                 cap_e = cap_e ? cap_e * 2 : 64;

@@ -26,6 +26,10 @@ typedef struct source_listing {
     size_t nothers;
 } source_listing;
 
+/* 1 and the number when name is an epoch folder's (1 to 18 digits, so it
+ * fits an int64), else 0. Shared with discovery. */
+int folders_epoch_of(const char *name, int64_t *out);
+
 /* Lists the folders directly under prefix ("" for the store root). */
 sl_code folders_list(store *s, const char *prefix, source_listing *out, sl_err *err);
 void folders_free(source_listing *l);

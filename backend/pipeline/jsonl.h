@@ -31,8 +31,11 @@ typedef void (*jsonl_bad_fn)(void *ctx, int64_t line_no, const char *line, size_
 
 typedef struct jsonl_reader jsonl_reader;
 
-/* Column types: BOOLEAN, INT32, INT64, DOUBLE, STRING, TIMESTAMP_US (an ISO
- * 8601 string, or epoch microseconds as a number). The schema is copied. */
+/* Column types: BOOLEAN, INT32, INT64, DOUBLE, FLOAT, STRING, TIMESTAMP_US
+ * (an ISO 8601 string, or epoch microseconds as a number), DATE (a
+ * "YYYY-MM-DD" string), DECIMAL (a number or a string, exact: digits beyond
+ * the scale must be zeros). A value of another JSON type is a type error
+ * whose reason names the column. The schema is copied. */
 jsonl_reader *jsonl_reader_new(const pq_schema_col *cols, size_t ncols,
                                jsonl_row_fn on_row, jsonl_bad_fn on_bad, void *ctx);
 sl_code jsonl_reader_feed(jsonl_reader *r, const char *data, size_t len, sl_err *err);
@@ -44,5 +47,49 @@ const jsonl_stats *jsonl_reader_stats(const jsonl_reader *r);
  * differential tests compare both). */
 void jsonl_reader_set_fast_path(jsonl_reader *r, int on);
 void jsonl_reader_free(jsonl_reader *r);
+
+/* Parses one complete line (no newline in it) numbered line_no: for
+ * sources that are not a byte stream of lines (CSV records and Parquet rows
+ * made into JSON objects). Blank lines are skipped as in feed. */
+sl_code jsonl_reader_parse_line(jsonl_reader *r, const char *line, size_t len,
+                                int64_t line_no, sl_err *err);
+
+/* ---- schema drift ------------------------------------------------------
+ * Off by default: keys outside the schema are counted and skipped, and a
+ * value of the wrong type makes the line bad. */
+
+/* Rescue: a value that does not fit its column's type leaves the column
+ * null, and it and every key outside the schema go, with their values as
+ * JSON, into one object text ({"extra":{"a":1},"qty":"three"}, in line
+ * order) that jsonl_reader_rescued returns during on_row. */
+void jsonl_reader_set_rescue(jsonl_reader *r, int on);
+/* Strings cast to the column's type from their text ("42" for an integer,
+ * "true", "1.5", "2026-01-31"): for sources whose values are all text. */
+void jsonl_reader_set_text_values(jsonl_reader *r, int on);
+/* Column col (a STRING column) takes any value as its JSON text: 12 ->
+ * "12", {"a":1} -> "{\"a\":1}" (strings stay themselves). */
+void jsonl_reader_set_any_as_text(jsonl_reader *r, size_t col, int on);
+
+/* What a value outside the schema looked like. */
+typedef enum jsonl_kind {
+    JSONL_NULL,
+    JSONL_BOOL,
+    JSONL_INT, /* a number without fraction or exponent */
+    JSONL_REAL,
+    JSONL_STRING,
+    JSONL_OBJECT,
+    JSONL_ARRAY,
+} jsonl_kind;
+
+/* During on_row: the line as read (or as handed to parse_line). */
+const char *jsonl_reader_line(const jsonl_reader *r, size_t *len);
+/* During on_row with rescue on: the rescued object text, or NULL when the
+ * row has nothing to rescue. */
+const char *jsonl_reader_rescued(const jsonl_reader *r, size_t *len);
+/* During on_row: the row's keys outside the schema, in line order, each
+ * with the kind of its value. */
+size_t jsonl_reader_unknown_count(const jsonl_reader *r);
+void jsonl_reader_unknown(const jsonl_reader *r, size_t i, const char **key,
+                          size_t *key_len, jsonl_kind *kind);
 
 #endif

@@ -24,20 +24,26 @@ typedef enum pl_rule {
     PL_RULE_NE,       /* "!=N" */
     PL_RULE_IN,       /* "in:a,b,c" (strings) */
 } pl_rule;
-typedef enum pl_agg { PL_AGG_COUNT, PL_AGG_SUM, PL_AGG_MIN, PL_AGG_MAX, PL_AGG_AVG } pl_agg;
+typedef enum pl_agg {
+    PL_AGG_COUNT,
+    PL_AGG_SUM,
+    PL_AGG_MIN,
+    PL_AGG_MAX,
+    PL_AGG_AVG
+} pl_agg;
 
 typedef struct pl_expectation {
     char *name;
     char *column;
     pl_rule rule;
-    double number;   /* the N of comparison rules */
+    double number;    /* the N of comparison rules */
     char **in_values; /* PL_RULE_IN */
     size_t nin_values;
-    pl_on_fail on_fail;
+    pl_on_fail on_fail; /* default quarantine */
 } pl_expectation;
 
 typedef struct pl_aggregate {
-    char *name;   /* output column: "revenue" */
+    char *name; /* output column: "revenue" */
     pl_agg fn;
     char *column; /* NULL for count */
 } pl_aggregate;
@@ -49,16 +55,16 @@ typedef struct pipeline_def {
         char *url; /* resolved like sluice.json's locations */
         pl_layout layout;
         pl_format format;
-        char *ready_marker;     /* NULL: none needed; default "_SUCCESS" for epoch */
-        int64_t settle_ms;      /* default 0 */
-        char *key_from_name;    /* files layout: POSIX extended regex, group 1 = key */
+        char *ready_marker;  /* NULL: none needed; default "_SUCCESS" for epoch */
+        int64_t settle_ms;   /* default 0 */
+        char *key_from_name; /* files layout: POSIX extended regex, group 1 = key */
     } source;
     char *lake_url; /* resolved; default: sluice.json's lake */
     struct {
-        char *table;           /* name under the lake ("orders_raw") */
-        pq_schema_col *cols;   /* the declared columns, in file order (names owned) */
+        char *table;         /* name under the lake ("orders_raw") */
+        pq_schema_col *cols; /* the declared columns, in file order (names owned) */
         size_t ncols;
-        char **partition_by;   /* may name _ingest_date (added column) */
+        char **partition_by; /* may name _ingest_date (added column) */
         size_t npartition_by;
         pl_drift on_schema_drift; /* default rescue */
     } bronze;
@@ -66,15 +72,16 @@ typedef struct pipeline_def {
         char *table; /* NULL: no silver step */
         char **keys;
         size_t nkeys;
-        char *sequence_by;     /* NULL: arrival order (batch, then line) */
-        char *delete_column;   /* NULL: no deletes */
-        char *delete_equals;
+        char *sequence_by;   /* NULL: arrival order (batch, then line) */
+        char *delete_column; /* NULL: no deletes */
+        char *delete_equals; /* as text: a JSON string as is, an integer in
+                              * decimal, a boolean as "true"/"false" */
     } silver;
     struct {
-        char *table; /* NULL: no gold step */
+        char *table;     /* NULL: no gold step */
         char **group_by; /* may name "day" when day_from is set */
         size_t ngroup_by;
-        char *day_from;  /* a timestamp column of silver; gives the "day" column */
+        char *day_from; /* a timestamp column of silver; gives the "day" column */
         pl_aggregate *aggregates;
         size_t naggregates;
     } gold;
@@ -84,11 +91,11 @@ typedef struct pipeline_def {
         double max_count_mismatch_pct; /* default 1.0 */
     } checks;
     struct {
-        int max_attempts;    /* default 3 */
-        int64_t backoff_ms;  /* default 5000: the first wait; doubles, with jitter */
+        int max_attempts;   /* default 3 */
+        int64_t backoff_ms; /* default 5000: the first wait; doubles, with jitter */
     } retries;
     struct {
-        int every_runs;      /* 0: never */
+        int every_runs; /* 0: never */
         char **zorder_by;
         size_t nzorder_by;
     } optimize;
@@ -109,13 +116,16 @@ sl_code pipeline_def_load(const char *path, const char *base_dir,
                           const char *default_lake_url, pipeline_def **out, sl_err *err);
 void pipeline_def_free(pipeline_def *d);
 
+/* 1 when name is a valid pipeline name: [A-Za-z0-9_-]+, at most 128 bytes. */
+int pipeline_name_ok(const char *name);
+
 /* Index of a bronze column by name, or -1. */
 int pipeline_def_col(const pipeline_def *d, const char *name);
 
 /* Locations under the lake (caller frees): the table's URL ("<lake>/<name>").
  * System tables: "_sluice/processed_folders", "_sluice/runs",
  * "_sluice/source_files", "_sluice/tombstones/<silver>", the lock
- * "_sluice/locks/<pipeline>" and "<bronze>_quarantine". */
+ * "_sluice/locks/<pipeline>.<generation>" (lease.h) and "<bronze>_quarantine". */
 char *pipeline_table_url(const pipeline_def *d, const char *name);
 
 /* The appId of a step's txn actions: "sluice:<pipeline>:<step>". Caller frees. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backend/pipeline/config.h"
+#include "backend/pipeline/pipeline_def.h"
 #include "testutil.h"
 
 static void test_full_config(void **state)
@@ -75,6 +76,133 @@ static void test_invalid(void **state)
     expect_invalid("{\n\"a\":\n}", "sluice.json:3");
     expect_invalid("[1]", "object");
     expect_invalid("{\"theme\":\"dark\",\"theme\":\"light\"}", "theme");
+    expect_invalid("{\"pipelines\":\"p.json\"}", "\"pipelines\" must be an array");
+    expect_invalid("{\"pipelines\":[\"a.json\",3]}", "pipelines[1]");
+    expect_invalid("{\"pipelines\":[\"\"]}", "pipelines[0]");
+    expect_invalid("{\"pipelines\":[\"s3://b/p.json\"]}", "not URLs");
+    expect_invalid("{\"pipelines\":[\"p/a.json\",\"/a/p/a.json\"]}",
+                   "pipelines[1] lists \"/a/p/a.json\" a second time");
+}
+
+static void test_pipelines_list(void **state)
+{
+    (void)state;
+    config *c = NULL;
+    sl_err e = {0};
+    assert_int_equal(config_parse("{\"pipelines\":[\"pipelines/orders.json\","
+                                  "\"/abs/c.json\"]}",
+                                  "/etc/sl/sluice.json", &c, &e),
+                     SL_OK);
+    assert_int_equal(c->npipelines, 2);
+    assert_string_equal(c->pipelines[0], "/etc/sl/pipelines/orders.json");
+    assert_string_equal(c->pipelines[1], "/abs/c.json");
+    config_free(c);
+    assert_int_equal(config_parse("{}", "/etc/sl/sluice.json", &c, &e), SL_OK);
+    assert_int_equal(c->npipelines, 0);
+    config_free(c);
+    char *r = config_resolve_location("/base", "x/y");
+    assert_string_equal(r, "/base/x/y");
+    free(r);
+    r = config_resolve_location("/base", "file:///z");
+    assert_string_equal(r, "file:///z");
+    free(r);
+    r = config_resolve_location(NULL, "rel");
+    assert_string_equal(r, "rel");
+    free(r);
+}
+
+#define PIPELINE(name, extra)                                                            \
+    "{\"name\": \"" name "\", \"source\": {\"url\": \"in/" name "\"}, "                  \
+    "\"bronze\": {\"table\": \"" name "_raw\", \"schema\": {\"id\": \"long\"}}" extra    \
+    "}"
+
+static config *write_setup(const char *dir, const char *pipelines_json)
+{
+    char *text = NULL;
+    size_t n = strlen(pipelines_json) + 64;
+    text = malloc(n);
+    snprintf(text, n, "{\"lake\": \"lake\", \"pipelines\": %s}", pipelines_json);
+    tu_write_file(dir, "sluice.json", text);
+    free(text);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sluice.json", dir);
+    config *c = NULL;
+    sl_err e = {0};
+    assert_int_equal(config_load(path, &c, &e), SL_OK);
+    return c;
+}
+
+static void test_pipeline_load(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("config_pl");
+    char *real = realpath(dir, NULL);
+    tu_write_file(dir, "pipelines/orders.json", PIPELINE("orders", ""));
+    tu_write_file(dir, "pipelines/customers.json",
+                  PIPELINE("customers", ", \"lake\": \"/other/lake\""));
+    tu_write_file(dir, "pipelines/broken.json", PIPELINE("broken", ", \"sideways\": 1"));
+    tu_write_file(dir, "pipelines/dup.json", PIPELINE("orders", ""));
+    sl_err e = {0};
+    pipeline_def *d = NULL;
+
+    config *c =
+        write_setup(dir, "[\"pipelines/orders.json\", \"pipelines/customers.json\"]");
+    assert_int_equal(config_pipeline_load(c, "orders", &d, &e), SL_OK);
+    assert_string_equal(d->name, "orders");
+    char want[4200];
+    snprintf(want, sizeof want, "%s/in/orders", real); /* against sluice.json's dir */
+    assert_string_equal(d->source.url, want);
+    snprintf(want, sizeof want, "%s/lake", real); /* sluice.json's lake */
+    assert_string_equal(d->lake_url, want);
+    pipeline_def_free(d);
+    assert_int_equal(config_pipeline_load(c, "customers", &d, &e), SL_OK);
+    assert_string_equal(d->lake_url, "/other/lake");
+    pipeline_def_free(d);
+    assert_int_equal(config_pipeline_load(c, "nope", &d, &e), SL_PIPELINE_UNKNOWN);
+    assert_null(d);
+    assert_non_null(strstr(e.msg, "\"nope\""));
+    assert_non_null(strstr(e.msg, "orders, customers"));
+    pipeline_def **all = NULL;
+    size_t n = 0;
+    assert_int_equal(config_pipelines_load_all(c, &all, &n, &e), SL_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(all[0]->name, "orders");
+    assert_string_equal(all[1]->name, "customers");
+    config_pipelines_free(all, n);
+    config_free(c);
+
+    /* A broken file does not hide a sound one, but is reported when the name
+     * is found nowhere, and fails load_all. */
+    c = write_setup(dir, "[\"pipelines/broken.json\", \"pipelines/orders.json\"]");
+    assert_int_equal(config_pipeline_load(c, "orders", &d, &e), SL_OK);
+    assert_string_equal(d->name, "orders");
+    pipeline_def_free(d);
+    assert_int_equal(config_pipeline_load(c, "broken", &d, &e), SL_PIPELINE_INVALID);
+    assert_null(d);
+    assert_non_null(strstr(e.msg, "broken.json: sideways: unknown key"));
+    assert_int_equal(config_pipelines_load_all(c, &all, &n, &e), SL_PIPELINE_INVALID);
+    assert_null(all);
+    assert_int_equal(n, 0);
+    assert_non_null(strstr(e.msg, "sideways"));
+    config_free(c);
+
+    /* Two files with one name; a missing file. */
+    c = write_setup(dir, "[\"pipelines/orders.json\", \"pipelines/dup.json\"]");
+    assert_int_equal(config_pipeline_load(c, "orders", &d, &e), SL_PIPELINE_INVALID);
+    assert_non_null(strstr(e.msg, "\"orders\" is defined twice"));
+    assert_int_equal(config_pipelines_load_all(c, &all, &n, &e), SL_PIPELINE_INVALID);
+    config_free(c);
+    c = write_setup(dir, "[\"pipelines/gone.json\"]");
+    assert_int_equal(config_pipeline_load(c, "gone", &d, &e), SL_PIPELINE_INVALID);
+    assert_non_null(strstr(e.msg, "gone.json"));
+    config_free(c);
+    c = write_setup(dir, "[]");
+    assert_int_equal(config_pipeline_load(c, "orders", &d, &e), SL_PIPELINE_UNKNOWN);
+    assert_non_null(strstr(e.msg, "it lists none"));
+    config_free(c);
+    tu_rmtree(dir);
+    free(real);
+    free(dir);
 }
 
 static void test_load_default_and_env(void **state)
@@ -111,6 +239,8 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_load_default_and_env),
+        cmocka_unit_test(test_pipelines_list),
+        cmocka_unit_test(test_pipeline_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

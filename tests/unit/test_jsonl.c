@@ -89,9 +89,12 @@ static const char *WANT =
     "4: BAD (not one complete JSON object on the line) [{\"id\":\"c\",\"amount\":]\n"
     "5: BAD (a line that is not an object) [[1,2]]\n"
     "6: BAD (two values on one line) [{\"id\":\"d\"}{\"id\":\"e\"}]\n"
-    "7: BAD (a number that is not a 32-bit integer) [{\"id\":\"f\",\"qty\":3.5}]\n"
-    "8: BAD (a number that is not a 32-bit integer) [{\"id\":\"g\",\"qty\":2147483648}]\n"
-    "9: BAD (a timestamp that is not ISO 8601) [{\"id\":\"h\",\"ts\":\"yesterday\"}]\n"
+    "7: BAD (column \"qty\": a number that is not a 32-bit integer) "
+    "[{\"id\":\"f\",\"qty\":3.5}]\n"
+    "8: BAD (column \"qty\": a number that is not a 32-bit integer) "
+    "[{\"id\":\"g\",\"qty\":2147483648}]\n"
+    "9: BAD (column \"ts\": a timestamp that is not ISO 8601) "
+    "[{\"id\":\"h\",\"ts\":\"yesterday\"}]\n"
     "10: '\xc3\xa9\xe2\x82\xac' null null null false null\n"
     "11: BAD (not valid JSON) [{\"id\":\"bad utf8 \xff\"}]\n"
     "12: BAD (a key appears twice) [{\"id\":\"i\",\"id\":\"j\"}]\n"
@@ -219,6 +222,52 @@ static void test_doubles_match_strtod(void **state)
     jsonl_reader_free(r);
 }
 
+/* The drift of each row after it: rescued text and unknown keys. */
+typedef struct drift_sink {
+    sink s;
+    jsonl_reader *r;
+} drift_sink;
+
+static sl_code on_row_drift(void *ctx, const pq_value *row, int64_t line_no, sl_err *err)
+{
+    drift_sink *d = ctx;
+    on_row(&d->s, row, line_no, err);
+    size_t n;
+    const char *resc = jsonl_reader_rescued(d->r, &n);
+    if (resc)
+        buf_appendf(&d->s.out, "  rescued %.*s\n", (int)n, resc);
+    for (size_t i = 0; i < jsonl_reader_unknown_count(d->r); i++) {
+        const char *k;
+        size_t kl;
+        jsonl_kind kind;
+        jsonl_reader_unknown(d->r, i, &k, &kl, &kind);
+        buf_appendf(&d->s.out, "  unknown %.*s %d\n", (int)kl, k, (int)kind);
+    }
+    const char *line = jsonl_reader_line(d->r, &n);
+    buf_appendf(&d->s.out, "  line %zu %c\n", n, n ? line[0] : '-');
+    return SL_OK;
+}
+
+static void on_bad_drift(void *ctx, int64_t line_no, const char *line, size_t len,
+                         const char *why)
+{
+    on_bad(&((drift_sink *)ctx)->s, line_no, line, len, why);
+}
+
+/* Runs text through a reader: rescue on or off, fast path on or off. */
+static char *run_drift(const char *text, size_t n, int fast, int rescue)
+{
+    drift_sink d = {0};
+    d.r = jsonl_reader_new(COLS, NCOLS, on_row_drift, on_bad_drift, &d);
+    jsonl_reader_set_fast_path(d.r, fast);
+    jsonl_reader_set_rescue(d.r, rescue);
+    sl_err e = {0};
+    assert_int_equal(jsonl_reader_feed(d.r, text, n, &e), SL_OK);
+    assert_int_equal(jsonl_reader_finish(d.r, &e), SL_OK);
+    jsonl_reader_free(d.r);
+    return buf_steal(&d.s.out);
+}
+
 static char *run_text(const char *text, size_t n, int fast)
 {
     sink s = {0};
@@ -232,11 +281,9 @@ static char *run_text(const char *text, size_t n, int fast)
     return buf_steal(&s.out);
 }
 
-/* The plain-line scanner and yajl agree on every line: good ones, odd ones
- * and thousands of mutilated ones. */
-static void test_fast_path_matches_yajl(void **state)
+/* Good lines, odd ones and thousands of mutilated ones. */
+static void mutilated_lines(sl_buf *text)
 {
-    (void)state;
     static const char *const pieces[] = {
         "{\"id\":\"a\",\"qty\":1,\"n\":2,\"amount\":0.5,\"ok\":true,\"ts\":\"2026-01-"
         "01T00:00:00Z\"}",
@@ -258,12 +305,13 @@ static void test_fast_path_matches_yajl(void **state)
         "{\"ok\":nul}",
         "{\"id\":\"\xed\xa0\x80\"}",
         "{\"qty\":2147483647,\"n\":-9223372036854775808}",
+        "{\"id\":7,\"qty\":\"x\",\"zz\":{\"a\":[1,\"b\\n\",null,true,{}]},\"ok\":[]}",
+        "{\"u\":1,\"v\":2.5,\"w\":\"s\",\"x\":null,\"y\":false,\"z\":[]}",
     };
     size_t np = sizeof pieces / sizeof *pieces;
-    sl_buf text = {0};
     for (size_t i = 0; i < np; i++) {
-        buf_append_str(&text, pieces[i]);
-        buf_append_char(&text, '\n');
+        buf_append_str(text, pieces[i]);
+        buf_append_char(text, '\n');
     }
     uint64_t x = 0x2545F4914F6CDD1DULL;
     for (int i = 0; i < 6000; i++) {
@@ -296,9 +344,17 @@ static void test_fast_path_matches_yajl(void **state)
         for (size_t k = 0; k < ll; k++)
             if (line[k] == '\n')
                 line[k] = ' ';
-        buf_append(&text, line, ll);
-        buf_append_char(&text, '\n');
+        buf_append(text, line, ll);
+        buf_append_char(text, '\n');
     }
+}
+
+/* The plain-line scanner and yajl agree on every line. */
+static void test_fast_path_matches_yajl(void **state)
+{
+    (void)state;
+    sl_buf text = {0};
+    mutilated_lines(&text);
     char *fast = run_text(text.data, text.len, 1);
     char *slow = run_text(text.data, text.len, 0);
     assert_string_equal(fast, slow);
@@ -307,6 +363,197 @@ static void test_fast_path_matches_yajl(void **state)
     free(fast);
     free(slow);
     buf_free(&text);
+}
+
+/* ... and so they do with rescue on, rescued texts and unknown keys too. */
+static void test_fast_path_matches_yajl_rescue(void **state)
+{
+    (void)state;
+    sl_buf text = {0};
+    mutilated_lines(&text);
+    char *fast = run_drift(text.data, text.len, 1, 1);
+    char *slow = run_drift(text.data, text.len, 0, 1);
+    assert_string_equal(fast, slow);
+    assert_non_null(strstr(fast, "rescued {\"id\":7,\"qty\":\"x\",\"zz\":"));
+    free(fast);
+    free(slow);
+    fast = run_drift(text.data, text.len, 1, 0);
+    slow = run_drift(text.data, text.len, 0, 0);
+    assert_string_equal(fast, slow);
+    assert_null(strstr(fast, "rescued"));
+    free(fast);
+    free(slow);
+    buf_free(&text);
+}
+
+/* Rescue: mistyped values and unknown keys (nested ones rewritten as JSON,
+ * strings re-escaped) go to the rescued object in line order; the columns
+ * stay null; the line is a row. Unknown keys report their value's kind. */
+static void test_rescue(void **state)
+{
+    (void)state;
+    static const char *in =
+        "{\"id\":\"a\",\"qty\":\"three\",\"zz\":{\"k\":[1,2.5e1,\"q\\\"\\u0001\",null]},"
+        "\"ok\":1,\"n\":[true,{}],\"ts\":\"2026-01-01\"}\n"
+        "{\"id\":\"b\",\"amount\":2,\"u\":null,\"v\":false,\"w\":-3,\"x\":1.5,\"y\":"
+        "\"s\"}\n"
+        "{\"id\":\"c\",\"id\":\"d\"}\n";
+    char *got = run_drift(in, strlen(in), 1, 1);
+    const char *want =
+        "1: 'a' null null null null 1767225600000000\n"
+        "  rescued "
+        "{\"qty\":\"three\",\"zz\":{\"k\":[1,2.5e1,\"q\\\"\\u0001\",null]},\"ok\":1,"
+        "\"n\":[true,{}]}\n"
+        "  unknown zz 5\n"
+        "  line 101 {\n"
+        "2: 'b' null null 2 null null\n"
+        "  rescued {\"u\":null,\"v\":false,\"w\":-3,\"x\":1.5,\"y\":\"s\"}\n"
+        "  unknown u 0\n"
+        "  unknown v 1\n"
+        "  unknown w 2\n"
+        "  unknown x 3\n"
+        "  unknown y 4\n"
+        "  line 63 {\n"
+        "3: BAD (a key appears twice) [{\"id\":\"c\",\"id\":\"d\"}]\n";
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "got:\n%s\nwant:\n%s\n", got, want);
+    assert_string_equal(got, want);
+    free(got);
+    /* Off: the same first line is bad, naming the column. */
+    got = run_drift(in, strlen(in), 1, 0);
+    assert_non_null(
+        strstr(got, "1: BAD (column \"qty\": a string where the schema wants"));
+    assert_non_null(strstr(got, "unknown w 2"));
+    free(got);
+}
+
+static const pq_schema_col MORE[] = {
+    {"d", PQ_TYPE_DATE, true},
+    {"f", PQ_TYPE_FLOAT, true},
+    {"m", PQ_TYPE_DECIMAL_OF(7, 2), true},
+    {"b", PQ_TYPE_BOOLEAN, true},
+    {"i", PQ_TYPE_INT64, true},
+    {"x", PQ_TYPE_DOUBLE, true},
+    {"t", PQ_TYPE_STRING, true},
+};
+#define NMORE (sizeof MORE / sizeof *MORE)
+
+static sl_code on_more(void *ctx, const pq_value *row, int64_t line_no, sl_err *err)
+{
+    (void)err;
+    sl_buf *b = ctx;
+    buf_appendf(b, "%lld:", (long long)line_no);
+    for (size_t i = 0; i < NMORE; i++) {
+        const pq_value *v = &row[i];
+        if (v->is_null) {
+            buf_append_str(b, " null");
+            continue;
+        }
+        char dec[48];
+        switch (pq_type_base(MORE[i].type)) {
+        case PQ_TYPE_DATE:
+            buf_appendf(b, " d%d", v->i32);
+            break;
+        case PQ_TYPE_FLOAT:
+            buf_appendf(b, " f%g", (double)v->f32);
+            break;
+        case PQ_TYPE_DECIMAL:
+            pq_decimal_format(v->dec, 2, dec, sizeof dec);
+            buf_appendf(b, " m%s", dec);
+            break;
+        case PQ_TYPE_BOOLEAN:
+            buf_appendf(b, " %s", v->b ? "T" : "F");
+            break;
+        case PQ_TYPE_INT64:
+            buf_appendf(b, " %lld", (long long)v->i64);
+            break;
+        case PQ_TYPE_DOUBLE:
+            buf_appendf(b, " %g", v->f64);
+            break;
+        default:
+            buf_appendf(b, " '%.*s'", (int)v->str.len, v->str.ptr);
+        }
+    }
+    buf_append_char(b, '\n');
+    return SL_OK;
+}
+
+static void on_more_bad(void *ctx, int64_t line_no, const char *line, size_t len,
+                        const char *why)
+{
+    (void)line;
+    (void)len;
+    buf_appendf(ctx, "%lld: BAD %s\n", (long long)line_no, why);
+}
+
+static char *run_more(const char *in, int text_values, int any_text)
+{
+    sl_buf b = {0};
+    jsonl_reader *r = jsonl_reader_new(MORE, NMORE, on_more, on_more_bad, &b);
+    jsonl_reader_set_text_values(r, text_values);
+    jsonl_reader_set_any_as_text(r, 6, any_text);
+    jsonl_reader_set_any_as_text(r, 0, 1); /* not a string column: ignored */
+    sl_err e = {0};
+    assert_int_equal(jsonl_reader_feed(r, in, strlen(in), &e), SL_OK);
+    assert_int_equal(jsonl_reader_finish(r, &e), SL_OK);
+    jsonl_reader_free(r);
+    return buf_steal(&b);
+}
+
+/* Dates, floats and decimals; strings cast from text when asked; a string
+ * column that takes any value as its JSON text. */
+static void test_types_and_text_values(void **state)
+{
+    (void)state;
+    static const char *in =
+        "{\"d\":\"2026-01-31\",\"f\":1.5,\"m\":\"123.40\",\"t\":\"s\"}\n"
+        "{\"m\":-0.5,\"f\":1e39}\n"
+        "{\"m\":1.234}\n"
+        "{\"d\":\"2026-01-31T00:00:00Z\"}\n"
+        "{\"b\":\"TRUE\",\"i\":\"-42\",\"x\":\"2.5\",\"f\":\"NaN\"}\n"
+        "{\"i\":\"4x\"}\n"
+        "{\"t\":12.50}\n"
+        "{\"t\":{\"a\":[1,\"x\"]},\"b\":false}\n"
+        "{\"d\":\"1969-12-31\"}\n";
+    char *got = run_more(in, 1, 1);
+    const char *want = "1: d20484 f1.5 m123.40 null null null 's'\n"
+                       "2: BAD column \"f\": a number out of the float range\n"
+                       "3: BAD column \"m\": a number that does not fit the decimal's "
+                       "precision and scale\n"
+                       "4: BAD column \"d\": a date that is not YYYY-MM-DD\n"
+                       "5: null fnan null T -42 2.5 null\n"
+                       "6: BAD column \"i\": a text that is not an integer\n"
+                       "7: null null null null null null '12.50'\n"
+                       "8: null null null F null null '{\"a\":[1,\"x\"]}'\n"
+                       "9: d-1 null null null null null null\n";
+    if (strcmp(got, want) != 0)
+        fprintf(stderr, "got:\n%s\nwant:\n%s\n", got, want);
+    assert_string_equal(got, want);
+    free(got);
+    /* Without text values and any-as-text: strict types. */
+    got = run_more(in, 0, 0);
+    assert_non_null(strstr(got, "5: BAD column \"b\": a string where the schema wants"));
+    assert_non_null(strstr(got, "7: BAD column \"t\": a number where the schema wants"));
+    assert_non_null(strstr(got, "1: d20484 f1.5 m123.40"));
+    free(got);
+}
+
+/* parse_line numbers lines as told and skips blank ones. */
+static void test_parse_line(void **state)
+{
+    (void)state;
+    sink s = {0};
+    jsonl_reader *r = jsonl_reader_new(COLS, NCOLS, on_row, on_bad, &s);
+    sl_err e = {0};
+    assert_int_equal(jsonl_reader_parse_line(r, "{\"id\":\"x\"}", 10, 7, &e), SL_OK);
+    assert_int_equal(jsonl_reader_parse_line(r, "  ", 2, 8, &e), SL_OK);
+    assert_int_equal(jsonl_reader_parse_line(r, "{", 1, 12, &e), SL_OK);
+    assert_string_equal(s.out.data,
+                        "7: 'x' null null null null null\n"
+                        "12: BAD (not one complete JSON object on the line) [{]\n");
+    assert_int_equal(jsonl_reader_stats(r)->lines, 2);
+    jsonl_reader_free(r);
+    buf_free(&s.out);
 }
 
 static void test_iso_parser(void **state)
@@ -352,6 +599,10 @@ int main(void)
         cmocka_unit_test(test_row_error_stops),
         cmocka_unit_test(test_doubles_match_strtod),
         cmocka_unit_test(test_fast_path_matches_yajl),
+        cmocka_unit_test(test_fast_path_matches_yajl_rescue),
+        cmocka_unit_test(test_rescue),
+        cmocka_unit_test(test_types_and_text_values),
+        cmocka_unit_test(test_parse_line),
         cmocka_unit_test(test_iso_parser),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,670 @@
+#include "backend/pipeline/runner.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/delta/delta.h"
+#include "backend/delta/delta_optimize.h"
+#include "backend/delta/delta_rows.h"
+#include "backend/delta/delta_vacuum.h"
+#include "backend/delta/delta_write.h"
+#include "backend/pipeline/aggregate.h"
+#include "backend/pipeline/checkpoint.h"
+#include "backend/pipeline/discovery.h"
+#include "backend/pipeline/ingest.h"
+#include "backend/pipeline/lease.h"
+#include "backend/pipeline/merge.h"
+#include "backend/pipeline/retry.h"
+#include "backend/pipeline/runs.h"
+#include "backend/util/buf.h"
+#include "backend/util/ids.h"
+#include "backend/util/timeutil.h"
+
+#define DEFAULT_LEASE_TTL_MS (60 * 1000)
+
+typedef struct run_ctx {
+    const pipeline_def *d;
+    const runner_opts *o;
+    store *lake, *src;
+    store *own_lake, *own_src;
+    lease *lease;
+    char run_id[40];
+    retry_policy rp;
+    delta_commit_meta meta;
+    int64_t ttl_ms;
+    json_t *folders; /* report */
+} run_ctx;
+
+/* One folder on its way through the steps. */
+typedef struct folder_ctx {
+    run_ctx *rc;
+    const pl_folder *f;
+    int64_t batch;
+    int recovered;
+    json_t *steps;    /* report of the steps */
+    json_t *versions; /* table -> version produced */
+    ingest_result ing;
+    int have_ing;
+    merge_result mg;
+    int have_merge;
+    aggregate_result ag;
+    int have_ag;
+    /* the step being run (for the per-attempt runs rows) */
+    const char *step;
+    const char *table;
+    int64_t version_before;
+    int64_t step_started_ms;
+    int64_t rows_in, rows_out, version_after;
+    int skipped;
+    int attempts;
+    sl_code (*fn)(struct folder_ctx *fc, sl_err *err);
+} folder_ctx;
+
+static int64_t table_version(store *lake, const char *key)
+{
+    delta_at latest = {.kind = DELTA_AT_LATEST};
+    delta_snapshot *snap = NULL;
+    sl_err ignored = {0};
+    int64_t v = -1;
+    if (delta_snapshot_open(lake, key, &latest, &snap, &ignored) == SL_OK)
+        v = snap->version;
+    delta_snapshot_free(snap);
+    return v;
+}
+
+/* ---- runs rows -------------------------------------------------------- */
+
+static void runs_row(run_ctx *rc, const char *folder, int64_t batch, const char *step,
+                     int attempt, const char *state, sl_code c, const sl_err *e,
+                     const char *table, int64_t vbefore, int64_t vafter, int64_t rows_in,
+                     int64_t rows_out, int64_t started_ms, const char *detail)
+{
+    run_step s;
+    run_step_init(&s);
+    s.run_id = rc->run_id;
+    s.pipeline = rc->d->name;
+    s.folder = (char *)folder;
+    s.batch_id = batch;
+    s.step = (char *)step;
+    s.attempt = attempt;
+    s.state = (char *)state;
+    s.error_code = c == SL_OK ? NULL : (char *)err_code_name(c);
+    s.error_message = c == SL_OK || !e ? NULL : (char *)e->msg;
+    s.table_name = (char *)table;
+    s.version_before = vbefore;
+    s.version_after = vafter;
+    s.rows_in = rows_in;
+    s.rows_out = rows_out;
+    s.started_ms = started_ms;
+    s.finished_ms = time_now_ms();
+    s.detail = (char *)detail;
+    sl_err ignored = {0};
+    /* The run table is the record of what happened, not part of the data:
+     * a failure to write it is logged, never a reason to undo a step. */
+    sl_code rc_append = runs_append(rc->lake, &s, 1, &ignored);
+    if (rc_append != SL_OK)
+        log_op(rc->o->log, "runs.append", step, rc_append, 0, ignored.msg);
+}
+
+/* ---- the steps ------------------------------------------------------- */
+
+static sl_code step_ingest(folder_ctx *fc, sl_err *err)
+{
+    run_ctx *rc = fc->rc;
+    if (fc->have_ing)
+        ingest_result_clear(&fc->ing);
+    ingest_req req = {
+        .def = rc->d,
+        .source = rc->src,
+        .files = (const char *const *)fc->f->data_files,
+        .nfiles = fc->f->ndata_files,
+        .epoch = fc->f->epoch,
+        .batch_id = fc->batch,
+        .ingest_time_us = time_now_ms() * 1000,
+        .meta = &rc->meta,
+    };
+    sl_code c = ingest_run(rc->lake, &req, &fc->ing, err);
+    fc->have_ing = 1;
+    if (c != SL_OK)
+        return c;
+    fc->skipped = fc->ing.skipped;
+    fc->rows_in = fc->ing.skipped ? -1 : fc->ing.rows_read;
+    fc->rows_out = fc->ing.skipped ? -1 : fc->ing.rows_written;
+    fc->version_after = fc->ing.bronze_version;
+    /* Before/during checks: the marker's expected rows against what was read. */
+    if (!fc->ing.skipped && fc->f->expected_rows >= 0) {
+        int64_t got = fc->ing.rows_read + fc->ing.malformed;
+        int64_t want = fc->f->expected_rows;
+        double pct =
+            want ? 100.0 * (double)llabs(got - want) / (double)want : (got ? 100 : 0);
+        if (pct > rc->d->checks.max_count_mismatch_pct)
+            return err_set(err, SL_CHECK_FAILED,
+                           "folder %s: the marker announces %" PRId64 " rows, %" PRId64
+                           " were read (%.2f%% off, limit %.2f%%)",
+                           fc->f->folder, want, got, pct,
+                           rc->d->checks.max_count_mismatch_pct);
+    }
+    return SL_OK;
+}
+
+/* The batch's rows as bronze holds them: files whose _batch_id range can hold
+ * the batch (all of them, after an OPTIMIZE mixed batches), rows filtered. */
+static sl_code batch_rows_read(run_ctx *rc, int64_t batch, delta_rows *rows,
+                               pq_schema_col **cols_out, size_t *ncols_out, sl_err *err)
+{
+    *cols_out = NULL;
+    *ncols_out = 0;
+    delta_at latest = {.kind = DELTA_AT_LATEST};
+    delta_snapshot *snap = NULL;
+    sl_code c = delta_snapshot_open(rc->lake, rc->d->bronze.table, &latest, &snap, err);
+    if (c != SL_OK)
+        return c;
+    pq_schema_col *cols = NULL;
+    size_t ncols = 0;
+    c = delta_schema_cols(snap->metadata, &cols, &ncols, err);
+    if (c != SL_OK) {
+        delta_snapshot_free(snap);
+        return c;
+    }
+    size_t bcol = ncols;
+    for (size_t k = 0; k < ncols; k++)
+        if (strcmp(cols[k].name, "_batch_id") == 0)
+            bcol = k;
+    if (bcol == ncols) {
+        delta_schema_cols_free(cols, ncols);
+        delta_snapshot_free(snap);
+        return err_set(err, SL_DELTA_SCHEMA, "bronze table %s has no _batch_id column",
+                       rc->d->bronze.table);
+    }
+    delta_rows all;
+    delta_rows_init(&all, cols, ncols);
+    delta_rows_init(rows, cols, ncols);
+    for (size_t i = 0; c == SL_OK && i < snap->nfiles; i++) {
+        json_t *mn, *mx;
+        delta_file_col_range(&snap->files[i], "_batch_id", &mn, &mx);
+        int may_hold =
+            !mn || !mx ||
+            (json_integer_value(mn) <= batch && batch <= json_integer_value(mx));
+        json_decref(mn);
+        json_decref(mx);
+        if (!may_hold)
+            continue;
+        size_t first = all.nrows;
+        c = delta_rows_read_file(rc->lake, rc->d->bronze.table, &snap->files[i], cols,
+                                 ncols, &all, err);
+        for (size_t r = first; c == SL_OK && r < all.nrows; r++) {
+            const pq_value *v = &all.cells[r * ncols + bcol];
+            if (!v->is_null && v->i64 == batch)
+                delta_rows_copy_row(rows, &all, r);
+        }
+    }
+    delta_rows_free(&all);
+    delta_snapshot_free(snap);
+    if (c != SL_OK) {
+        delta_rows_free(rows);
+        delta_schema_cols_free(cols, ncols);
+        return c;
+    }
+    *cols_out = cols;
+    *ncols_out = ncols;
+    return SL_OK;
+}
+
+static sl_code step_merge(folder_ctx *fc, sl_err *err)
+{
+    run_ctx *rc = fc->rc;
+    if (fc->have_merge)
+        merge_result_clear(&fc->mg);
+    fc->have_merge = 0;
+    delta_rows batch;
+    pq_schema_col *cols;
+    size_t ncols;
+    sl_code c = batch_rows_read(rc, fc->batch, &batch, &cols, &ncols, err);
+    if (c != SL_OK)
+        return c;
+    merge_req req = {
+        .def = rc->d,
+        .batch = &batch,
+        .batch_cols = cols,
+        .nbatch_cols = ncols,
+        .batch_id = fc->batch,
+        .meta = &rc->meta,
+    };
+    c = merge_run(rc->lake, &req, &fc->mg, err);
+    fc->have_merge = c == SL_OK;
+    if (c == SL_OK) {
+        fc->skipped = fc->mg.skipped;
+        fc->rows_in = fc->mg.rows_in;
+        fc->rows_out = fc->mg.skipped ? -1 : fc->mg.upserts + fc->mg.deletes;
+        fc->version_after = fc->mg.silver_version;
+    }
+    delta_rows_free(&batch);
+    delta_schema_cols_free(cols, ncols);
+    return c;
+}
+
+static sl_code step_aggregate(folder_ctx *fc, sl_err *err)
+{
+    run_ctx *rc = fc->rc;
+    /* After a crash between silver and gold, merge is skipped and does not
+     * know which groups it touched: gold is then recomputed whole. */
+    int whole = !fc->have_merge || fc->mg.skipped;
+    aggregate_req req = {
+        .def = rc->d,
+        .before = whole ? NULL : &fc->mg.before,
+        .after = whole ? NULL : &fc->mg.after,
+        .batch_id = fc->batch,
+        .meta = &rc->meta,
+    };
+    sl_code c = aggregate_run(rc->lake, &req, &fc->ag, err);
+    fc->have_ag = c == SL_OK;
+    if (c != SL_OK)
+        return c;
+    fc->skipped = fc->ag.skipped;
+    fc->rows_out = (int64_t)fc->ag.groups_touched;
+    fc->version_after = fc->ag.gold_version;
+    /* The after check: gold for the touched groups equals silver's truth. */
+    return aggregate_check(rc->lake, rc->d, whole ? NULL : &req, err);
+}
+
+static void on_attempt(void *ctx, int attempt, sl_code c, const sl_err *e,
+                       int64_t delay_ms)
+{
+    folder_ctx *fc = ctx;
+    run_ctx *rc = fc->rc;
+    fc->attempts = attempt;
+    const char *state = c == SL_OK      ? (fc->skipped ? "skipped" : "succeeded")
+                        : delay_ms >= 0 ? "retrying"
+                                        : "failed";
+    char detail[96] = "";
+    if (delay_ms >= 0)
+        snprintf(detail, sizeof detail, "{\"retry_in_ms\":%" PRId64 "}", delay_ms);
+    runs_row(rc, fc->f->folder, fc->batch, fc->step, attempt, state, c, e, fc->table,
+             fc->version_before, c == SL_OK ? fc->version_after : -1,
+             c == SL_OK ? fc->rows_in : -1, c == SL_OK ? fc->rows_out : -1,
+             fc->step_started_ms, detail[0] ? detail : NULL);
+    fc->step_started_ms = time_now_ms();
+}
+
+static sl_code attempt_fn(void *ctx, int attempt, sl_err *err)
+{
+    (void)attempt;
+    folder_ctx *fc = ctx;
+    fc->skipped = 0;
+    fc->rows_in = fc->rows_out = fc->version_after = -1;
+    return fc->fn(fc, err);
+}
+
+static sl_code lease_keep(run_ctx *rc, sl_err *err)
+{
+    if (!rc->lease)
+        return SL_OK;
+    return lease_renew(rc->lake, rc->lease, time_now_ms(), rc->ttl_ms, err);
+}
+
+/* Runs one step with retries; records it in the report. */
+static sl_code step_run(folder_ctx *fc, const char *step, const char *table,
+                        sl_code (*fn)(folder_ctx *, sl_err *), sl_err *err)
+{
+    run_ctx *rc = fc->rc;
+    sl_code c = lease_keep(rc, err);
+    if (c != SL_OK)
+        return c;
+    fc->step = step;
+    fc->table = table;
+    fc->fn = fn;
+    fc->version_before = table ? table_version(rc->lake, table) : -1;
+    fc->step_started_ms = time_now_ms();
+    c = retry_run(&rc->rp, attempt_fn, fc, on_attempt, err);
+    json_t *s = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "step", step, "state",
+                          c != SL_OK    ? "failed"
+                          : fc->skipped ? "skipped"
+                                        : "succeeded",
+                          "attempts", fc->attempts, "version",
+                          (json_int_t)(c == SL_OK ? fc->version_after : -1), "rows_in",
+                          (json_int_t)fc->rows_in, "rows_out", (json_int_t)fc->rows_out);
+    if (c != SL_OK)
+        json_object_set_new(s, "error_code", json_string(err_code_name(c)));
+    json_array_append_new(fc->steps, s);
+    if (c == SL_OK && table && fc->version_after >= 0)
+        json_object_set_new(fc->versions, step, json_integer(fc->version_after));
+    return c;
+}
+
+/* ---- one folder ------------------------------------------------------ */
+
+static sl_code record_state(run_ctx *rc, folder_ctx *fc, const char *state, sl_code code,
+                            const sl_err *e, const char *app_step, sl_err *err)
+{
+    ckpt_entry row;
+    ckpt_entry_init(&row);
+    row.folder = fc->f->folder;
+    row.epoch = fc->f->epoch;
+    row.state = (char *)state;
+    row.batch_id = fc->batch;
+    row.run_id = rc->run_id;
+    row.files = (int64_t)fc->f->files;
+    row.bytes = (int64_t)fc->f->bytes;
+    if (fc->have_ing && !fc->ing.skipped) {
+        row.rows_read = fc->ing.rows_read;
+        row.rows_bronze = fc->ing.rows_written;
+        row.rows_quarantined = fc->ing.rows_quarantined;
+        row.rows_dropped = fc->ing.rows_dropped;
+    }
+    if (fc->have_merge && !fc->mg.skipped)
+        row.rows_silver = fc->mg.upserts + fc->mg.deletes;
+    if (fc->have_ag && !fc->ag.skipped)
+        row.rows_gold = (int64_t)fc->ag.groups_touched;
+    char *versions = json_dumps(fc->versions, JSON_COMPACT | JSON_SORT_KEYS);
+    row.versions = versions;
+    row.error_code = code == SL_OK ? NULL : (char *)err_code_name(code);
+    row.message = code == SL_OK || !e ? NULL : (char *)e->msg;
+    row.operator_name = (char *)rc->meta.operator_name;
+    row.finished_ms = strcmp(state, "running") ? time_now_ms() : -1;
+    sl_code c = ckpt_record(rc->lake, rc->d->name, &row, 1, app_step, fc->batch,
+                            &rc->meta, NULL, NULL, err);
+    free(versions);
+    return c;
+}
+
+static sl_code folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int recovered,
+                          json_t **report_out, sl_err *err)
+{
+    folder_ctx fc = {.rc = rc, .f = f, .batch = batch, .recovered = recovered};
+    fc.steps = json_array();
+    fc.versions = json_object();
+    const char *until = rc->o->until_step;
+    sl_code c = SL_OK;
+    if (!recovered)
+        c = record_state(rc, &fc, "running", SL_OK, NULL, NULL, err);
+    if (c == SL_OK)
+        c = step_run(&fc, "ingest", rc->d->bronze.table, step_ingest, err);
+    int stop = until && strcmp(until, "ingest") == 0;
+    if (c == SL_OK && !stop && rc->d->silver.table) {
+        c = step_run(&fc, "merge", rc->d->silver.table, step_merge, err);
+        stop = until && strcmp(until, "merge") == 0;
+        if (c == SL_OK && !stop && rc->d->gold.table) {
+            c = step_run(&fc, "aggregate", rc->d->gold.table, step_aggregate, err);
+            stop = until && strcmp(until, "aggregate") == 0;
+        }
+    }
+    const char *state = c != SL_OK ? "failed" : stop ? "running" : "processed";
+    if (c != SL_OK) {
+        sl_err rec = {0};
+        sl_err failure = *err;
+        sl_code rc2 = record_state(rc, &fc, "failed", c, &failure, NULL, &rec);
+        if (rc2 != SL_OK)
+            log_op(rc->o->log, "checkpoint.record", f->folder, rc2, 0, rec.msg);
+    } else if (!stop) {
+        int64_t started = time_now_ms();
+        c = lease_keep(rc, err);
+        if (c == SL_OK)
+            c = record_state(rc, &fc, "processed", SL_OK, NULL, "done", err);
+        runs_row(rc, f->folder, batch, "mark", 1, c == SL_OK ? "succeeded" : "failed", c,
+                 err, CKPT_TABLE_KEY, -1, -1, -1, -1, started, NULL);
+        if (c != SL_OK)
+            state = "failed";
+    }
+    json_t *rep = json_pack("{s:s, s:I, s:s, s:b, s:o, s:O}", "folder", f->folder,
+                            "batch_id", (json_int_t)batch, "state", state, "recovered",
+                            recovered, "steps", fc.steps, "versions", fc.versions);
+    if (c != SL_OK)
+        json_object_set_new(rep, "error",
+                            json_pack("{s:s, s:s, s:s}", "code", err_code_name(c),
+                                      "message", err->msg, "hint", err_code_hint(c)));
+    *report_out = rep;
+    json_decref(fc.versions);
+    if (fc.have_ing)
+        ingest_result_clear(&fc.ing);
+    if (fc.have_merge)
+        merge_result_clear(&fc.mg);
+    return c;
+}
+
+/* ---- the run --------------------------------------------------------- */
+
+static sl_code stores_open(run_ctx *rc, sl_err *err)
+{
+    const runner_opts *o = rc->o;
+    rc->lake = o->lake;
+    rc->src = o->source;
+    sl_code c = SL_OK;
+    if (!rc->lake) {
+        if (!rc->d->lake_url)
+            return err_set(err, SL_PIPELINE_INVALID, "pipeline %s has no lake",
+                           rc->d->name);
+        c = store_open(rc->d->lake_url, &rc->own_lake, err);
+        rc->lake = rc->own_lake;
+    }
+    if (c == SL_OK && !rc->src) {
+        c = store_open(rc->d->source.url, &rc->own_src, err);
+        rc->src = rc->own_src;
+    }
+    if (c == SL_OK && o->log) {
+        store_set_log(rc->lake, o->log);
+        store_set_log(rc->src, o->log);
+    }
+    return c;
+}
+
+static void known_from(const ckpt_view *v, pl_known **out)
+{
+    *out = sl_calloc(v->n ? v->n : 1, sizeof **out);
+    for (size_t i = 0; i < v->n; i++) {
+        (*out)[i].folder = v->e[i].folder;
+        (*out)[i].state = v->e[i].state;
+        (*out)[i].batch_id = v->e[i].batch_id;
+    }
+}
+
+static sl_code acquire(run_ctx *rc, runner_result *out, sl_err *err)
+{
+    char owner[160];
+    char host[64] = "?";
+    gethostname(host, sizeof host - 1);
+    snprintf(owner, sizeof owner, "%s@%s run %s",
+             rc->meta.operator_name ? rc->meta.operator_name : "?", host, rc->run_id);
+    lease_holder holder;
+    memset(&holder, 0, sizeof holder);
+    sl_code c = lease_acquire(rc->lake, rc->d->name, owner, time_now_ms(), rc->ttl_ms,
+                              &rc->lease, &holder, err);
+    if (c == SL_LEASE_HELD)
+        json_object_set_new(out->report, "lease", lease_holder_json(&holder));
+    /* Taking over an expired lease is reported, so the audit row of the run
+     * says whose lease it was. */
+    if (c == SL_OK && rc->lease->took_over)
+        json_object_set_new(out->report, "lease_taken_over",
+                            lease_holder_json(&rc->lease->previous));
+    return c;
+}
+
+void runner_result_clear(runner_result *r)
+{
+    json_decref(r->report);
+    memset(r, 0, sizeof *r);
+}
+
+static void maintenance(run_ctx *rc, int64_t first_batch, int64_t last_batch);
+
+sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *out,
+                   sl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    run_ctx rc = {.d = d, .o = o};
+    if (o->run_id)
+        snprintf(rc.run_id, sizeof rc.run_id, "%s", o->run_id);
+    else
+        ids_random_hex(rc.run_id, 8);
+    snprintf(out->run_id, sizeof out->run_id, "%s", rc.run_id);
+    rc.ttl_ms = o->lease_ttl_ms > 0 ? o->lease_ttl_ms : DEFAULT_LEASE_TTL_MS;
+    retry_policy_from_def(&rc.rp, d, o->seed);
+    rc.rp.sleep_ms = o->sleep_ms;
+    rc.rp.sleep_ctx = o->sleep_ctx;
+    rc.meta.operator_name = o->operator_name;
+    rc.meta.run_id = rc.run_id;
+    rc.meta.audit_event_id = o->audit_event_id;
+    rc.folders = json_array();
+    out->report = json_pack("{s:s, s:s, s:b, s:O}", "run_id", rc.run_id, "pipeline",
+                            d->name, "dry_run", o->dry_run, "folders", rc.folders);
+
+    sl_code c = stores_open(&rc, err);
+    if (c == SL_OK && !o->dry_run)
+        c = acquire(&rc, out, err);
+
+    ckpt_view view = {0};
+    pl_discovery dsc = {0};
+    pl_known *known = NULL;
+    int64_t t0 = time_now_ms();
+    if (c == SL_OK)
+        c = ckpt_load(rc.lake, d->name, &view, err);
+    if (c == SL_OK) {
+        known_from(&view, &known);
+        pl_discover_opts dopt = {.now_ms = time_now_ms()};
+        c = discover_epochs(rc.src, d, known, view.n, &dopt, &dsc, err);
+    }
+    if (!o->dry_run && c != SL_LEASE_HELD)
+        runs_row(&rc, NULL, -1, "discover", 1, c == SL_OK ? "succeeded" : "failed", c,
+                 err, NULL, -1, -1, c == SL_OK ? (int64_t)dsc.n : -1,
+                 c == SL_OK ? (int64_t)dsc.npending : -1, t0, NULL);
+
+    int64_t next_batch = view.max_batch_id + 1, first_batch = -1, last_batch = -1;
+    size_t done = 0;
+    for (size_t i = 0; c == SL_OK && i < dsc.n; i++) {
+        const pl_folder *f = &dsc.folders[i];
+        if (strcmp(f->state, "waiting") == 0) {
+            out->waiting++;
+            continue;
+        }
+        if (o->folder && strcmp(o->folder, f->folder) != 0)
+            continue;
+        const ckpt_entry *e = ckpt_find(&view, f->folder);
+        int resumable =
+            e && e->batch_id >= 0 &&
+            (strcmp(e->state, "running") == 0 || strcmp(e->state, "failed") == 0);
+        int runnable = strcmp(f->state, "pending") == 0 ||
+                       strcmp(f->state, "running") == 0 ||
+                       (o->folder && strcmp(f->state, "failed") == 0);
+        if (!runnable) {
+            /* Strict sequencing: a failed folder holds back every later one. */
+            if (strcmp(f->state, "failed") == 0) {
+                c = err_set(err, SL_CHECK_FAILED,
+                            "folder %s failed earlier (run %s); retry or skip it before "
+                            "later folders run",
+                            f->folder, e && e->run_id ? e->run_id : "?");
+                json_object_set_new(out->report, "blocked_by", json_string(f->folder));
+            }
+            continue;
+        }
+        if (o->max_folders && done >= o->max_folders) {
+            out->pending_left++;
+            continue;
+        }
+        int64_t batch = resumable ? e->batch_id : next_batch++;
+        int recovered = resumable && strcmp(e->state, "running") == 0;
+        if (o->dry_run) {
+            json_array_append_new(rc.folders,
+                                  json_pack("{s:s, s:I, s:s, s:b, s:I}", "folder",
+                                            f->folder, "batch_id", (json_int_t)batch,
+                                            "state", "planned", "recovered", recovered,
+                                            "files", (json_int_t)f->ndata_files));
+            done++;
+            continue;
+        }
+        json_t *rep = NULL;
+        c = folder_run(&rc, f, batch, recovered || (resumable && !recovered), &rep, err);
+        json_array_append_new(rc.folders, rep);
+        if (c == SL_OK) {
+            out->processed++;
+            out->recovered += recovered;
+            if (first_batch < 0)
+                first_batch = batch;
+            last_batch = batch;
+        } else {
+            out->failed = 1;
+        }
+        done++;
+    }
+    /* Pending folders left behind by a stop. */
+    for (size_t i = 0; c != SL_OK && i < dsc.n; i++)
+        if (strcmp(dsc.folders[i].state, "pending") == 0)
+            out->pending_left++;
+    if (c == SL_OK && !o->dry_run && last_batch >= 0)
+        maintenance(&rc, first_batch, last_batch);
+    json_object_set_new(out->report, "processed",
+                        json_integer((json_int_t)out->processed));
+    json_object_set_new(out->report, "waiting", json_integer((json_int_t)out->waiting));
+    json_object_set_new(out->report, "pending_left",
+                        json_integer((json_int_t)out->pending_left));
+    if (rc.lease) {
+        sl_err ignored = {0};
+        lease_release(rc.lake, rc.lease, &ignored);
+        lease_free(rc.lease);
+    }
+    free(known);
+    pl_discovery_free(&dsc);
+    ckpt_view_free(&view);
+    json_decref(rc.folders);
+    store_close(rc.own_lake);
+    store_close(rc.own_src);
+    return c;
+}
+
+/* ---- optimize / vacuum on their cadence ------------------------------- */
+
+/* Did batches (first..last] cross a multiple of every? */
+static int due(int every, int64_t first, int64_t last)
+{
+    if (every <= 0)
+        return 0;
+    return (last + 1) / every > first / every || (first + 1) % every == 0;
+}
+
+static void maintain_table(run_ctx *rc, const char *table, int optimize, int vacuum)
+{
+    int64_t started = time_now_ms();
+    sl_err e = {0};
+    delta_at latest = {.kind = DELTA_AT_LATEST};
+    delta_snapshot *snap = NULL;
+    sl_code c = delta_snapshot_open(rc->lake, table, &latest, &snap, &e);
+    if (c == SL_OK && optimize) {
+        delta_optimize_opts oo = {
+            .now_ms = time_now_ms(),
+            .zorder_by = (const char *const *)rc->d->optimize.zorder_by,
+            .nzorder_by = table == rc->d->silver.table ? rc->d->optimize.nzorder_by : 0};
+        delta_optimize_result r;
+        c = delta_optimize_run(rc->lake, table, snap, &oo, &rc->meta, &r, &e);
+        runs_row(rc, NULL, -1, "optimize", 1, c == SL_OK ? "succeeded" : "failed", c, &e,
+                 table, snap->version, c == SL_OK && r.committed ? r.version : -1,
+                 (int64_t)r.removed_files, (int64_t)r.added_files, started, NULL);
+    }
+    if (c == SL_OK && vacuum) {
+        started = time_now_ms();
+        delta_vacuum_opts vo = {.retain_ms =
+                                    (int64_t)(rc->d->vacuum.retain_hours * 3600000.0),
+                                .record_commits = -1,
+                                .meta = &rc->meta};
+        delta_vacuum_result vr;
+        c = delta_vacuum(rc->lake, table, &vo, &vr, &e);
+        runs_row(rc, NULL, -1, "vacuum", 1, c == SL_OK ? "succeeded" : "failed", c, &e,
+                 table, -1, c == SL_OK ? vr.end_version : -1, -1,
+                 c == SL_OK ? (int64_t)vr.nfiles : -1, started, NULL);
+        if (c == SL_OK)
+            delta_vacuum_result_free(&vr);
+    }
+    delta_snapshot_free(snap);
+}
+
+static void maintenance(run_ctx *rc, int64_t first_batch, int64_t last_batch)
+{
+    int opt = due(rc->d->optimize.every_runs, first_batch, last_batch);
+    int vac = due(rc->d->vacuum.every_runs, first_batch, last_batch);
+    if (!opt && !vac)
+        return;
+    const char *tables[] = {rc->d->bronze.table, rc->d->silver.table, rc->d->gold.table};
+    for (size_t i = 0; i < 3; i++)
+        if (tables[i] && lease_keep(rc, &(sl_err){0}) == SL_OK)
+            maintain_table(rc, tables[i], opt, vac);
+}
