@@ -324,6 +324,42 @@ static void checkpoint_after(store *s, const char *table_key, const delta_commit
     }
 }
 
+/* Whose is the commit file at version? 1: ours (its commitInfo carries our
+ * txnId), 0: someone else's, -1: none there; SL_* when it cannot be read. A
+ * create that failed may have landed (the store wrote it, then the answer
+ * was lost), and a retried request then sees its own file as taken: only
+ * the file itself can say, and deleting the data files of a commit that
+ * landed would break the table. */
+static sl_code commit_owner(store *s, const char *table_key, int64_t version,
+                            const char *txn_id, int *owner, sl_err *err)
+{
+    char *key = delta_commit_key(table_key, version);
+    sl_buf b = {0};
+    sl_code c = store_get(s, key, &b, err);
+    free(key);
+    if (c == SL_STORE_NOT_FOUND) {
+        err_clear(err);
+        *owner = -1;
+        buf_free(&b);
+        return SL_OK;
+    }
+    if (c != SL_OK) {
+        buf_free(&b);
+        return c;
+    }
+    /* commitInfo is our first line; another writer's first line differs. */
+    size_t first = 0;
+    while (first < b.len && b.data[first] != '\n')
+        first++;
+    json_t *j = json_loadb(b.data, first, 0, NULL);
+    const char *t =
+        json_string_value(json_object_get(json_object_get(j, "commitInfo"), "txnId"));
+    *owner = t && strcmp(t, txn_id) == 0;
+    json_decref(j);
+    buf_free(&b);
+    return SL_OK;
+}
+
 sl_code delta_commit(store *s, const char *table_key, const delta_commit_req *req,
                      delta_commit_result *out, sl_err *err)
 {
@@ -353,10 +389,30 @@ sl_code delta_commit(store *s, const char *table_key, const delta_commit_req *re
         free(key);
         if (c == SL_OK)
             break;
-        if (c != SL_STORE_EXISTS) {
-            if (err)
-                *err = perr;
+        /* Whose file is at this version now? Ours when a lost answer or a
+         * retried request hides our own success. */
+        int owner = 0;
+        sl_err oerr = {0};
+        sl_code oc = commit_owner(s, table_key, version, txn_id, &owner, &oerr);
+        if (oc == SL_OK && owner == 1) {
+            c = SL_OK;
             break;
+        }
+        if (c != SL_STORE_EXISTS) {
+            if (oc != SL_OK) { /* cannot tell: keep the data files */
+                c = err_set(
+                    err, SL_DELTA_COMMIT_UNKNOWN,
+                    "%s: creating version %lld failed (%s) and the commit cannot be "
+                    "read back (%s)",
+                    where, (long long)version, perr.msg, oerr.msg);
+                break;
+            }
+            if (owner == -1) { /* not there: a plain failure, safe to clean up */
+                if (err)
+                    *err = perr;
+                break;
+            }
+            /* someone else's: a lost race like any other */
         }
         if (!req->read_snap) {
             c = err_set(err, SL_DELTA_TABLE_EXISTS,

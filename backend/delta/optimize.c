@@ -317,7 +317,8 @@ sl_code delta_optimize_run(store *s, const char *table_key, const delta_snapshot
         json_decref(req.meta.operation_metrics);
         json_decref(actions);
     }
-    if (c != SL_OK)
+    /* When the commit's fate is unknown its files stay (orphans at worst). */
+    if (c != SL_OK && c != SL_DELTA_COMMIT_UNKNOWN)
         adds_delete(s, table_key, adds);
     json_decref(adds);
     json_decref(removes);

@@ -468,7 +468,9 @@ static sl_code write_file_shaped(store *s, const char *table_key, const table_sh
                           dir.data ? dir.data : "", uuid, compression_suffix(opts));
         key = table_key && *table_key ? sl_asprintf("%s/%s", table_key, rel)
                                       : sl_strdup(rel);
-        c = store_put_if_absent(s, key, file.data, file.len, err);
+        /* A fresh random name: a plain put, so a request retried after a
+         * write that landed (or tore) simply rewrites it. */
+        c = store_put(s, key, file.data, file.len, err);
     }
     if (c == SL_OK) {
         char *path = uri_encode(rel);
@@ -811,7 +813,8 @@ sl_code delta_table_append(store *s, const char *table_key, const delta_append_r
         json_decref(params);
         json_decref(metrics);
     }
-    if (c != SL_OK)
+    /* When the commit's fate is unknown its files stay (orphans at worst). */
+    if (c != SL_OK && c != SL_DELTA_COMMIT_UNKNOWN)
         adds_delete(s, table_key, actions);
     json_decref(actions);
     shape_free(&sh);

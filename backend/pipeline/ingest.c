@@ -331,8 +331,10 @@ static sl_code part_flush(table_out *t, part_file *p, sl_err *err)
     char *rel = sl_asprintf("%spart-%05zu-%s-c000%s.parquet", p->dir, t->seq++, uuid,
                             codec_suffix(t->opts));
     char *key = *t->table_key ? sl_asprintf("%s/%s", t->table_key, rel) : sl_strdup(rel);
+    /* A fresh random name: a plain put, so a request retried after a write
+     * that landed (or tore) simply rewrites it. */
     if (c == SL_OK)
-        c = store_put_if_absent(t->s, key, file.data, file.len, err);
+        c = store_put(t->s, key, file.data, file.len, err);
     if (c == SL_OK) {
         json_array_append_new(t->written, json_string(key));
         char *path = uri_encode(rel);
@@ -1259,15 +1261,18 @@ static sl_code ingest_batch(ingest_ctx *x, ingest_result *out, const char *bronz
         c = commit_table(x, x->quar_key, x->qsnap, &x->qout, quar_app,
                          &out->quarantine_version, err);
     if (c != SL_OK) {
-        tout_discard(&x->qout);
+        if (c != SL_DELTA_COMMIT_UNKNOWN)
+            tout_discard(&x->qout);
         tout_discard(&x->bout);
         return c;
     }
     c = commit_table(x, x->bronze_key, x->bsnap, &x->bout, bronze_app,
                      &out->bronze_version, err);
     if (c != SL_OK) {
-        /* Quarantine's commit (if made) stays: its txn marks it done. */
-        tout_discard(&x->bout);
+        /* Quarantine's commit (if made) stays: its txn marks it done. A commit
+         * whose fate is unknown keeps its files (orphans at worst). */
+        if (c != SL_DELTA_COMMIT_UNKNOWN)
+            tout_discard(&x->bout);
         return c;
     }
     out->bytes = x->bytes;

@@ -7,7 +7,7 @@
 int err_is_transient(sl_code c)
 {
     return c == SL_STORE_TIMEOUT || c == SL_STORE_UNAVAILABLE || c == SL_STORE_IO ||
-           c == SL_DELTA_CONFLICT;
+           c == SL_DELTA_CONFLICT || c == SL_DELTA_COMMIT_UNKNOWN;
 }
 
 void retry_policy_from_def(retry_policy *p, const pipeline_def *d, uint64_t seed)

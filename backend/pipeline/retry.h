@@ -11,7 +11,7 @@
 #include "backend/util/err.h"
 
 /* 1 for the faults worth another attempt: SL_STORE_TIMEOUT,
- * SL_STORE_UNAVAILABLE, SL_STORE_IO and SL_DELTA_CONFLICT (the step
+ * SL_STORE_UNAVAILABLE, SL_STORE_IO, SL_DELTA_COMMIT_UNKNOWN and SL_DELTA_CONFLICT (the step
  * recomputes from a fresh snapshot); 0 for everything else, SL_OK included. */
 int err_is_transient(sl_code c);
 

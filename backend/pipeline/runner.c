@@ -19,6 +19,7 @@
 #include "backend/pipeline/merge.h"
 #include "backend/pipeline/retry.h"
 #include "backend/pipeline/runs.h"
+#include "backend/store/store_retry.h"
 #include "backend/util/buf.h"
 #include "backend/util/ids.h"
 #include "backend/util/timeutil.h"
@@ -30,6 +31,7 @@ typedef struct run_ctx {
     const runner_opts *o;
     store *lake, *src;
     store *own_lake, *own_src;
+    store *retry_lake, *retry_src; /* request-level retries around lake and src */
     lease *lease;
     char run_id[40];
     retry_policy rp;
@@ -62,6 +64,27 @@ typedef struct folder_ctx {
     int attempts;
     sl_code (*fn)(struct folder_ctx *fc, sl_err *err);
 } folder_ctx;
+
+/* Bookkeeping calls (lease, checkpoint, discovery) get the step's retries
+ * too: a store timeout there must not fail a run that a retry would save. */
+typedef struct retry_call {
+    sl_code (*fn)(void *arg, sl_err *err);
+    void *arg;
+} retry_call;
+
+static sl_code retry_call_fn(void *ctx, int attempt, sl_err *err)
+{
+    (void)attempt;
+    retry_call *c = ctx;
+    return c->fn(c->arg, err);
+}
+
+static sl_code with_retries(run_ctx *rc, sl_code (*fn)(void *, sl_err *), void *arg,
+                            sl_err *err)
+{
+    retry_call c = {fn, arg};
+    return retry_run(&rc->rp, retry_call_fn, &c, NULL, err);
+}
 
 static int64_t table_version(store *lake, const char *key)
 {
@@ -298,11 +321,17 @@ static sl_code attempt_fn(void *ctx, int attempt, sl_err *err)
     return fc->fn(fc, err);
 }
 
+static sl_code lease_renew_once(void *arg, sl_err *err)
+{
+    run_ctx *rc = arg;
+    return lease_renew(rc->lake, rc->lease, time_now_ms(), rc->ttl_ms, err);
+}
+
 static sl_code lease_keep(run_ctx *rc, sl_err *err)
 {
     if (!rc->lease)
         return SL_OK;
-    return lease_renew(rc->lake, rc->lease, time_now_ms(), rc->ttl_ms, err);
+    return with_retries(rc, lease_renew_once, rc, err);
 }
 
 /* Runs one step with retries; records it in the report. */
@@ -336,6 +365,20 @@ static sl_code step_run(folder_ctx *fc, const char *step, const char *table,
 
 /* ---- one folder ------------------------------------------------------ */
 
+typedef struct record_call {
+    run_ctx *rc;
+    const ckpt_entry *row;
+    const char *app_step;
+    int64_t batch;
+} record_call;
+
+static sl_code record_once(void *arg, sl_err *err)
+{
+    record_call *c = arg;
+    return ckpt_record(c->rc->lake, c->rc->d->name, c->row, 1, c->app_step, c->batch,
+                       &c->rc->meta, NULL, NULL, err);
+}
+
 static sl_code record_state(run_ctx *rc, folder_ctx *fc, const char *state, sl_code code,
                             const sl_err *e, const char *app_step, sl_err *err)
 {
@@ -364,8 +407,8 @@ static sl_code record_state(run_ctx *rc, folder_ctx *fc, const char *state, sl_c
     row.message = code == SL_OK || !e ? NULL : (char *)e->msg;
     row.operator_name = (char *)rc->meta.operator_name;
     row.finished_ms = strcmp(state, "running") ? time_now_ms() : -1;
-    sl_code c = ckpt_record(rc->lake, rc->d->name, &row, 1, app_step, fc->batch,
-                            &rc->meta, NULL, NULL, err);
+    record_call call = {rc, &row, app_step, fc->batch};
+    sl_code c = with_retries(rc, record_once, &call, err);
     free(versions);
     return c;
 }
@@ -447,6 +490,21 @@ static sl_code stores_open(run_ctx *rc, sl_err *err)
         store_set_log(rc->lake, o->log);
         store_set_log(rc->src, o->log);
     }
+    /* Every request is retried on transient faults before a step sees it
+     * (as S3 clients do); the step-level retries come on top. */
+    store_retry_opts ro = {
+        .seed = o->seed, .sleep_ms = o->sleep_ms, .sleep_ctx = o->sleep_ctx};
+    if (c == SL_OK)
+        c = store_retry_wrap(rc->lake, &ro, rc->own_lake == NULL, &rc->retry_lake, err);
+    if (c == SL_OK) {
+        rc->own_lake = NULL; /* the wrapper owns it now, when we did */
+        rc->lake = rc->retry_lake;
+        c = store_retry_wrap(rc->src, &ro, rc->own_src == NULL, &rc->retry_src, err);
+    }
+    if (c == SL_OK) {
+        rc->own_src = NULL;
+        rc->src = rc->retry_src;
+    }
     return c;
 }
 
@@ -460,6 +518,30 @@ static void known_from(const ckpt_view *v, pl_known **out)
     }
 }
 
+/* The checkpoint and the source's listing, read together (retried as one). */
+typedef struct discover_call {
+    run_ctx *rc;
+    ckpt_view *view;
+    pl_discovery *dsc;
+    pl_known **known;
+} discover_call;
+
+static sl_code discover_once(void *arg, sl_err *err)
+{
+    discover_call *c = arg;
+    ckpt_view_free(c->view);
+    pl_discovery_free(c->dsc);
+    free(*c->known);
+    *c->known = NULL;
+    sl_code rc = ckpt_load(c->rc->lake, c->rc->d->name, c->view, err);
+    if (rc != SL_OK)
+        return rc;
+    known_from(c->view, c->known);
+    pl_discover_opts dopt = {.now_ms = time_now_ms()};
+    return discover_epochs(c->rc->src, c->rc->d, *c->known, c->view->n, &dopt, c->dsc,
+                           err);
+}
+
 static sl_code acquire(run_ctx *rc, runner_result *out, sl_err *err)
 {
     char owner[160];
@@ -469,8 +551,15 @@ static sl_code acquire(run_ctx *rc, runner_result *out, sl_err *err)
              rc->meta.operator_name ? rc->meta.operator_name : "?", host, rc->run_id);
     lease_holder holder;
     memset(&holder, 0, sizeof holder);
-    sl_code c = lease_acquire(rc->lake, rc->d->name, owner, time_now_ms(), rc->ttl_ms,
-                              &rc->lease, &holder, err);
+    sl_code c = SL_OK;
+    for (int attempt = 1;; attempt++) { /* a store fault here is retried like a step's */
+        c = lease_acquire(rc->lake, rc->d->name, owner, time_now_ms(), rc->ttl_ms,
+                          &rc->lease, &holder, err);
+        if (!err_is_transient(c) || attempt >= rc->rp.max_attempts)
+            break;
+        if (rc->rp.sleep_ms)
+            rc->rp.sleep_ms(rc->rp.sleep_ctx, retry_delay_ms(&rc->rp, attempt, NULL));
+    }
     if (c == SL_LEASE_HELD)
         json_object_set_new(out->report, "lease", lease_holder_json(&holder));
     /* Taking over an expired lease is reported, so the audit row of the run
@@ -518,13 +607,9 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
     pl_discovery dsc = {0};
     pl_known *known = NULL;
     int64_t t0 = time_now_ms();
+    discover_call dc = {&rc, &view, &dsc, &known};
     if (c == SL_OK)
-        c = ckpt_load(rc.lake, d->name, &view, err);
-    if (c == SL_OK) {
-        known_from(&view, &known);
-        pl_discover_opts dopt = {.now_ms = time_now_ms()};
-        c = discover_epochs(rc.src, d, known, view.n, &dopt, &dsc, err);
-    }
+        c = with_retries(&rc, discover_once, &dc, err);
     if (!o->dry_run && c != SL_LEASE_HELD)
         runs_row(&rc, NULL, -1, "discover", 1, c == SL_OK ? "succeeded" : "failed", c,
                  err, NULL, -1, -1, c == SL_OK ? (int64_t)dsc.n : -1,
@@ -607,6 +692,8 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
     pl_discovery_free(&dsc);
     ckpt_view_free(&view);
     json_decref(rc.folders);
+    store_close(rc.retry_lake);
+    store_close(rc.retry_src);
     store_close(rc.own_lake);
     store_close(rc.own_src);
     return c;

@@ -11,6 +11,8 @@ typedef struct crash_impl {
     store *inner;
     uint64_t at_op, ops;
     int after;
+    uint64_t pause_op;
+    int notify_fd, wait_fd;
 } crash_impl;
 
 static crash_impl *impl(store *s)
@@ -27,6 +29,11 @@ static int tick_named(store *s, const char *what, const char *key)
     if (getenv("SLUICE_CRASH_TRACE"))
         fprintf(stderr, "lake op %llu %s %s\n", (unsigned long long)c->ops, what,
                 key ? key : "");
+    if (c->pause_op && c->ops == c->pause_op) {
+        char b = 1;
+        if (write(c->notify_fd, &b, 1) != 1 || read(c->wait_fd, &b, 1) != 1)
+            _exit(CRASH_EXIT + 1);
+    }
     if (c->at_op && c->ops == c->at_op) {
         if (!c->after)
             _exit(CRASH_EXIT);
@@ -106,6 +113,14 @@ sl_code crashstore_wrap(store *inner, uint64_t at_op, int after, store **out, sl
     s->impl = c;
     *out = s;
     return SL_OK;
+}
+
+void crashstore_pause_at(store *s, uint64_t at_op, int notify_fd, int wait_fd)
+{
+    crash_impl *c = s->impl;
+    c->pause_op = at_op;
+    c->notify_fd = notify_fd;
+    c->wait_fd = wait_fd;
 }
 
 uint64_t crashstore_ops(const store *s)

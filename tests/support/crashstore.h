@@ -12,6 +12,10 @@
 /* Wraps inner (which the wrapper then owns). at_op: 1-based op that crashes
  * (0: never); after: 1 to crash right after the op succeeded. */
 sl_code crashstore_wrap(store *inner, uint64_t at_op, int after, store **out, sl_err *err);
+/* Instead of dying at op at_op: write one byte to notify_fd, then block
+ * until one byte can be read from wait_fd (a second process can act while
+ * this one is parked in the middle of its run). */
+void crashstore_pause_at(store *s, uint64_t at_op, int notify_fd, int wait_fd);
 /* Operations seen so far. */
 uint64_t crashstore_ops(const store *s);
 

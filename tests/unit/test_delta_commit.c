@@ -13,6 +13,7 @@
 #include "backend/delta/delta_write.h"
 #include "backend/parquet/pq_reader.h"
 #include "backend/store/store.h"
+#include "backend/store/store_fault.h"
 #include "backend/util/buf.h"
 
 typedef struct fx {
@@ -839,6 +840,52 @@ static void test_timestamp_partition(void **state)
     delta_snapshot_free(snap);
 }
 
+/* A commit whose create landed but whose answer was lost: the commit path
+ * reads the file back, finds its own txnId and succeeds; when even the read
+ * fails the outcome is SL_DELTA_COMMIT_UNKNOWN and the data files stay, so
+ * the table (which does hold the commit) still reads. */
+static void test_lost_answers(void **state)
+{
+    fx *f = *state;
+    create_table(f->s, "t", 0);
+    sl_err err = {0};
+    store *wrapped = NULL;
+    store_fault_opts fo = {.seed = 1, .keep_inner = 1};
+    fo.fail_after_rate[SF_OP_PUT_IF_ABSENT] = 1.0;
+    assert_int_equal(store_fault_wrap(f->s, &fo, &wrapped, &err), SL_OK);
+    delta_append_result ar;
+    assert_int_equal(append_rows(wrapped, "t", 1, 4, NULL, 0, &ar, &err), SL_OK);
+    assert_int_equal(ar.version, 1);
+    store_close(wrapped);
+
+    fo.fail_rate[SF_OP_GET] = 1.0; /* and the read-back fails too */
+    assert_int_equal(store_fault_wrap(f->s, &fo, &wrapped, &err), SL_OK);
+    delta_snapshot *read = dt_snap_latest(f->s, "t"); /* read before the faults */
+    pq_value rows[4 * 3];
+    for (int i = 0; i < 4; i++) {
+        rows[i * 3] = pq_val_i64(5 + i);
+        rows[i * 3 + 1] = pq_val_str("x");
+        rows[i * 3 + 2] = pq_val_date(19723);
+    }
+    delta_append_req req = {.rows = rows, .nrows = 4, .ncols = 3, .read_snap = read};
+    assert_int_equal(delta_table_append(wrapped, "t", &req, NULL, &ar, &err),
+                     SL_DELTA_COMMIT_UNKNOWN);
+    delta_snapshot_free(read);
+    store_close(wrapped);
+    /* It did land; every file it names is there; nothing was lost. */
+    delta_snapshot *snap = dt_snap_latest(f->s, "t");
+    assert_int_equal(snap->version, 2);
+    assert_int_equal(snap->num_rows, 8);
+    for (size_t i = 0; i < snap->nfiles; i++) {
+        char *key = delta_data_file_key(f->s, "t", snap->files[i].path);
+        store_obj o;
+        assert_int_equal(store_stat(f->s, key, &o, &err), SL_OK);
+        store_obj_clear(&o);
+        free(key);
+    }
+    delta_snapshot_free(snap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -861,6 +908,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_times_increase, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_timestamp_partition, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_lost_answers, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
