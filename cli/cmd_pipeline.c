@@ -230,11 +230,9 @@ static sl_code state_command(cli_ctx *ctx, const char *action, sl_err *err)
                        .confirmed = cli_args_has(a, "yes")};
     /* Unconfirmed: show what would change, then let ops refuse (and audit). */
     if (!req.dry_run && !req.confirmed && ctx->sess->ops.cfg) {
-        ops_request preview = req;
-        preview.dry_run = 1;
         sl_err perr = {0};
         ops_result pres;
-        if (ops_run(&ctx->sess->ops, action, &preview, &pres, &perr) == SL_OK &&
+        if (ops_preview(&ctx->sess->ops, action, &req, &pres, &perr) == SL_OK &&
             pres.output && !ctx->json) {
             print_state_change(ctx->out, pres.output);
             fprintf(ctx->out, "not changed: pass --yes to %s these folders\n", action);
@@ -261,6 +259,69 @@ sl_code cmd_mark_processed(cli_ctx *ctx, sl_err *err)
 sl_code cmd_reset(cli_ctx *ctx, sl_err *err)
 {
     return state_command(ctx, "reset", err);
+}
+
+static void print_rollback(FILE *o, const json_t *out)
+{
+    int dry = json_is_true(json_object_get(out, "dry_run"));
+    char *runs = json_dumps(json_object_get(out, "runs"), JSON_COMPACT);
+    fprintf(o, "%s runs %s\n", dry ? "would roll back" : "rolled back",
+            runs ? runs : "?");
+    free(runs);
+    size_t i;
+    json_t *t;
+    json_t *restored = json_object_get(out, "restored");
+    json_array_foreach(json_object_get(out, "tables"), i, t)
+    {
+        const char *name = json_string_value(json_object_get(t, "table"));
+        json_t *nv = json_object_get(restored, name);
+        fprintf(o, "  %-32s version %lld -> as of version %lld", name,
+                (long long)json_integer_value(json_object_get(t, "version")),
+                (long long)json_integer_value(json_object_get(t, "restore_to")));
+        if (nv)
+            fprintf(o, " (RESTORE committed as version %lld)",
+                    (long long)json_integer_value(nv));
+        fputc('\n', o);
+    }
+    json_array_foreach(json_object_get(out, "folders"), i, t)
+        fprintf(o, "  folder %s -> pending\n", json_string_value(t));
+    if (dry)
+        fputs("dry run: nothing written\n", o);
+}
+
+sl_code cmd_rollback_run(cli_ctx *ctx, sl_err *err)
+{
+    const cli_args *a = ctx->args;
+    if (a->npos != 1)
+        return err_set(
+            err, SL_USAGE,
+            "usage: sluice rollback-run RUN_ID [--pipeline P] [--cascade] --reason R "
+            "[--dry-run] [--yes]");
+    pipeline_def *d = NULL;
+    sl_code c = pipeline_pick(ctx, cli_args_get(a, "pipeline"), &d, err);
+    if (c != SL_OK)
+        return c;
+    json_t *params = json_pack("{s:s, s:b}", "pipeline", d->name, "cascade",
+                               cli_args_has(a, "cascade"));
+    ops_request req = {.target = a->pos[0],
+                       .reason = cli_args_get(a, "reason"),
+                       .params = params,
+                       .dry_run = cli_args_has(a, "dry-run"),
+                       .confirmed = cli_args_has(a, "yes")};
+    if (!req.dry_run && !req.confirmed) {
+        sl_err perr = {0};
+        ops_result pres;
+        if (ops_preview(&ctx->sess->ops, "rollback-run", &req, &pres, &perr) == SL_OK &&
+            pres.output && !ctx->json) {
+            print_rollback(ctx->out, pres.output);
+            fputs("not rolled back: pass --yes to roll these back\n", ctx->out);
+        }
+        ops_result_clear(&pres);
+    }
+    c = ops_call(ctx, "rollback-run", &req, print_rollback, err);
+    json_decref(params);
+    pipeline_def_free(d);
+    return c;
 }
 
 /* ---- read-only: status, runs, run show, folders PIPELINE ------------------ */

@@ -9,17 +9,20 @@ static const cli_cmd cli_cmds[] = {
      "Open the operations console (the default when no command is given)",
      "script=,size=,actions", CLI_CONFIG_OPTIONAL, cmd_tui},
     {"folders", "folders [PIPELINE|SOURCE] [--json]",
-     "List the source's epoch folders (oldest first); with a pipeline, each folder's state",
-     "",
-     CLI_CONFIG_OPTIONAL, cmd_folders},
+     "List the source's epoch folders (oldest first); with a pipeline, each folder's "
+     "state",
+     "", CLI_CONFIG_OPTIONAL, cmd_folders},
     {"snapshot", "snapshot TABLE [--version N | --timestamp T] [--json]",
      "Show a Delta table's state at the latest, a given version or a given time",
      "version=,timestamp=", CLI_CONFIG_OPTIONAL, cmd_snapshot},
     {"history", "history TABLE [--limit N] [--json]",
      "List a Delta table's commits, newest first, from its commitInfo",
      "limit=", CLI_CONFIG_OPTIONAL, cmd_history},
-    {"parquet", "parquet schema FILE | parquet meta FILE | parquet cat FILE [--columns a,b] [--limit N]",
-     "Show a Parquet file's schema, metadata (row groups, chunks, statistics) or rows as JSON lines",
+    {"parquet",
+     "parquet schema FILE | parquet meta FILE | parquet cat FILE [--columns a,b] "
+     "[--limit N]",
+     "Show a Parquet file's schema, metadata (row groups, chunks, statistics) or rows as "
+     "JSON lines",
      "columns=,limit=", CLI_CONFIG_OPTIONAL, cmd_parquet},
     {"audit",
      "audit list [--since T] [--until T] [--action A] [--target X] [--operator O] "
@@ -42,8 +45,10 @@ static const cli_cmd cli_cmds[] = {
      "retain-hours=,force-short-retention,dry-run,yes,reason=", CLI_CONFIG_OPTIONAL,
      cmd_vacuum},
     {"optimize",
-     "optimize TABLE [--zorder-by c1,c2] [--target-size BYTES] [--dry-run] --reason R [--json]",
-     "Compact a Delta table's small files per partition, optionally Z-ordered (data unchanged)",
+     "optimize TABLE [--zorder-by c1,c2] [--target-size BYTES] [--dry-run] --reason R "
+     "[--json]",
+     "Compact a Delta table's small files per partition, optionally Z-ordered (data "
+     "unchanged)",
      "zorder-by=,target-size=,dry-run,reason=", CLI_CONFIG_OPTIONAL, cmd_optimize},
     {"run",
      "run [PIPELINE] [--folder F] [--until-step ingest|merge|aggregate] [--dry-run] "
@@ -54,8 +59,8 @@ static const cli_cmd cli_cmds[] = {
      "Run again the folder a failed run left failed; steps already committed are kept",
      "pipeline=,reason=,dry-run", 0, cmd_retry},
     {"skip", "skip FOLDER... [--pipeline P] --reason R [--dry-run] [--yes] [--json]",
-     "Mark folders skipped so the runner passes over them", "pipeline=,reason=,dry-run,yes",
-     0, cmd_skip},
+     "Mark folders skipped so the runner passes over them",
+     "pipeline=,reason=,dry-run,yes", 0, cmd_skip},
     {"mark-processed",
      "mark-processed FOLDER... [--pipeline P] --reason R [--dry-run] [--yes] [--json]",
      "Mark folders processed without running them", "pipeline=,reason=,dry-run,yes", 0,
@@ -63,6 +68,12 @@ static const cli_cmd cli_cmds[] = {
     {"reset", "reset FOLDER... [--pipeline P] --reason R [--dry-run] [--yes] [--json]",
      "Make folders pending again (checkpoint restore) so the next run reprocesses them",
      "pipeline=,reason=,dry-run,yes", 0, cmd_reset},
+    {"rollback-run",
+     "rollback-run RUN_ID [--pipeline P] [--cascade] --reason R [--dry-run] [--yes] "
+     "[--json]",
+     "Restore every table a run changed to its version before the run; its folders "
+     "pending",
+     "pipeline=,cascade,reason=,dry-run,yes", 0, cmd_rollback_run},
     {"status", "status [--json]",
      "Each pipeline's state: folders by state, lag, lease holder", "", 0, cmd_status},
     {"runs", "runs [PIPELINE] [--failed] [--json]",

@@ -152,3 +152,19 @@ sl_code ops_run(ops_ctx *ctx, const char *name, const ops_request *req, ops_resu
            c == SL_OK || !err ? NULL : err->msg);
     return c;
 }
+
+sl_code ops_preview(ops_ctx *ctx, const char *name, const ops_request *req,
+                    ops_result *res, sl_err *err)
+{
+    memset(res, 0, sizeof *res);
+    const ops_desc *d = ops_find(name);
+    if (!d)
+        return err_set(err, SL_OPS_UNKNOWN, "no intervention named \"%s\"", name);
+    ops_request dry = *req;
+    dry.dry_run = 1;
+    dry.confirmed = 0;
+    sl_code c = d->before ? d->before(ctx, &dry, res, err) : SL_OK;
+    if (c == SL_OK)
+        c = d->run(ctx, &dry, res, err);
+    return c;
+}

@@ -77,4 +77,12 @@ sl_code ops_run(ops_ctx *ctx, const char *name, const ops_request *req, ops_resu
                 sl_err *err);
 void ops_result_clear(ops_result *res);
 
+/* The dry run of an action for a preview shown before a confirmation (the
+ * CLI without --yes, the console's dialog): runs the descriptor with
+ * dry_run set and writes no audit row — what the operator then does
+ * (confirm, cancel, or a refusal) is what gets audited. Every descriptor's
+ * dry run reads only. */
+sl_code ops_preview(ops_ctx *ctx, const char *name, const ops_request *req, ops_result *res,
+                    sl_err *err);
+
 #endif

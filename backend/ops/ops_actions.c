@@ -28,6 +28,9 @@ static const ops_desc ops_descs[] = {
      OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, NULL, ops_mark_processed_run},
     {"reset", "Make folders pending again (checkpoint restore): the next run reprocesses them",
      OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, NULL, ops_reset_run},
+    {"rollback-run",
+     "Restore every table a run changed to its version before the run; its folders pending",
+     OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, NULL, ops_rollback_run},
 };
 
 const ops_desc *ops_table(size_t *n)

@@ -31,5 +31,6 @@ sl_code ops_skip_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_e
 sl_code ops_mark_processed_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
                                sl_err *err);
 sl_code ops_reset_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_rollback_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
 
 #endif

@@ -86,7 +86,8 @@ sl_code ops_run_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_er
     return run_pipeline(ctx, req, res, req->target, param_str(req, "folder"), err);
 }
 
-/* The folder a run left failed: its checkpoint row in failed state. */
+/* The folder a run left failed: failed now, and that run worked on it
+ * (so retrying the original run id still finds it after a failed retry). */
 static sl_code failed_folder_of(store *lake, const char *pipeline, const char *run_id,
                                 char **folder, sl_err *err)
 {
@@ -95,16 +96,23 @@ static sl_code failed_folder_of(store *lake, const char *pipeline, const char *r
     sl_code c = ckpt_load(lake, pipeline, &v, err);
     if (c != SL_OK)
         return c;
-    for (size_t i = 0; i < v.n && !*folder; i++)
-        if (v.e[i].run_id && strcmp(v.e[i].run_id, run_id) == 0 &&
-            strcmp(v.e[i].state, "failed") == 0)
-            *folder = sl_strdup(v.e[i].folder);
+    ckpt_entry *h = NULL;
+    size_t n = 0;
+    c = ckpt_history(lake, pipeline, NULL, &h, &n, err);
+    for (size_t i = 0; c == SL_OK && i < n && !*folder; i++) {
+        if (!h[i].run_id || strcmp(h[i].run_id, run_id) != 0)
+            continue;
+        const ckpt_entry *now = ckpt_find(&v, h[i].folder);
+        if (now && strcmp(now->state, "failed") == 0)
+            *folder = sl_strdup(h[i].folder);
+    }
+    ckpt_entries_free(h, n);
     ckpt_view_free(&v);
-    if (!*folder)
-        return err_set(err, SL_RUN_NOT_FOUND,
-                       "run %s of pipeline %s left no failed folder to retry", run_id,
-                       pipeline);
-    return SL_OK;
+    if (c == SL_OK && !*folder)
+        c = err_set(err, SL_RUN_NOT_FOUND,
+                    "run %s of pipeline %s left no folder that is still failed", run_id,
+                    pipeline);
+    return c;
 }
 
 sl_code ops_retry_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err)

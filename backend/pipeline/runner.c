@@ -62,6 +62,7 @@ typedef struct folder_ctx {
     int64_t rows_in, rows_out, version_after;
     int skipped;
     int attempts;
+    json_t *commits; /* table -> version of each commit this attempt made */
     sl_code (*fn)(struct folder_ctx *fc, sl_err *err);
 } folder_ctx;
 
@@ -134,6 +135,12 @@ static void runs_row(run_ctx *rc, const char *folder, int64_t batch, const char 
 
 /* ---- the steps ------------------------------------------------------- */
 
+static void commit_note(folder_ctx *fc, const char *table, int64_t version)
+{
+    if (version >= 0)
+        json_object_set_new(fc->commits, table, json_integer(version));
+}
+
 static sl_code step_ingest(folder_ctx *fc, sl_err *err)
 {
     run_ctx *rc = fc->rc;
@@ -157,6 +164,12 @@ static sl_code step_ingest(folder_ctx *fc, sl_err *err)
     fc->rows_in = fc->ing.skipped ? -1 : fc->ing.rows_read;
     fc->rows_out = fc->ing.skipped ? -1 : fc->ing.rows_written;
     fc->version_after = fc->ing.bronze_version;
+    if (!fc->ing.skipped) {
+        commit_note(fc, rc->d->bronze.table, fc->ing.bronze_version);
+        char *q = sl_asprintf("%s_quarantine", rc->d->bronze.table);
+        commit_note(fc, q, fc->ing.quarantine_version);
+        free(q);
+    }
     /* Before/during checks: the marker's expected rows against what was read. */
     if (!fc->ing.skipped && fc->f->expected_rows >= 0) {
         int64_t got = fc->ing.rows_read + fc->ing.malformed;
@@ -263,6 +276,12 @@ static sl_code step_merge(folder_ctx *fc, sl_err *err)
         fc->rows_in = fc->mg.rows_in;
         fc->rows_out = fc->mg.skipped ? -1 : fc->mg.upserts + fc->mg.deletes;
         fc->version_after = fc->mg.silver_version;
+        if (!fc->mg.skipped) {
+            commit_note(fc, rc->d->silver.table, fc->mg.silver_version);
+            char *t = sl_asprintf("_sluice/tombstones/%s", rc->d->silver.table);
+            commit_note(fc, t, fc->mg.tombstones_version);
+            free(t);
+        }
     }
     delta_rows_free(&batch);
     delta_schema_cols_free(cols, ncols);
@@ -289,6 +308,8 @@ static sl_code step_aggregate(folder_ctx *fc, sl_err *err)
     fc->skipped = fc->ag.skipped;
     fc->rows_out = (int64_t)fc->ag.groups_touched;
     fc->version_after = fc->ag.gold_version;
+    if (!fc->ag.skipped)
+        commit_note(fc, rc->d->gold.table, fc->ag.gold_version);
     /* The after check: gold for the touched groups equals silver's truth. */
     return aggregate_check(rc->lake, rc->d, whole ? NULL : &req, err);
 }
@@ -302,13 +323,20 @@ static void on_attempt(void *ctx, int attempt, sl_code c, const sl_err *e,
     const char *state = c == SL_OK      ? (fc->skipped ? "skipped" : "succeeded")
                         : delay_ms >= 0 ? "retrying"
                                         : "failed";
-    char detail[96] = "";
+    /* The detail says what to undo (rollback-run) or when the next try is. */
+    json_t *d = json_object();
     if (delay_ms >= 0)
-        snprintf(detail, sizeof detail, "{\"retry_in_ms\":%" PRId64 "}", delay_ms);
+        json_object_set_new(d, "retry_in_ms", json_integer(delay_ms));
+    if (c == SL_OK && json_object_size(fc->commits))
+        json_object_set(d, "commits", fc->commits);
+    char *detail =
+        json_object_size(d) ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
     runs_row(rc, fc->f->folder, fc->batch, fc->step, attempt, state, c, e, fc->table,
              fc->version_before, c == SL_OK ? fc->version_after : -1,
              c == SL_OK ? fc->rows_in : -1, c == SL_OK ? fc->rows_out : -1,
-             fc->step_started_ms, detail[0] ? detail : NULL);
+             fc->step_started_ms, detail);
+    free(detail);
     fc->step_started_ms = time_now_ms();
 }
 
@@ -318,6 +346,7 @@ static sl_code attempt_fn(void *ctx, int attempt, sl_err *err)
     folder_ctx *fc = ctx;
     fc->skipped = 0;
     fc->rows_in = fc->rows_out = fc->version_after = -1;
+    json_object_clear(fc->commits);
     return fc->fn(fc, err);
 }
 
@@ -419,6 +448,7 @@ static sl_code folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int re
     folder_ctx fc = {.rc = rc, .f = f, .batch = batch, .recovered = recovered};
     fc.steps = json_array();
     fc.versions = json_object();
+    fc.commits = json_object();
     const char *until = rc->o->until_step;
     sl_code c = SL_OK;
     if (!recovered)
@@ -460,6 +490,7 @@ static sl_code folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int re
                                       "message", err->msg, "hint", err_code_hint(c)));
     *report_out = rep;
     json_decref(fc.versions);
+    json_decref(fc.commits);
     if (fc.have_ing)
         ingest_result_clear(&fc.ing);
     if (fc.have_merge)
@@ -723,9 +754,14 @@ static void maintain_table(run_ctx *rc, const char *table, int optimize, int vac
             .nzorder_by = table == rc->d->silver.table ? rc->d->optimize.nzorder_by : 0};
         delta_optimize_result r;
         c = delta_optimize_run(rc->lake, table, snap, &oo, &rc->meta, &r, &e);
+        char *detail =
+            c == SL_OK && r.committed
+                ? sl_asprintf("{\"commits\":{\"%s\":%lld}}", table, (long long)r.version)
+                : NULL;
         runs_row(rc, NULL, -1, "optimize", 1, c == SL_OK ? "succeeded" : "failed", c, &e,
                  table, snap->version, c == SL_OK && r.committed ? r.version : -1,
-                 (int64_t)r.removed_files, (int64_t)r.added_files, started, NULL);
+                 (int64_t)r.removed_files, (int64_t)r.added_files, started, detail);
+        free(detail);
     }
     if (c == SL_OK && vacuum) {
         started = time_now_ms();
@@ -735,9 +771,14 @@ static void maintain_table(run_ctx *rc, const char *table, int optimize, int vac
                                 .meta = &rc->meta};
         delta_vacuum_result vr;
         c = delta_vacuum(rc->lake, table, &vo, &vr, &e);
+        char *detail = c == SL_OK && vr.start_version >= 0
+                           ? sl_asprintf("{\"commits\":{\"%s\":%lld}}", table,
+                                         (long long)vr.start_version)
+                           : NULL;
         runs_row(rc, NULL, -1, "vacuum", 1, c == SL_OK ? "succeeded" : "failed", c, &e,
                  table, -1, c == SL_OK ? vr.end_version : -1, -1,
-                 c == SL_OK ? (int64_t)vr.nfiles : -1, started, NULL);
+                 c == SL_OK ? (int64_t)vr.nfiles : -1, started, detail);
+        free(detail);
         if (c == SL_OK)
             delta_vacuum_result_free(&vr);
     }

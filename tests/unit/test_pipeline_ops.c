@@ -1,0 +1,351 @@
+/* Every pipeline intervention through the CLI: audit rows in order with
+ * before/after state; rollback-run restores the exact prior versions (and
+ * refuses while a later run depends on the one rolled back, unless
+ * --cascade); retry re-runs a failed folder with its batch; skip, reset and
+ * mark-processed need a reason and --yes and are refused in read-only mode. */
+#include "pipetest.h"
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/delta/delta.h"
+#include "backend/pipeline/checkpoint.h"
+#include "backend/util/buf.h"
+#include "backend/util/paths.h"
+
+typedef struct fx {
+    pt_world w;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    pt_world_init(&f->w, "pipe-ops", 11, NULL);
+    for (int i = 0; i < 3; i++)
+        pt_folder_write(&f->w, 1700000000 + i * 3600, 1, 20);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    pt_world_free(&f->w);
+    free(f);
+    return 0;
+}
+
+/* Runs `sluice ARGS` in the world; returns the exit code, *out its stdout. */
+static int sl(fx *f, char **out, const char *args)
+{
+    char *cmd =
+        sl_asprintf("cd '%s' && SLUICE_STATE_DIR='%s/state' SLUICE_OPERATOR=oncall "
+                    "'%s' %s 2>&1",
+                    f->w.dir, f->w.dir, tu_sluice_bin(), args);
+    char *o = NULL;
+    int rc = tu_run(cmd, &o);
+    free(cmd);
+    if (out)
+        *out = o;
+    else
+        free(o);
+    return rc;
+}
+
+static json_t *sl_json(fx *f, int want_rc, const char *args)
+{
+    char *out = NULL;
+    int rc = sl(f, &out, args);
+    if (rc != want_rc)
+        fail_msg("sluice %s: exit %d, wanted %d:\n%s", args, rc, want_rc, out);
+    json_t *j = json_loads(out, 0, NULL);
+    if (!j)
+        fail_msg("sluice %s: not JSON:\n%s", args, out);
+    free(out);
+    return j;
+}
+
+/* The audit rows of one action, oldest first. */
+static json_t *audit_of(fx *f, const char *action)
+{
+    char *args = sl_asprintf("audit list --action %s --json", action);
+    json_t *all = sl_json(f, 0, args);
+    free(args);
+    json_t *out = all; /* oldest first */
+    return out;
+}
+
+static const char *phase(json_t *rows, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(rows, i), "phase"));
+}
+
+static char *silver_now(fx *f)
+{
+    return pt_actual_silver(&f->w);
+}
+
+/* The file set of a table at a version, as text. */
+static char *files_at(fx *f, const char *table, int64_t version)
+{
+    store *s = NULL;
+    sl_err err = {0};
+    char *dir = paths_join(f->w.lake, table);
+    assert_int_equal(store_open(dir, &s, &err), SL_OK);
+    delta_at at = {.kind = version < 0 ? DELTA_AT_LATEST : DELTA_AT_VERSION,
+                   .version = version};
+    delta_snapshot *snap = NULL;
+    assert_int_equal(delta_snapshot_open(s, "", &at, &snap, &err), SL_OK);
+    sl_buf b = {0};
+    for (size_t i = 0; i < snap->nfiles; i++)
+        buf_appendf(&b, "%s\n", snap->files[i].path);
+    delta_snapshot_free(snap);
+    store_close(s);
+    free(dir);
+    return b.data ? buf_steal(&b) : sl_strdup("");
+}
+
+static void test_rollback_run(void **state)
+{
+    fx *f = *state;
+    json_t *r1 = sl_json(f, 0, "run --json");
+    const char *run1 = json_string_value(json_object_get(r1, "run_id"));
+    assert_int_equal(json_integer_value(json_object_get(r1, "processed")), 3);
+    char *silver_after_r1 = silver_now(f);
+    /* Versions of every table before run 2. */
+    static const char *const tables[] = {"orders_raw", "orders_raw_quarantine", "orders",
+                                         "_sluice/tombstones/orders", "orders_by_day"};
+    char *before[5];
+    for (int i = 0; i < 5; i++)
+        before[i] = files_at(f, tables[i], -1);
+
+    pt_folder_write(&f->w, 1700020000, 2, 20);
+    json_t *r2 = sl_json(f, 0, "run --json");
+    const char *run2 = json_string_value(json_object_get(r2, "run_id"));
+    assert_int_equal(json_integer_value(json_object_get(r2, "processed")), 1);
+
+    /* Run 1 has a dependant: refused, nothing changes. */
+    char *args = sl_asprintf("rollback-run %s --reason 'bad load' --yes --json", run1);
+    char *out = NULL;
+    assert_int_equal(sl(f, &out, args), 3);
+    assert_non_null(strstr(out, "SL-ROLLBACK-DEPENDENT"));
+    assert_non_null(strstr(out, run2));
+    free(out);
+    free(args);
+    /* Without --yes: previewed and refused. */
+    args = sl_asprintf("rollback-run %s --reason 'bad load'", run2);
+    assert_int_equal(sl(f, &out, args), 3);
+    assert_non_null(strstr(out, "would roll back"));
+    assert_non_null(strstr(out, "folder 1700020000 -> pending"));
+    free(out);
+    free(args);
+
+    args = sl_asprintf("rollback-run %s --reason 'bad load' --yes --json", run2);
+    json_t *rb = sl_json(f, 0, args);
+    free(args);
+    assert_int_equal(json_object_size(json_object_get(rb, "restored")), 5);
+    json_decref(rb);
+    /* Each table holds exactly its files of before run 2; silver as after run 1. */
+    for (int i = 0; i < 5; i++) {
+        char *now = files_at(f, tables[i], -1);
+        if (strcmp(now, before[i]))
+            fail_msg("%s after the rollback:\n%s\nbefore run 2:\n%s", tables[i], now,
+                     before[i]);
+        free(now);
+        free(before[i]);
+    }
+    char *silver = silver_now(f);
+    assert_string_equal(silver, silver_after_r1);
+    free(silver);
+    json_t *folders = sl_json(f, 0, "folders orders --json");
+    json_t *last = json_array_get(folders, json_array_size(folders) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "state")), "pending");
+    json_decref(folders);
+
+    /* Run again: the folder comes back with a new batch; silver is whole. */
+    json_t *r3 = sl_json(f, 0, "run --json");
+    assert_int_equal(json_integer_value(json_object_get(r3, "processed")), 1);
+    json_decref(r3);
+    char *want = pt_expected_silver(&f->w);
+    silver = silver_now(f);
+    assert_string_equal(want, silver);
+    free(want);
+    free(silver);
+
+    /* Audit: run x3 requested->succeeded; rollback-run: failed (dependant),
+     * refused (no --yes), requested->succeeded with before/after. */
+    json_t *a = audit_of(f, "run");
+    assert_int_equal(json_array_size(a), 6);
+    for (size_t i = 0; i < 6; i += 2) {
+        assert_string_equal(phase(a, i), "requested");
+        assert_string_equal(phase(a, i + 1), "succeeded");
+    }
+    json_decref(a);
+    a = audit_of(f, "rollback-run");
+    assert_true(json_array_size(a) >= 5);
+    size_t n = json_array_size(a);
+    assert_string_equal(phase(a, 0), "requested");
+    assert_string_equal(phase(a, 1), "failed");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(a, 1), "error_code")),
+        "SL-ROLLBACK-DEPENDENT");
+    assert_string_equal(phase(a, n - 2), "requested");
+    assert_string_equal(phase(a, n - 1), "succeeded");
+    json_t *fin = json_array_get(a, n - 1);
+    assert_string_equal(json_string_value(json_object_get(fin, "reason")), "bad load");
+    assert_string_equal(json_string_value(json_object_get(fin, "operator")), "oncall");
+    assert_non_null(json_object_get(json_object_get(fin, "before_state"), "tables"));
+    assert_non_null(json_object_get(json_object_get(fin, "after_state"), "restored"));
+    json_decref(a);
+    json_decref(r1);
+    json_decref(r2);
+    free(silver_after_r1);
+}
+
+static void test_cascade(void **state)
+{
+    fx *f = *state;
+    json_t *r1 = sl_json(f, 0, "run --json");
+    char *silver_before = NULL;
+    (void)silver_before;
+    pt_folder_write(&f->w, 1700020000, 1, 20);
+    json_t *r2 = sl_json(f, 0, "run --json");
+    char *args =
+        sl_asprintf("rollback-run %s --cascade --reason 'start over' --yes --json",
+                    json_string_value(json_object_get(r1, "run_id")));
+    json_t *rb = sl_json(f, 0, args);
+    free(args);
+    assert_int_equal(json_array_size(json_object_get(rb, "runs")), 2);
+    assert_int_equal(json_array_size(json_object_get(rb, "folders")), 4);
+    json_decref(rb);
+    /* Everything pending again; silver empty; a run rebuilds it all. */
+    char *silver = silver_now(f);
+    assert_string_equal(silver, "");
+    free(silver);
+    json_t *r3 = sl_json(f, 0, "run --json");
+    assert_int_equal(json_integer_value(json_object_get(r3, "processed")), 4);
+    json_decref(r3);
+    char *want = pt_expected_silver(&f->w);
+    silver = silver_now(f);
+    assert_string_equal(want, silver);
+    free(want);
+    free(silver);
+    json_decref(r1);
+    json_decref(r2);
+}
+
+static void test_retry_skip_reset_mark(void **state)
+{
+    fx *f = *state;
+    /* A bad file in the second folder: order_id null breaks "has_key" (fail). */
+    tu_write_file(f->w.dir, "incoming/1700003600/part-9.jsonl",
+                  "{\"order_id\": null, \"amount\": 1.0, \"qty\": 1, \"updated_at\": "
+                  "\"2023-11-14T22:13:20Z\", \"op\": \"U\"}\n");
+    json_t *r1 = sl_json(f, 1, "run --json");
+    const char *run1 = json_string_value(json_object_get(r1, "run_id"));
+    assert_int_equal(json_integer_value(json_object_get(r1, "processed")), 1);
+    json_t *fold = json_array_get(json_object_get(r1, "folders"), 1);
+    assert_string_equal(json_string_value(json_object_get(fold, "state")), "failed");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(fold, "error"), "code")),
+        "SL-EXPECTATION-FAILED");
+    /* Strict sequencing: a plain run does not pass the failed folder. */
+    json_t *r2 = sl_json(f, 1, "run --json");
+    assert_int_equal(json_integer_value(json_object_get(r2, "processed")), 0);
+    json_decref(r2);
+    /* retry without a reason is refused; with one it fails again (same data). */
+    char *args = sl_asprintf("retry %s", run1);
+    assert_int_equal(sl(f, NULL, args), 3);
+    free(args);
+    args = sl_asprintf("retry %s --reason 'try again' --json", run1);
+    char *out = NULL;
+    assert_int_equal(sl(f, &out, args), 1);
+    free(out);
+    free(args);
+    /* Fix the file, retry: processed with the same batch; the rest follows. */
+    tu_write_file(f->w.dir, "incoming/1700003600/part-9.jsonl", "");
+    args = sl_asprintf("retry %s --reason 'file fixed' --json", run1);
+    json_t *rt = sl_json(f, 0, args);
+    free(args);
+    json_t *rf = json_array_get(json_object_get(rt, "folders"), 0);
+    assert_int_equal(json_integer_value(json_object_get(rf, "batch_id")),
+                     json_integer_value(json_object_get(fold, "batch_id")));
+    json_decref(rt);
+    json_decref(r1);
+    json_t *r3 = sl_json(f, 0, "run --json");
+    assert_int_equal(json_integer_value(json_object_get(r3, "processed")), 1);
+    json_decref(r3);
+
+    /* skip / reset / mark-processed: reason and --yes, read-only refused. */
+    assert_int_equal(sl(f, NULL, "skip 1700000000 --yes"), 3); /* no reason */
+    assert_int_equal(sl(f, &out, "skip 1700000000 --reason 'late dup'"),
+                     3); /* no --yes */
+    assert_non_null(strstr(out, "would set 1700000000: processed -> skipped"));
+    free(out);
+    assert_int_equal(sl(f, NULL, "--read-only skip 1700000000 --reason x --yes"), 3);
+    assert_int_equal(sl(f, NULL, "skip 1799999999 --reason x --yes"), 2); /* unknown */
+    assert_int_equal(sl(f, NULL, "reset 1700000000 --reason 'reload it' --yes"), 0);
+    json_t *folders = sl_json(f, 0, "folders orders --json");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(folders, 0), "state")),
+        "pending");
+    json_decref(folders);
+    assert_int_equal(
+        sl(f, NULL, "mark-processed 1700000000 --reason 'loaded by hand' --yes"), 0);
+    folders = sl_json(f, 0, "folders orders --json");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(folders, 0), "state")),
+        "processed");
+    json_decref(folders);
+
+    /* skip: no reason (refused), no --yes (previewed unaudited, refused),
+     * read-only (refused), unknown folder (requested, failed). */
+    json_t *a = audit_of(f, "skip");
+    static const char *const want[] = {"refused", "refused", "refused", "requested",
+                                       "failed"};
+    assert_int_equal(json_array_size(a), 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(phase(a, i), want[i]);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(a, 0), "error_code")),
+        "SL-OPS-REASON-REQUIRED");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(a, 1), "error_code")),
+        "SL-OPS-NOT-CONFIRMED");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(a, 2), "error_code")),
+        "SL-OPS-READ-ONLY");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(a, 4), "error_code")),
+        "SL-FOLDER-NOT-FOUND");
+    json_decref(a);
+    a = audit_of(f, "reset");
+    assert_int_equal(json_array_size(a), 2);
+    assert_string_equal(phase(a, 1), "succeeded");
+    json_t *before = json_object_get(json_array_get(a, 1), "before_state");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(before, 0), "state")),
+        "processed");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(a, 1), "after_state"), "state")),
+        "pending");
+    json_decref(a);
+    a = audit_of(f, "retry");
+    assert_int_equal(json_array_size(a),
+                     5); /* refused, requested+failed, requested+succeeded */
+    assert_string_equal(phase(a, 4), "succeeded");
+    json_decref(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_rollback_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_skip_reset_mark, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
