@@ -24,14 +24,22 @@ sl_code cmd_demo(cli_ctx *ctx, sl_err *err)
     } else {
         fprintf(
             ctx->out,
-            "demo ready in %s\n  source  %s (%lld epoch folders, %lld rows, %lld "
-            "malformed lines)\n  lake    %s\n  config  %s\nopen it with: sluice -c %s\n",
+            "demo ready in %s\n  source    %s (%lld epoch folders, %lld rows, %lld "
+            "malformed lines)\n  lake      %s\n  pipeline  %s: %lld folders processed, "
+            "%s failed (%s), %lld pending, %lld waiting\n  config    %s\nopen it with: "
+            "sluice -c %s\n",
             json_string_value(json_object_get(summary, "dir")),
             json_string_value(json_object_get(summary, "source")),
             (long long)json_integer_value(json_object_get(summary, "epoch_folders")),
             (long long)json_integer_value(json_object_get(summary, "rows")),
             (long long)json_integer_value(json_object_get(summary, "malformed_lines")),
-            json_string_value(json_object_get(summary, "lake")), cfg, cfg);
+            json_string_value(json_object_get(summary, "lake")),
+            json_string_value(json_object_get(summary, "pipeline")),
+            (long long)json_integer_value(json_object_get(summary, "processed")),
+            json_string_value(json_object_get(summary, "failed_folder")),
+            json_string_value(json_object_get(summary, "failed_code")),
+            (long long)json_integer_value(json_object_get(summary, "pending")),
+            (long long)json_integer_value(json_object_get(summary, "waiting")), cfg, cfg);
     }
     int open_console =
         !cli_args_has(a, "no-open") && !ctx->json && isatty(0) && isatty(1);

@@ -29,6 +29,7 @@ enum {
     C_STARTED,
     C_FINISHED,
     C_RECORDED,
+    C_DETAIL,
     C_COUNT
 };
 
@@ -55,6 +56,7 @@ static const pq_schema_col COLS[C_COUNT] = {
     {"started_at", PQ_TYPE_TIMESTAMP_US, true},
     {"finished_at", PQ_TYPE_TIMESTAMP_US, true},
     {"recorded_at", PQ_TYPE_TIMESTAMP_US, true},
+    {"detail", PQ_TYPE_STRING, true},
 };
 
 static const systable TABLE = {CKPT_TABLE_KEY, "sluice processed folders", COLS, C_COUNT};
@@ -82,6 +84,7 @@ void ckpt_entry_clear(ckpt_entry *e)
     free(e->error_code);
     free(e->message);
     free(e->operator_name);
+    free(e->detail);
     ckpt_entry_init(e);
 }
 
@@ -128,6 +131,7 @@ static void entry_from_row(const delta_rows *r, size_t i, ckpt_entry *e)
     e->started_ms = ms_of(r, i, C_STARTED);
     e->finished_ms = ms_of(r, i, C_FINISHED);
     e->recorded_ms = ms_of(r, i, C_RECORDED);
+    e->detail = systable_strdup(r, i, C_DETAIL);
 }
 
 static int pipeline_is(const delta_rows *r, size_t i, const char *pipeline)
@@ -283,6 +287,7 @@ static void row_cells(const char *pipeline, const ckpt_entry *e, int64_t seq,
     row[C_STARTED] = ts_or_null(e->started_ms);
     row[C_FINISHED] = ts_or_null(e->finished_ms);
     row[C_RECORDED] = ts_or_null(e->recorded_ms >= 0 ? e->recorded_ms : now_ms);
+    row[C_DETAIL] = str_or_null(e->detail);
 }
 
 sl_code ckpt_record(store *lake, const char *pipeline, const ckpt_entry *rows, size_t n,

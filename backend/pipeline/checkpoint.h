@@ -30,6 +30,7 @@ typedef struct ckpt_entry {
     char *message;                  /* error message, or the operator's reason */
     char *operator_name;
     int64_t started_ms, finished_ms, recorded_ms; /* -1 when unset */
+    char *detail; /* JSON text: the files layout's batch manifest; NULL */
 } ckpt_entry;
 
 /* The latest entry of every folder of one pipeline, sorted by folder. */

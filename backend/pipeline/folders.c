@@ -26,13 +26,73 @@ static int cmp_epoch(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* Totals every object under one folder (all pages, no delimiter). */
-static sl_code folder_totals(store *s, const char *key_prefix, source_folder *f,
-                             sl_err *err)
+/* Keys asked for per listing request: S3's page. */
+#define FOLDERS_PAGE_KEYS 1000
+
+static void folder_push(source_folder **v, size_t *n, size_t *cap, source_folder *f)
 {
-    store_list_req req = {.prefix = key_prefix, .max_keys = 1000};
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *v = sl_realloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = *f;
+    memset(f, 0, sizeof *f);
+}
+
+typedef struct folders_acc {
+    source_listing *out;
+    size_t cap_e, cap_o;
+    source_folder cur; /* the folder being totalled; name NULL when none */
+} folders_acc;
+
+/* Files the entry being totalled (if any) under epochs or others. */
+static void acc_flush(folders_acc *a)
+{
+    source_folder *f = &a->cur;
+    if (!f->name)
+        return;
+    int64_t ep;
+    if (!f->is_file && folders_epoch_of(f->name, &ep)) {
+        f->epoch = ep;
+        folder_push(&a->out->epochs, &a->out->nepochs, &a->cap_e, f);
+    } else {
+        folder_push(&a->out->others, &a->out->nothers, &a->cap_o, f);
+    }
+}
+
+/* One listed object, rel being its key past the prefix. A folder's keys come
+ * in one run (they share "name/"), so a new first segment starts the next
+ * folder; the order of first appearance is the order a delimiter listing
+ * would give ("a-b" < "a/" < "a0"). */
+static void acc_object(folders_acc *a, const char *rel, const store_obj *o)
+{
+    const char *slash = strchr(rel, '/');
+    source_folder *f = &a->cur;
+    if (!slash) {
+        acc_flush(a);
+        *f = (source_folder){.name = sl_strdup(rel), .epoch = -1, .is_file = 1};
+    } else if (!f->name || f->is_file || strlen(f->name) != (size_t)(slash - rel) ||
+               memcmp(f->name, rel, (size_t)(slash - rel)) != 0) {
+        acc_flush(a);
+        *f = (source_folder){.name = sl_strndup(rel, (size_t)(slash - rel)), .epoch = -1};
+    }
+    f->files++;
+    f->bytes += o->size;
+    if (o->mtime_ms > f->newest_mtime_ms)
+        f->newest_mtime_ms = o->mtime_ms;
+}
+
+/* One pass over every key under the prefix, no delimiter: a request per
+ * FOLDERS_PAGE_KEYS objects, not one per folder. */
+sl_code folders_list(store *s, const char *prefix, source_listing *out, sl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *pfx = prefix ? prefix : "";
+    size_t plen = strlen(pfx);
+    folders_acc a = {.out = out};
+    store_list_req req = {.prefix = pfx, .max_keys = FOLDERS_PAGE_KEYS};
     char *token = NULL;
-    sl_code c = SL_OK;
+    sl_code c;
     for (;;) {
         store_page page = {0};
         req.start_token = token;
@@ -41,63 +101,16 @@ static sl_code folder_totals(store *s, const char *key_prefix, source_folder *f,
         token = NULL;
         if (c != SL_OK)
             break;
-        for (size_t i = 0; i < page.n; i++) {
-            if (page.items[i].is_prefix)
-                continue;
-            f->files++;
-            f->bytes += page.items[i].size;
-            if (page.items[i].mtime_ms > f->newest_mtime_ms)
-                f->newest_mtime_ms = page.items[i].mtime_ms;
-        }
-        token = page.next_token ? sl_strdup(page.next_token) : NULL;
+        for (size_t i = 0; i < page.n; i++)
+            if (!page.items[i].is_prefix)
+                acc_object(&a, page.items[i].key + plen, &page.items[i]);
+        token = page.next_token;
+        page.next_token = NULL;
         store_page_free(&page);
         if (!token)
             break;
     }
-    return c;
-}
-
-sl_code folders_list(store *s, const char *prefix, source_listing *out, sl_err *err)
-{
-    memset(out, 0, sizeof *out);
-    const char *pfx = prefix ? prefix : "";
-    store_page top = {0};
-    sl_code c = store_list_all(s, pfx, "/", &top, err);
-    if (c != SL_OK)
-        return c;
-    size_t cap_e = 0, cap_o = 0;
-    for (size_t i = 0; i < top.n && c == SL_OK; i++) {
-        store_obj *o = &top.items[i];
-        const char *rel = o->key + strlen(pfx);
-        source_folder f = {.epoch = -1};
-        if (o->is_prefix) {
-            size_t len = strlen(rel);
-            f.name = sl_strndup(rel, len && rel[len - 1] == '/' ? len - 1 : len);
-            c = folder_totals(s, o->key, &f, err);
-        } else {
-            f.name = sl_strdup(rel);
-            f.is_file = 1;
-            f.files = 1;
-            f.bytes = o->size;
-            f.newest_mtime_ms = o->mtime_ms;
-        }
-        int64_t ep;
-        if (!f.is_file && folders_epoch_of(f.name, &ep)) {
-            f.epoch = ep;
-            if (out->nepochs == cap_e) {
-                cap_e = cap_e ? cap_e * 2 : 64;
-                out->epochs = sl_realloc(out->epochs, cap_e * sizeof *out->epochs);
-            }
-            out->epochs[out->nepochs++] = f;
-        } else {
-            if (out->nothers == cap_o) {
-                cap_o = cap_o ? cap_o * 2 : 16;
-                out->others = sl_realloc(out->others, cap_o * sizeof *out->others);
-            }
-            out->others[out->nothers++] = f;
-        }
-    }
-    store_page_free(&top);
+    acc_flush(&a);
     if (c != SL_OK) {
         folders_free(out);
         return c;

@@ -30,7 +30,10 @@ typedef struct source_listing {
  * fits an int64), else 0. Shared with discovery. */
 int folders_epoch_of(const char *name, int64_t *out);
 
-/* Lists the folders directly under prefix ("" for the store root). */
+/* Lists the folders directly under prefix ("" for the store root), totalled
+ * in one listing pass over every key beneath it (no delimiter, pages of
+ * 1,000). A folder holding no object has no key, so it is not listed: S3 has
+ * no such folders, and a local one is skipped as discovery skips it. */
 sl_code folders_list(store *s, const char *prefix, source_listing *out, sl_err *err);
 void folders_free(source_listing *l);
 /* {"source","epoch_folders":[{"name","epoch","files","bytes","newest_mtime"}],

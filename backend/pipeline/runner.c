@@ -19,6 +19,7 @@
 #include "backend/pipeline/merge.h"
 #include "backend/pipeline/retry.h"
 #include "backend/pipeline/runs.h"
+#include "backend/pipeline/source_files.h"
 #include "backend/store/store_retry.h"
 #include "backend/util/buf.h"
 #include "backend/util/ids.h"
@@ -63,6 +64,14 @@ typedef struct folder_ctx {
     int skipped;
     int attempts;
     json_t *commits; /* table -> version of each commit this attempt made */
+    /* files layout: the batch's manifest (checkpoint detail), the source
+     * files whose content it replaces (deleted ones included), and their
+     * rows for _sluice/source_files */
+    const char *manifest;
+    const char *const *changed_files;
+    size_t nchanged_files;
+    const srcfile *srcrows;
+    size_t nsrcrows;
     sl_code (*fn)(struct folder_ctx *fc, sl_err *err);
 } folder_ctx;
 
@@ -262,6 +271,8 @@ static sl_code step_merge(folder_ctx *fc, sl_err *err)
     if (c != SL_OK)
         return c;
     merge_req req = {
+        .changed_files = fc->changed_files,
+        .nchanged_files = fc->nchanged_files,
         .def = rc->d,
         .batch = &batch,
         .batch_cols = cols,
@@ -435,6 +446,7 @@ static sl_code record_state(run_ctx *rc, folder_ctx *fc, const char *state, sl_c
     row.error_code = code == SL_OK ? NULL : (char *)err_code_name(code);
     row.message = code == SL_OK || !e ? NULL : (char *)e->msg;
     row.operator_name = (char *)rc->meta.operator_name;
+    row.detail = (char *)fc->manifest;
     row.finished_ms = strcmp(state, "running") ? time_now_ms() : -1;
     record_call call = {rc, &row, app_step, fc->batch};
     sl_code c = with_retries(rc, record_once, &call, err);
@@ -442,10 +454,36 @@ static sl_code record_state(run_ctx *rc, folder_ctx *fc, const char *state, sl_c
     return c;
 }
 
+typedef struct files_batch {
+    const char *manifest;
+    const char *const *changed;
+    size_t nchanged;
+    const srcfile *rows;
+    size_t nrows;
+} files_batch;
+
+typedef struct srcfiles_call {
+    run_ctx *rc;
+    const files_batch *fb;
+    int64_t batch;
+} srcfiles_call;
+
+static sl_code srcfiles_once(void *arg, sl_err *err)
+{
+    srcfiles_call *c = arg;
+    return srcfiles_record(c->rc->lake, c->rc->d->name, c->fb->rows, c->fb->nrows,
+                           c->batch, &c->rc->meta, err);
+}
+
 static sl_code folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int recovered,
-                          json_t **report_out, sl_err *err)
+                          const files_batch *fb, json_t **report_out, sl_err *err)
 {
     folder_ctx fc = {.rc = rc, .f = f, .batch = batch, .recovered = recovered};
+    if (fb) {
+        fc.manifest = fb->manifest;
+        fc.changed_files = fb->changed;
+        fc.nchanged_files = fb->nchanged;
+    }
     fc.steps = json_array();
     fc.versions = json_object();
     fc.commits = json_object();
@@ -474,6 +512,11 @@ static sl_code folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int re
     } else if (!stop) {
         int64_t started = time_now_ms();
         c = lease_keep(rc, err);
+        /* Files layout: what was loaded is remembered before the batch is
+         * marked done (its own txn makes it once-only). */
+        srcfiles_call sc = {rc, fb, batch};
+        if (c == SL_OK && fb)
+            c = with_retries(rc, srcfiles_once, &sc, err);
         if (c == SL_OK)
             c = record_state(rc, &fc, "processed", SL_OK, NULL, "done", err);
         runs_row(rc, f->folder, batch, "mark", 1, c == SL_OK ? "succeeded" : "failed", c,
@@ -609,6 +652,161 @@ void runner_result_clear(runner_result *r)
 
 static void maintenance(run_ctx *rc, int64_t first_batch, int64_t last_batch);
 
+/* ---- the files layout -------------------------------------------------- */
+
+#define FILES_FOLDER "files"
+
+typedef struct files_state {
+    ckpt_view view;
+    srcfile *known_rows;
+    size_t nknown_rows;
+    pl_known_file *known;
+    size_t nknown;
+    pl_file_discovery fd;
+} files_state;
+
+static void files_state_free(files_state *fs)
+{
+    ckpt_view_free(&fs->view);
+    srcfiles_free(fs->known_rows, fs->nknown_rows);
+    free(fs->known);
+    pl_file_discovery_free(&fs->fd);
+    memset(fs, 0, sizeof *fs);
+}
+
+typedef struct files_discover_call {
+    run_ctx *rc;
+    files_state *fs;
+} files_discover_call;
+
+static sl_code files_discover_once(void *arg, sl_err *err)
+{
+    files_discover_call *a = arg;
+    files_state_free(a->fs);
+    sl_code c = ckpt_load(a->rc->lake, a->rc->d->name, &a->fs->view, err);
+    if (c == SL_OK)
+        c = srcfiles_load(a->rc->lake, a->rc->d->name, &a->fs->known_rows,
+                          &a->fs->nknown_rows, err);
+    if (c == SL_OK) {
+        a->fs->known =
+            srcfiles_known(a->fs->known_rows, a->fs->nknown_rows, &a->fs->nknown);
+        c = discover_files(a->rc->src, a->rc->d, a->fs->known, a->fs->nknown, &a->fs->fd,
+                           err);
+    }
+    return c;
+}
+
+/* The batch's manifest: every new, changed or deleted source file, with
+ * what it was when listed (recorded before any step, so a resumed batch
+ * remembers the versions it loaded even if a file changed again since). */
+static json_t *manifest_build(const pl_file_discovery *fd)
+{
+    json_t *m = json_array();
+    for (size_t i = 0; i < fd->n; i++) {
+        const pl_file *f = &fd->files[i];
+        if (strcmp(f->state, "unchanged") == 0)
+            continue;
+        json_array_append_new(
+            m, json_pack("{s:s, s:s?, s:s, s:I, s:I, s:s}", "file", f->file, "key",
+                         f->key, "etag", f->etag, "size", (json_int_t)f->size, "mtime_ms",
+                         (json_int_t)f->mtime_ms, "state",
+                         strcmp(f->state, "deleted") ? "present" : "deleted"));
+    }
+    return m;
+}
+
+/* Every source file new, changed or deleted since the last batch goes
+ * through the steps as one batch; the folder of its checkpoint rows is
+ * "files". *batch_out: the batch processed, -1 when none. */
+static sl_code run_files(run_ctx *rc, runner_result *out, int64_t *batch_out, sl_err *err)
+{
+    *batch_out = -1;
+    files_state fs = {0};
+    files_discover_call arg = {rc, &fs};
+    int64_t t0 = time_now_ms();
+    sl_code c = with_retries(rc, files_discover_once, &arg, err);
+    if (!rc->o->dry_run)
+        runs_row(rc, NULL, -1, "discover", 1, c == SL_OK ? "succeeded" : "failed", c, err,
+                 NULL, -1, -1, c == SL_OK ? (int64_t)fs.fd.n : -1,
+                 c == SL_OK ? (int64_t)(fs.fd.nnew + fs.fd.nchanged + fs.fd.ndeleted)
+                            : -1,
+                 t0, NULL);
+    const ckpt_entry *e = c == SL_OK ? ckpt_find(&fs.view, FILES_FOLDER) : NULL;
+    int resumable = e && e->batch_id >= 0 && e->detail &&
+                    (strcmp(e->state, "running") == 0 || strcmp(e->state, "failed") == 0);
+    if (e && strcmp(e->state, "failed") == 0 && !rc->o->folder) {
+        c = err_set(
+            err, SL_CHECK_FAILED,
+            "the files batch %lld failed earlier (run %s); retry it before new files run",
+            (long long)e->batch_id, e->run_id ? e->run_id : "?");
+        json_object_set_new(out->report, "blocked_by", json_string(FILES_FOLDER));
+    }
+    json_t *man = NULL;
+    if (c == SL_OK)
+        man = resumable ? json_loads(e->detail, 0, NULL) : manifest_build(&fs.fd);
+    size_t n = json_array_size(man);
+    if (c == SL_OK && n > 0) {
+        int64_t batch = resumable ? e->batch_id : fs.view.max_batch_id + 1;
+        const char **changed = sl_calloc(n, sizeof *changed);
+        char **data = sl_calloc(n, sizeof *data);
+        srcfile *rows = sl_calloc(n, sizeof *rows);
+        size_t ndata = 0;
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < n; i++) {
+            json_t *m = json_array_get(man, i);
+            changed[i] = json_string_value(json_object_get(m, "file"));
+            rows[i].file = (char *)changed[i];
+            rows[i].key = (char *)json_string_value(json_object_get(m, "key"));
+            rows[i].etag = (char *)json_string_value(json_object_get(m, "etag"));
+            rows[i].size = json_integer_value(json_object_get(m, "size"));
+            rows[i].mtime_ms = json_integer_value(json_object_get(m, "mtime_ms"));
+            rows[i].state = (char *)json_string_value(json_object_get(m, "state"));
+            if (strcmp(rows[i].state, "present") == 0) {
+                data[ndata++] = (char *)changed[i];
+                bytes += (uint64_t)rows[i].size;
+            }
+        }
+        char *text = json_dumps(man, JSON_COMPACT);
+        pl_folder f = {.folder = (char *)FILES_FOLDER,
+                       .epoch = -1,
+                       .state = "pending",
+                       .files = ndata,
+                       .bytes = bytes,
+                       .expected_rows = -1,
+                       .data_files = data,
+                       .ndata_files = ndata,
+                       .batch_id = batch};
+        files_batch fb = {text, changed, n, rows, n};
+        int recovered = resumable && strcmp(e->state, "running") == 0;
+        if (rc->o->dry_run) {
+            json_array_append_new(rc->folders,
+                                  json_pack("{s:s, s:I, s:s, s:b, s:I}", "folder",
+                                            FILES_FOLDER, "batch_id", (json_int_t)batch,
+                                            "state", "planned", "recovered", recovered,
+                                            "files", (json_int_t)n));
+        } else {
+            json_t *rep = NULL;
+            c = folder_run(rc, &f, batch, resumable, &fb, &rep, err);
+            json_object_set_new(rep, "source_files", json_incref(man));
+            json_array_append_new(rc->folders, rep);
+            if (c == SL_OK) {
+                out->processed = 1;
+                out->recovered = (size_t)recovered;
+                *batch_out = batch;
+            } else {
+                out->failed = 1;
+            }
+        }
+        free(text);
+        free(changed);
+        free(data);
+        free(rows);
+    }
+    json_decref(man);
+    files_state_free(&fs);
+    return c;
+}
+
 sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *out,
                    sl_err *err)
 {
@@ -630,13 +828,20 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
     out->report = json_pack("{s:s, s:s, s:b, s:O}", "run_id", rc.run_id, "pipeline",
                             d->name, "dry_run", o->dry_run, "folders", rc.folders);
 
-    sl_code c = stores_open(&rc, err);
-    if (c == SL_OK && !o->dry_run)
-        c = acquire(&rc, out, err);
-
     ckpt_view view = {0};
     pl_discovery dsc = {0};
     pl_known *known = NULL;
+    int64_t next_batch = -1, first_batch = -1, last_batch = -1;
+    size_t done = 0;
+    sl_code c = stores_open(&rc, err);
+    if (c == SL_OK && !o->dry_run)
+        c = acquire(&rc, out, err);
+    if (c == SL_OK && d->source.layout == PL_LAYOUT_FILES) {
+        c = run_files(&rc, out, &first_batch, err);
+        last_batch = first_batch;
+        goto finish;
+    }
+
     int64_t t0 = time_now_ms();
     discover_call dc = {&rc, &view, &dsc, &known};
     if (c == SL_OK)
@@ -646,8 +851,7 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
                  err, NULL, -1, -1, c == SL_OK ? (int64_t)dsc.n : -1,
                  c == SL_OK ? (int64_t)dsc.npending : -1, t0, NULL);
 
-    int64_t next_batch = view.max_batch_id + 1, first_batch = -1, last_batch = -1;
-    size_t done = 0;
+    next_batch = view.max_batch_id + 1;
     for (size_t i = 0; c == SL_OK && i < dsc.n; i++) {
         const pl_folder *f = &dsc.folders[i];
         if (strcmp(f->state, "waiting") == 0) {
@@ -690,7 +894,8 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
             continue;
         }
         json_t *rep = NULL;
-        c = folder_run(&rc, f, batch, recovered || (resumable && !recovered), &rep, err);
+        c = folder_run(&rc, f, batch, recovered || (resumable && !recovered), NULL, &rep,
+                       err);
         json_array_append_new(rc.folders, rep);
         if (c == SL_OK) {
             out->processed++;
@@ -707,6 +912,7 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
     for (size_t i = 0; c != SL_OK && i < dsc.n; i++)
         if (strcmp(dsc.folders[i].state, "pending") == 0)
             out->pending_left++;
+finish:
     if (c == SL_OK && !o->dry_run && last_batch >= 0)
         maintenance(&rc, first_batch, last_batch);
     json_object_set_new(out->report, "processed",

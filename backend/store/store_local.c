@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,14 @@
 #define TMP_PREFIX ".sluice-tmp-"
 #define TMP_PREFIX_LEN (sizeof TMP_PREFIX - 1)
 
+struct dir_ents;
+
 typedef struct local_store {
     char *root; /* absolute, no trailing '/' except for "/" itself */
     int root_fd;
+    /* One large folder's sorted entries, kept between listing pages. */
+    pthread_mutex_t cache_mu;
+    struct dir_ents *cache;
 } local_store;
 
 static local_store *impl(store *s)
@@ -548,55 +554,115 @@ static sl_code local_del(store *s, const char *key, sl_err *err)
 
 /* ---- list -------------------------------------------------------------- */
 
-typedef struct ent {
-    char *key;
-    int is_prefix;
-} ent;
+/* A listing is a depth-first walk in key order that starts at the
+ * continuation token and stops once the page is full, so a page costs its
+ * own keys plus one folder read per level on the token's path, never the
+ * keys before it. Each folder's entries are sorted as their keys sort: a
+ * sub-folder carries its '/' ("a/" sorts between "a-b" and "a0", as every
+ * key under it does), so the walk yields keys in S3's byte order. */
 
-typedef struct ent_vec {
-    ent *v;
-    size_t n, cap;
-} ent_vec;
+/* Folders this large are worth keeping between pages: an epoch source's top
+ * folder is read once, not once per page. */
+#define LIST_CACHE_MIN_ENTRIES 512
+/* A folder changed this recently is never kept: a change within the same
+ * timestamp tick as the read would leave its stamps as they were (ext4 ticks
+ * in jiffies, older filesystems in seconds, FAT in two). */
+#define LIST_CACHE_RACY_MS 2000
 
-static void ents_push(ent_vec *ev, char *key, int is_prefix)
+typedef struct dir_ents {
+    char **name; /* sorted (strcmp); sub-folders end in '/' */
+    size_t n;
+    char *blob; /* the names' storage */
+    char *rel;  /* the folder's key prefix ("" or ending in '/') */
+    /* The folder as read: a fresh fstat must match for the cache to serve it. */
+    dev_t dev;
+    ino_t ino;
+    nlink_t nlink;
+    off_t size;
+    struct timespec mtime, ctime;
+    int cacheable;
+} dir_ents;
+
+static void dir_ents_free(dir_ents *de)
 {
-    if (ev->n == ev->cap) {
-        ev->cap = ev->cap ? ev->cap * 2 : 256;
-        ev->v = sl_realloc(ev->v, ev->cap * sizeof *ev->v);
+    if (!de)
+        return;
+    free(de->name);
+    free(de->blob);
+    free(de->rel);
+    free(de);
+}
+
+static int ts_eq(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static int dir_ents_match(const dir_ents *de, const struct stat *st)
+{
+    return de->dev == st->st_dev && de->ino == st->st_ino && de->nlink == st->st_nlink &&
+           de->size == st->st_size && ts_eq(&de->mtime, &st->st_mtim) &&
+           ts_eq(&de->ctime, &st->st_ctim);
+}
+
+static int64_t ts_ceil_ms(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Takes the cached entries of folder rel (open as dfd) when the folder has not
+ * changed since they were read; NULL otherwise. Taking empties the slot, so
+ * two concurrent listings never share one. */
+static dir_ents *cache_take(local_store *l, const char *rel, int dfd)
+{
+    dir_ents *de = NULL;
+    pthread_mutex_lock(&l->cache_mu);
+    struct stat st;
+    if (l->cache && strcmp(l->cache->rel, rel) == 0 && fstat(dfd, &st) == 0 &&
+        dir_ents_match(l->cache, &st)) {
+        de = l->cache;
+        l->cache = NULL;
     }
-    ev->v[ev->n].key = key;
-    ev->v[ev->n].is_prefix = is_prefix;
-    ev->n++;
+    pthread_mutex_unlock(&l->cache_mu);
+    return de;
 }
 
-static void ents_free(ent_vec *ev)
+/* Keeps de for later pages when it may be trusted, else frees it. */
+static void cache_give(local_store *l, dir_ents *de)
 {
-    for (size_t i = 0; i < ev->n; i++)
-        free(ev->v[i].key);
-    free(ev->v);
-    memset(ev, 0, sizeof *ev);
+    if (!de || !de->cacheable) {
+        dir_ents_free(de);
+        return;
+    }
+    pthread_mutex_lock(&l->cache_mu);
+    dir_ents *old = l->cache;
+    l->cache = de;
+    pthread_mutex_unlock(&l->cache_mu);
+    dir_ents_free(old);
 }
 
-static int ent_cmp(const void *a, const void *b)
-{
-    return strcmp(((const ent *)a)->key, ((const ent *)b)->key); /* bytes, unsigned */
-}
-
-typedef struct walk {
-    const local_store *l;
+typedef struct lwalk {
+    local_store *l;
     const char *token; /* NULL or the last key already returned */
-    int one_level;     /* delimiter "/": read only the first folder */
-    ent_vec out;
+    const char *delim; /* a roll-up delimiter other than "/", or NULL */
+    size_t dlen;       /* strlen(delim) */
+    size_t plen;       /* the prefix's length: roll-up looks past it */
+    int one_level;     /* delimiter "/": read only the prefix's folder */
+    size_t max_keys;
+    int64_t started_ms; /* wall clock when the page began (cache racing) */
+    sl_buf key;         /* the current folder's key prefix */
+    store_page *out;
+    size_t cap;
+    int full; /* the page is complete and more follows */
     sl_err *err;
-} walk;
-
-/* Every key under subtree prefix `dirkey` is greater than dirkey and starts
- * with it; when the token is past dirkey and not inside it, the whole
- * subtree was returned by earlier pages. */
-static int subtree_done(const char *token, const char *dirkey, size_t dirkey_len)
-{
-    return token && strcmp(dirkey, token) < 0 && strncmp(token, dirkey, dirkey_len) != 0;
-}
+} lwalk;
 
 /* Entry type without a stat when readdir already knows it. */
 static int ent_type(int dfd, const struct dirent *d)
@@ -613,87 +679,228 @@ static int ent_type(int dfd, const struct dirent *d)
     return DT_UNKNOWN; /* links, FIFOs, sockets, devices: not objects */
 }
 
-/* Reads folder dfd (whose keys start with `dirkey`), keeping names that start
- * with `filter`; recurses into sub-folders unless one_level. Takes dfd. */
-static sl_code walk_dir(walk *w, int dfd, const char *dirkey, const char *filter)
+static int name_cmp(const void *a, const void *b)
 {
-    DIR *dir = fdopendir(dfd);
-    if (!dir) {
-        int e = errno;
-        close(dfd);
-        return errno_err(w->l, w->err, e, "list", dirkey, strlen(dirkey));
-    }
-    size_t flen = strlen(filter);
-    sl_code c = SL_OK;
+    return strcmp(*(char *const *)a, *(char *const *)b); /* bytes, unsigned */
+}
+
+/* Reads the objects and sub-folders of dir (whose keys start with w->key),
+ * sorted; temp files and anything but files and folders are left out. */
+static sl_code dir_ents_read(lwalk *w, DIR *dir, dir_ents **out)
+{
+    sl_buf blob = {0};
+    size_t *off = NULL, n = 0, cap = 0;
     for (;;) {
         errno = 0;
         struct dirent *d = readdir(dir);
         if (!d) {
-            if (errno)
-                c = errno_err(w->l, w->err, errno, "list", dirkey, strlen(dirkey));
+            if (errno) {
+                sl_code c =
+                    errno_err(w->l, w->err, errno, "list", w->key.data, w->key.len);
+                free(off);
+                buf_free(&blob);
+                return c;
+            }
             break;
         }
         const char *name = d->d_name;
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || is_tmp_name(name))
             continue;
-        if (strncmp(name, filter, flen) != 0)
-            continue;
         int type = ent_type(dirfd(dir), d);
-        if (type == DT_REG) {
-            char *key = sl_asprintf("%s%s", dirkey, name);
-            if (w->token && strcmp(key, w->token) <= 0)
-                free(key);
-            else
-                ents_push(&w->out, key, 0);
-        } else if (type == DT_DIR) {
-            char *sub = sl_asprintf("%s%s/", dirkey, name);
-            size_t sublen = strlen(sub);
-            if (w->one_level) {
-                if (w->token && strcmp(sub, w->token) <= 0)
-                    free(sub);
-                else
-                    ents_push(&w->out, sub, 1);
-                continue;
-            }
-            if (subtree_done(w->token, sub, sublen)) {
-                free(sub);
-                continue;
-            }
-            int sfd =
-                openat(dirfd(dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sfd < 0) {
-                int e = errno;
-                if (e == ENOENT || e == ELOOP || e == ENOTDIR) {
-                    free(sub); /* removed or replaced since readdir */
-                    continue;
-                }
-                c = errno_err(w->l, w->err, e, "list", sub, sublen - 1);
-                free(sub);
-                break;
-            }
-            c = walk_dir(w, sfd, sub, "");
-            free(sub);
-            if (c != SL_OK)
-                break;
+        if (type != DT_REG && type != DT_DIR)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            off = sl_realloc(off, cap * sizeof *off);
+        }
+        off[n++] = blob.len;
+        buf_append_str(&blob, name);
+        if (type == DT_DIR)
+            buf_append_char(&blob, '/');
+        buf_append(&blob, "", 1); /* the name's terminator */
+    }
+    dir_ents *de = sl_calloc(1, sizeof *de);
+    de->blob = buf_steal(&blob);
+    de->name = sl_calloc(n ? n : 1, sizeof *de->name);
+    for (size_t i = 0; i < n; i++)
+        de->name[i] = de->blob + off[i];
+    free(off);
+    de->n = n;
+    if (n > 1)
+        qsort(de->name, n, sizeof *de->name, name_cmp);
+    /* Stamps taken after the read are safe: a change during or after the
+     * read is stamped near or after started_ms, which rules the cache out. */
+    struct stat st;
+    if (n >= LIST_CACHE_MIN_ENTRIES && fstat(dirfd(dir), &st) == 0) {
+        de->dev = st.st_dev;
+        de->ino = st.st_ino;
+        de->nlink = st.st_nlink;
+        de->size = st.st_size;
+        de->mtime = st.st_mtim;
+        de->ctime = st.st_ctim;
+        int64_t newest = ts_ceil_ms(&st.st_mtim);
+        if (ts_ceil_ms(&st.st_ctim) > newest)
+            newest = ts_ceil_ms(&st.st_ctim);
+        de->cacheable = newest <= w->started_ms - LIST_CACHE_RACY_MS;
+        if (de->cacheable)
+            de->rel = sl_strndup(w->key.data ? w->key.data : "", w->key.len);
+    }
+    *out = de;
+    return SL_OK;
+}
+
+/* First index whose name compares >= s (after: > s). */
+static size_t ents_bound(const dir_ents *de, const char *s, int after)
+{
+    size_t lo = 0, hi = de->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(de->name[mid], s);
+        if (c < 0 || (after && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void key_truncate(sl_buf *b, size_t len)
+{
+    b->len = len;
+    if (b->data)
+        b->data[len] = '\0';
+}
+
+/* Puts w->key + tail on the page (rolled up to the delimiter when one
+ * applies); name is the object's entry in dfd, NULL for a folder prefix. Once
+ * the page is full, one more distinct item marks it truncated. */
+static void offer(lwalk *w, int dfd, const char *tail, int is_prefix)
+{
+    size_t base = w->key.len;
+    buf_append_str(&w->key, tail);
+    char *k = w->key.data;
+    if (w->delim) {
+        char *hit = strstr(k + w->plen, w->delim);
+        if (hit) {
+            key_truncate(&w->key, (size_t)(hit - k) + w->dlen);
+            is_prefix = 1;
         }
     }
-    closedir(dir);
+    store_page *p = w->out;
+    if ((w->token && strcmp(k, w->token) <= 0) ||
+        (p->n > 0 && strcmp(k, p->items[p->n - 1].key) == 0)) {
+        key_truncate(&w->key, base); /* returned earlier, or rolled into the last */
+        return;
+    }
+    if (p->n == w->max_keys) {
+        p->next_token = sl_strdup(p->items[p->n - 1].key);
+        w->full = 1;
+        key_truncate(&w->key, base);
+        return;
+    }
+    struct stat st;
+    if (!is_prefix &&
+        (fstatat(dfd, tail, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))) {
+        key_truncate(&w->key, base); /* deleted or replaced since the folder was read */
+        return;
+    }
+    if (p->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 64;
+        if (w->cap > w->max_keys)
+            w->cap = w->max_keys;
+        p->items = sl_realloc(p->items, w->cap * sizeof *p->items);
+    }
+    store_obj *o = &p->items[p->n++];
+    memset(o, 0, sizeof *o);
+    if (is_prefix)
+        o->is_prefix = 1;
+    else
+        obj_fill(o, &st);
+    o->key = sl_strndup(k, w->key.len);
+    key_truncate(&w->key, base);
+}
+
+static sl_code walk_dir(lwalk *w, int dfd, const char *filter, const char *rest);
+
+/* Walks sub-folder sub (an entry of dfd ending in '/'); rest is the token
+ * past the sub-folder's key prefix when the token lies inside it. */
+static sl_code walk_sub(lwalk *w, int dfd, const char *sub, const char *rest)
+{
+    char name[NAME_MAX + 1];
+    size_t n = strlen(sub) - 1;
+    if (n > NAME_MAX)
+        return SL_OK; /* readdir never yields such a name */
+    memcpy(name, sub, n);
+    name[n] = '\0';
+    int sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    size_t base = w->key.len;
+    buf_append_str(&w->key, sub);
+    sl_code c = SL_OK;
+    if (sfd < 0) {
+        int e = errno;
+        /* ENOENT, ELOOP, ENOTDIR: removed or replaced since the read. */
+        if (e != ENOENT && e != ELOOP && e != ENOTDIR)
+            c = errno_err(w->l, w->err, e, "list", w->key.data, w->key.len - 1);
+    } else {
+        c = walk_dir(w, sfd, "", rest);
+    }
+    key_truncate(&w->key, base);
     return c;
 }
 
-/* Rolls keys up to "prefix ... delimiter" (S3 CommonPrefixes) for
- * delimiters other than "/", which the folder walk handles itself. */
-static void rollup(ent_vec *ev, const char *prefix, const char *delim)
+/* Walks folder dfd (whose keys start with w->key) from the first entry past
+ * rest (NULL: from the start), keeping entries that start with filter, until
+ * the page is full. Takes dfd. */
+static sl_code walk_dir(lwalk *w, int dfd, const char *filter, const char *rest)
 {
-    size_t plen = strlen(prefix);
-    size_t dl = strlen(delim);
-    for (size_t i = 0; i < ev->n; i++) {
-        const char *hit = strstr(ev->v[i].key + plen, delim);
-        if (!hit)
-            continue;
-        ev->v[i].key[hit - ev->v[i].key + dl] = '\0';
-        ev->v[i].is_prefix = 1;
+    DIR *dir = NULL;
+    dir_ents *de = cache_take(w->l, w->key.data ? w->key.data : "", dfd);
+    sl_code c = SL_OK;
+    if (!de) {
+        dir = fdopendir(dfd);
+        if (!dir) {
+            c = errno_err(w->l, w->err, errno, "list", w->key.data, w->key.len);
+            close(dfd);
+            return c;
+        }
+        c = dir_ents_read(w, dir, &de);
+        if (c != SL_OK) {
+            closedir(dir);
+            return c;
+        }
     }
+    size_t flen = strlen(filter);
+    size_t i = ents_bound(de, filter, 0);
+    if (rest) {
+        size_t j = ents_bound(de, rest, 1);
+        /* The greatest name <= rest: the sub-folder holding the token, if any,
+         * continues first. */
+        const char *holder = j > 0 ? de->name[j - 1] : "";
+        size_t hl = strlen(holder);
+        if (!w->one_level && hl > 0 && holder[hl - 1] == '/' &&
+            strncmp(rest, holder, hl) == 0 && strncmp(holder, filter, flen) == 0)
+            c = walk_sub(w, dfd, holder, rest + hl);
+        if (j > i)
+            i = j;
+    }
+    for (; i < de->n && c == SL_OK && !w->full; i++) {
+        const char *nm = de->name[i];
+        if (strncmp(nm, filter, flen) != 0)
+            break; /* names with the filter are one run */
+        size_t nl = strlen(nm);
+        if (nm[nl - 1] != '/')
+            offer(w, dfd, nm, 0);
+        else if (w->one_level)
+            offer(w, dfd, nm, 1);
+        else
+            c = walk_sub(w, dfd, nm, NULL);
+    }
+    cache_give(w->l, de);
+    if (dir)
+        closedir(dir);
+    else
+        close(dfd);
+    return c;
 }
 
 static sl_code local_list(store *s, const store_list_req *req, store_page *out,
@@ -703,72 +910,38 @@ static sl_code local_list(store *s, const store_list_req *req, store_page *out,
     const char *prefix = req->prefix;
     const char *slash = strrchr(prefix, '/');
     size_t dlen = slash ? (size_t)(slash - prefix) : 0;
+    size_t klen = slash ? dlen + 1 : 0; /* the folder's key prefix */
     const char *filter = slash ? slash + 1 : prefix;
-    char *dirkey = slash ? sl_strndup(prefix, dlen + 1) : sl_strdup("");
 
-    walk w = {.l = l, .token = req->start_token, .err = err};
+    lwalk w = {.l = l,
+               .token = req->start_token,
+               .plen = strlen(prefix),
+               .out = out,
+               .max_keys = req->max_keys,
+               .err = err,
+               .started_ms = wall_ms()};
     w.one_level = req->delimiter && strcmp(req->delimiter, "/") == 0;
-    if (!w.one_level && subtree_done(w.token, dirkey, strlen(dirkey))) {
-        free(dirkey);
-        return SL_OK;
+    if (req->delimiter && !w.one_level) {
+        w.delim = req->delimiter;
+        w.dlen = strlen(w.delim);
     }
+    /* The token places the walk: before the folder, everything; past it,
+     * nothing; inside it, the rest of the token leads the way down. */
+    const char *rest = NULL;
+    if (w.token && strncmp(w.token, prefix, klen) == 0)
+        rest = w.token + klen;
+    else if (w.token && strncmp(w.token, prefix, klen) > 0)
+        return SL_OK;
     int dfd;
     int e = dir_open(l, prefix, dlen, 0, 1, &dfd);
-    if (e == ENOENT || e == ENOTDIR || e == ELOOP) {
-        free(dirkey);
+    if (e == ENOENT || e == ENOTDIR || e == ELOOP)
         return SL_OK; /* no folder, so no keys with this prefix */
-    }
-    if (e) {
-        sl_code c = errno_err(l, err, e, "list", prefix, dlen);
-        free(dirkey);
-        return c;
-    }
-    sl_code c = walk_dir(&w, dfd, dirkey, filter);
-    free(dirkey);
-    if (c != SL_OK) {
-        ents_free(&w.out);
-        return c;
-    }
-    ent_vec *ev = &w.out;
-    if (req->delimiter && !w.one_level)
-        rollup(ev, prefix, req->delimiter);
-    if (ev->n > 1)
-        qsort(ev->v, ev->n, sizeof *ev->v, ent_cmp);
-
-    out->items = sl_calloc(req->max_keys < ev->n ? req->max_keys : (ev->n ? ev->n : 1),
-                           sizeof *out->items);
-    size_t i = 0;
-    for (; i < ev->n && out->n < req->max_keys; i++) {
-        ent *x = &ev->v[i];
-        if (out->n > 0 && strcmp(x->key, out->items[out->n - 1].key) == 0)
-            continue; /* several keys rolled into one common prefix */
-        if (w.token && strcmp(x->key, w.token) <= 0)
-            continue; /* a rolled-up prefix returned by an earlier page */
-        store_obj *o = &out->items[out->n];
-        if (x->is_prefix) {
-            o->is_prefix = 1;
-        } else {
-            struct stat st;
-            if (fstatat(l->root_fd, x->key, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-                !S_ISREG(st.st_mode))
-                continue; /* deleted or replaced since the folder was read */
-            obj_fill(o, &st);
-        }
-        o->key = x->key;
-        x->key = NULL;
-        out->n++;
-    }
-    /* Anything left that is not a duplicate of the last item makes the listing
-     * truncated; the last key returned is the continuation token. */
-    for (; i < ev->n; i++) {
-        if (out->n > 0 && strcmp(ev->v[i].key, out->items[out->n - 1].key) == 0)
-            continue;
-        if (out->n > 0)
-            out->next_token = sl_strdup(out->items[out->n - 1].key);
-        break;
-    }
-    ents_free(ev);
-    return SL_OK;
+    if (e)
+        return errno_err(l, err, e, "list", prefix, dlen);
+    buf_append(&w.key, prefix, klen);
+    sl_code c = walk_dir(&w, dfd, filter, rest);
+    buf_free(&w.key);
+    return c;
 }
 
 /* ---- open / close ------------------------------------------------------ */
@@ -780,6 +953,8 @@ static void local_close(store *s)
         return;
     if (l->root_fd >= 0)
         close(l->root_fd);
+    dir_ents_free(l->cache);
+    pthread_mutex_destroy(&l->cache_mu);
     free(l->root);
     free(l);
     s->impl = NULL;
@@ -814,6 +989,7 @@ sl_code store_local_open(const char *root_path, store *s, sl_err *err)
     while (n > 1 && l->root[n - 1] == '/')
         l->root[--n] = '\0';
     l->root_fd = fd;
+    pthread_mutex_init(&l->cache_mu, NULL);
     s->ops = &local_ops;
     s->impl = l;
     return SL_OK;

@@ -1,5 +1,6 @@
 /* The local store backend: URLs, keys, object operations, atomicity, the
- * put-if-absent race and S3-style listings. */
+ * put-if-absent race and S3-style listings (pages of any size equal to one
+ * whole listing and to a model of S3's). */
 #include "testutil.h"
 
 #include <errno.h>
@@ -730,6 +731,372 @@ static void test_list_hides_tmp_and_links(void **state)
     free(link);
 }
 
+/* ---- listing: pages against a model ------------------------------------ */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+typedef struct keyset {
+    char **v;
+    size_t n, cap;
+} keyset;
+
+static void keyset_add(keyset *k, char *key)
+{
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 64;
+        k->v = sl_realloc(k->v, k->cap * sizeof *k->v);
+    }
+    k->v[k->n++] = key;
+}
+
+static void keyset_free(keyset *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        free(k->v[i]);
+    free(k->v);
+    memset(k, 0, sizeof *k);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names from bytes that sort just around '/' (' ' '-' '.' < '/' < '0' 'A'
+ * 'a' < 0xc3), so siblings, files and folders interleave at every level. */
+static void random_name(char *out, size_t len)
+{
+    static const char alpha[] = " -.0Aab\xc3";
+    do {
+        for (size_t i = 0; i < len; i++)
+            out[i] = alpha[rnd() % (sizeof alpha - 1)];
+        out[len] = '\0';
+    } while (strcmp(out, ".") == 0 || strcmp(out, "..") == 0);
+}
+
+/* A random tree under dir/rel: up to `width` entries a folder, each a file or
+ * (above max depth) a folder; file keys go to keys. */
+static void random_tree(const char *dir, const char *rel, int depth, int width,
+                        keyset *keys)
+{
+    int n = 1 + (int)(rnd() % (uint64_t)width);
+    char name[8];
+    for (int i = 0; i < n; i++) {
+        random_name(name, 1 + rnd() % 3);
+        char *key = sl_asprintf("%s%s", rel, name);
+        char *path = sl_asprintf("%s/%s", dir, key);
+        struct stat st;
+        if (lstat(path, &st) == 0) { /* the name is taken in this folder */
+            free(path);
+            free(key);
+            continue;
+        }
+        if (depth > 0 && rnd() % 3 == 0) {
+            char *sub = sl_asprintf("%s/", key);
+            random_tree(dir, sub, depth - 1, width, keys);
+            free(sub);
+            free(key);
+        } else {
+            tu_write_file(dir, key, "x");
+            keyset_add(keys, key);
+        }
+        free(path);
+    }
+}
+
+/* The listing S3 would give: sorted keys with the prefix, past the token,
+ * rolled up at the first delimiter after the prefix, joined with '|'. */
+static char *model_list(const keyset *sorted, const char *prefix, const char *delim,
+                        const char *token)
+{
+    size_t plen = strlen(prefix);
+    sl_buf b = {0};
+    char *last = NULL;
+    for (size_t i = 0; i < sorted->n; i++) {
+        const char *k = sorted->v[i];
+        if (strncmp(k, prefix, plen) != 0)
+            continue;
+        const char *hit = delim ? strstr(k + plen, delim) : NULL;
+        char *item =
+            hit ? sl_strndup(k, (size_t)(hit - k) + strlen(delim)) : sl_strdup(k);
+        if ((token && strcmp(item, token) <= 0) || (last && strcmp(item, last) == 0)) {
+            free(item);
+            continue;
+        }
+        if (b.len)
+            buf_append_char(&b, '|');
+        buf_append_str(&b, item);
+        free(last);
+        last = item;
+    }
+    free(last);
+    if (!b.data)
+        return sl_strdup("");
+    return buf_steal(&b);
+}
+
+/* One page from token on, joined like list_joined. */
+static char *list_from(store *s, const char *prefix, const char *delim, const char *token,
+                       size_t max_keys)
+{
+    store_list_req req = {prefix, delim, token, max_keys};
+    store_page p;
+    sl_err err = {0};
+    if (store_list(s, &req, &p, &err) != SL_OK)
+        fail_msg("list %s: %s", prefix, err.msg);
+    sl_buf b = {0};
+    for (size_t i = 0; i < p.n; i++) {
+        if (b.len)
+            buf_append_char(&b, '|');
+        buf_append_str(&b, p.items[i].key);
+    }
+    store_page_free(&p);
+    if (!b.data)
+        return sl_strdup("");
+    return buf_steal(&b);
+}
+
+/* Checks every prefix/delimiter/page size combination against the model. */
+static void check_against_model(store *s, const keyset *sorted, const char *prefix)
+{
+    static const char *const delims[] = {NULL, "/", "-"};
+    static const size_t sizes[] = {1, 7, 1000};
+    for (size_t d = 0; d < sizeof delims / sizeof delims[0]; d++) {
+        char *want = model_list(sorted, prefix, delims[d], NULL);
+        char *whole = list_joined(s, prefix, delims[d], 1000000, NULL);
+        if (strcmp(whole, want) != 0)
+            fail_msg("prefix \"%s\" delimiter %s:\n got  %s\n want %s", prefix,
+                     delims[d] ? delims[d] : "none", whole, want);
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            char *paged = list_joined(s, prefix, delims[d], sizes[z], NULL);
+            if (strcmp(paged, want) != 0)
+                fail_msg("prefix \"%s\" delimiter %s pages of %zu:\n got  %s\n want %s",
+                         prefix, delims[d] ? delims[d] : "none", sizes[z], paged, want);
+            free(paged);
+        }
+        free(whole);
+        free(want);
+    }
+}
+
+static void test_list_pages_match_model(void **state)
+{
+    fx *f = *state;
+    sl_err err = {0};
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        rng_state = seed;
+        char *dir = tu_mkdtemp("store-model");
+        store *s = NULL;
+        assert_int_equal(store_open(dir, &s, &err), SL_OK);
+        keyset keys = {0};
+        random_tree(dir, "", 4, 6 + (int)seed, &keys);
+        assert_true(keys.n > 0);
+        qsort(keys.v, keys.n, sizeof *keys.v, str_cmp);
+
+        check_against_model(s, &keys, "");
+        /* Prefixes cut from real keys at every kind of place: mid-name, at a
+         * '/', past it, and one that matches nothing. */
+        for (int i = 0; i < 6; i++) {
+            const char *k = keys.v[rnd() % keys.n];
+            char *pfx = sl_strndup(k, (size_t)(rnd() % (strlen(k) + 1)));
+            check_against_model(s, &keys, pfx);
+            free(pfx);
+        }
+        check_against_model(s, &keys, "zz/");
+        /* Tokens that are no key (as a caller may hold after deletes). */
+        for (int i = 0; i < 20; i++) {
+            char tok[16];
+            random_name(tok, 1 + rnd() % 6);
+            for (char *p = tok; *p; p++)
+                if (rnd() % 3 == 0)
+                    *p = '/';
+            char *want = model_list(&keys, "", NULL, tok);
+            char *got = list_from(s, "", NULL, tok, 1000000);
+            if (strcmp(got, want) != 0)
+                fail_msg("token \"%s\":\n got  %s\n want %s", tok, got, want);
+            free(got);
+            free(want);
+        }
+        keyset_free(&keys);
+        store_close(s);
+        tu_rmtree(dir);
+        free(dir);
+    }
+    (void)f;
+}
+
+static void test_list_around_slash(void **state)
+{
+    fx *f = *state;
+    const char *keys[] = {"a/b",  "a-b",   "a0",    "a.b",    "a/b.c/x", "a/b-c",
+                          "a/b0", "a/b/c", "a/a/z", "a/b/c0", "b"};
+    /* "a/b" is a file and "a/b/c" would need it as a folder: only one fits. */
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        sl_err err = {0};
+        sl_code c = store_put(f->s, keys[i], "x", 1, &err);
+        assert_int_equal(c, strncmp(keys[i], "a/b/", 4) == 0 ? SL_STORE_PATH_CONFLICT
+                                                             : SL_OK);
+    }
+    char *all = list_joined(f->s, NULL, NULL, 0, NULL);
+    assert_string_equal(all, "a-b|a.b|a/a/z|a/b|a/b-c|a/b.c/x|a/b0|a0|b");
+    for (size_t mk = 1; mk <= 4; mk++) {
+        char *paged = list_joined(f->s, NULL, NULL, mk, NULL);
+        assert_string_equal(paged, all);
+        free(paged);
+    }
+    free(all);
+    char *got = list_joined(f->s, "a", "/", 1, NULL);
+    assert_string_equal(got, "a-b|a.b|a/|a0");
+    free(got);
+    got = list_joined(f->s, "a/", "/", 1, NULL);
+    assert_string_equal(got, "a/a/|a/b|a/b-c|a/b.c/|a/b0");
+    free(got);
+    got = list_joined(f->s, "a/b", NULL, 2, NULL);
+    assert_string_equal(got, "a/b|a/b-c|a/b.c/x|a/b0");
+    free(got);
+    /* Tokens that fall between the folder "a/" and its neighbours. */
+    got = list_from(f->s, "", NULL, "a.b", 2);
+    assert_string_equal(got, "a/a/z|a/b");
+    free(got);
+    got = list_from(f->s, "", NULL, "a/", 1);
+    assert_string_equal(got, "a/a/z");
+    free(got);
+    got = list_from(f->s, "", "/", "a/", 5);
+    assert_string_equal(got, "a0|b");
+    free(got);
+    got = list_from(f->s, "", NULL, "a/b.c/", 2);
+    assert_string_equal(got, "a/b.c/x|a/b0");
+    free(got);
+    got = list_from(f->s, "", NULL, "a/b.c/x", 5);
+    assert_string_equal(got, "a/b0|a0|b");
+    free(got);
+    got = list_from(f->s, "a/", NULL, "a", 1);
+    assert_string_equal(got, "a/a/z");
+    free(got);
+    got = list_from(f->s, "a/", NULL, "a0", 5);
+    assert_string_equal(got, "");
+    free(got);
+}
+
+static void test_list_deep(void **state)
+{
+    fx *f = *state;
+    /* 60 levels, with a file just before and just after each folder in key
+     * order ("d-07" < "d/..." < "d007"). */
+    sl_buf path = {0};
+    keyset keys = {0};
+    for (int d = 0; d < 60; d++) {
+        char *before = sl_asprintf("%sd-%02d", path.data ? path.data : "", d);
+        char *after = sl_asprintf("%sd0%02d", path.data ? path.data : "", d);
+        tu_write_file(f->dir, before, "b");
+        tu_write_file(f->dir, after, "a");
+        keyset_add(&keys, before);
+        keyset_add(&keys, after);
+        buf_append_str(&path, "d/");
+    }
+    char *leaf = sl_asprintf("%sleaf", path.data);
+    tu_write_file(f->dir, leaf, "l");
+    keyset_add(&keys, leaf);
+    qsort(keys.v, keys.n, sizeof *keys.v, str_cmp);
+    char *want = model_list(&keys, "", NULL, NULL);
+    int pages = 0;
+    char *got = list_joined(f->s, NULL, NULL, 1, &pages);
+    assert_string_equal(got, want);
+    assert_int_equal(pages, (int)keys.n);
+    free(got);
+    free(want);
+    /* Resuming at the deepest key goes down 60 folders and back up. */
+    want = model_list(&keys, "", NULL, leaf);
+    got = list_from(f->s, "", NULL, leaf, 1000);
+    assert_string_equal(got, want);
+    size_t bars = 0;
+    for (const char *p = got; *p; p++)
+        bars += *p == '|';
+    assert_int_equal(bars, 59); /* the 60 "d0NN" files, deepest first */
+    free(got);
+    free(want);
+    char *pfx = sl_asprintf("%.*s", (int)(path.len / 2), path.data);
+    char *rolled = list_joined(f->s, pfx, "/", 1, NULL);
+    assert_non_null(strstr(rolled, "d/|"));
+    free(rolled);
+    free(pfx);
+    buf_free(&path);
+    keyset_free(&keys);
+}
+
+/* A folder large enough for the listing cache, left alone past the racing
+ * window, then changed between pages: the next page must see the change. */
+static void test_list_cached_folder_changes(void **state)
+{
+    fx *f = *state;
+    char key[64];
+    for (int i = 0; i < 700; i++) {
+        snprintf(key, sizeof key, "big/%04d/f", i * 2);
+        tu_write_file(f->dir, key, "x");
+    }
+    tu_write_file(f->dir, "big/1000/g", "x");
+    sleep(3); /* past LIST_CACHE_RACY_MS: the folder may now be cached */
+
+    store_list_req req = {"big/", NULL, NULL, 10};
+    store_page p;
+    sl_err err = {0};
+    assert_int_equal(store_list(f->s, &req, &p, &err), SL_OK);
+    assert_int_equal(p.n, 10);
+    assert_string_equal(p.next_token, "big/0018/f");
+    char *token = sl_strdup(p.next_token);
+    store_page_free(&p);
+    /* Unchanged: the next page continues where the first stopped. */
+    req.start_token = token;
+    assert_int_equal(store_list(f->s, &req, &p, &err), SL_OK);
+    assert_int_equal(p.n, 10);
+    assert_string_equal(p.items[0].key, "big/0020/f");
+    assert_string_equal(p.next_token, "big/0038/f");
+    free(token);
+    token = sl_strdup(p.next_token);
+    store_page_free(&p);
+    /* A new folder right after the token, one removed further on. */
+    put_text(f->s, "big/0039/new", "n");
+    assert_int_equal(store_delete(f->s, "big/0040/f", &err), SL_OK);
+    req.start_token = token;
+    req.max_keys = 3;
+    assert_int_equal(store_list(f->s, &req, &p, &err), SL_OK);
+    assert_int_equal(p.n, 3);
+    assert_string_equal(p.items[0].key, "big/0039/new");
+    assert_string_equal(p.items[1].key, "big/0042/f");
+    assert_string_equal(p.items[2].key, "big/0044/f");
+    store_page_free(&p);
+    /* Unchanged since: later pages agree with a fresh store's whole listing. */
+    char *paged = list_joined(f->s, "big/", NULL, 50, NULL);
+    store *fresh = NULL;
+    assert_int_equal(store_open(f->dir, &fresh, &err), SL_OK);
+    char *whole = list_joined(fresh, "big/", NULL, 1000000, NULL);
+    assert_string_equal(paged, whole);
+    assert_non_null(strstr(whole, "big/0038/f|big/0039/new|big/0042/f"));
+    assert_non_null(strstr(whole, "big/1000/g|big/1002/f"));
+    /* The folder replaced by one of the same name: not served from the cache. */
+    char *cmd =
+        sl_asprintf("mv '%s/big' '%s/old' && mkdir -p '%s/big/only' && "
+                    "touch -d '2020-01-01' '%s/big/only/k' '%s/big/only' '%s/big'",
+                    f->dir, f->dir, f->dir, f->dir, f->dir, f->dir);
+    assert_int_equal(tu_run(cmd, NULL), 0);
+    char *after = list_joined(f->s, "big/", NULL, 5, NULL);
+    assert_string_equal(after, "big/only/k");
+    free(after);
+    free(cmd);
+    free(whole);
+    free(paged);
+    store_close(fresh);
+    free(token);
+}
+
 /* Runs the unreadable-folder check; returns 0 when it behaved. */
 static int check_unreadable(store *s, const char *dir)
 {
@@ -838,6 +1205,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_pagination, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_2000_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_hides_tmp_and_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_pages_match_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_around_slash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_deep, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_cached_folder_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_lines, setup, teardown),
     };
