@@ -2,7 +2,9 @@
 # Parquet benchmarks against DuckDB on one thread (issue 3), the Delta
 # snapshot from a 100k-add checkpoint (issue 4) and RESTORE of a 100k-file
 # table against its history and its difference (bench_restore.c; its tables
-# are built under $build/data on the first run). Prints figures
+# are built under $build/data on the first run), and the pipeline (issue 5):
+# discovery of 50,000 epoch folders, ingest of a 1,000,000-row folder against
+# DuckDB, and a files-layout merge against ingesting the same file. Prints figures
 # and ratios; it asserts nothing (speed is not a test). Figures go to
 # docs/performance.md by hand, with the machine and the date.
 #   BENCH_ROWS=1000000 bench/run.sh
@@ -15,7 +17,7 @@ data=$build/data
 mkdir -p "$data"
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)" --target gen_orders bench_parquet_write \
-      bench_parquet_read bench_checkpoint bench_restore >/dev/null
+      bench_parquet_read bench_checkpoint bench_restore bench_discovery >/dev/null
 
 npm_dir=$build/npm
 if ! cmp -s "$src/bench/npm/package.json" "$npm_dir/package.json" 2>/dev/null ||
@@ -77,3 +79,35 @@ awk -v a="$(m dw)" -v b="$(m sw)" -v c="$(m dr)" -v d="$(m sr)" -v d2="$(m sr2)"
 # RESTORE: its own interleaved rounds over the table variants, medians.
 echo "restore (100,000 files, back to the checkpointed version; history H, difference D):"
 BENCH_ROUNDS=$rounds one "$build/bench_restore" "$data"
+
+# Discovery: 50,000 epoch folders (150,000 objects) listed and diffed against a checkpoint of
+# 45,000 processed folders; its own interleaved rounds, medians, peak RSS.
+echo "discovery (50,000 epoch folders, 45,000 processed in the checkpoint):"
+BENCH_ROUNDS=$rounds one "$build/bench_discovery" "$data"
+
+# Ingest (issue 5): one folder of $rows JSON-lines orders through ingest_run
+# into a fresh lake (reader, rescue, one expectation, the system columns,
+# the data file, creating bronze and quarantine, the bronze commit) against
+# DuckDB's single-thread JSON -> Parquet of the same file, interleaved
+# rounds, medians.
+cmake --build "$build" -j "$(nproc)" --target bench_ingest >/dev/null
+: > "$data/ingest_times"
+for r in $(seq "$rounds"); do
+  dw=$(cd "$npm_dir" && one node duckdb_bench.mjs write "$in" "$data/duck.parquet")
+  rm -rf "$data/ingest-lake"
+  si=$(one "$build/bench_ingest" "$in" "$data/ingest-lake")
+  echo "dw $(echo "$dw" | field seconds)" >> "$data/ingest_times"
+  echo "si $(echo "$si" | field seconds)" >> "$data/ingest_times"
+done
+echo "ingest (last round): $si"
+mi() { awk -v k="$1" '$1 == k {print $2}' "$data/ingest_times" | median; }
+awk -v a="$(mi dw)" -v b="$(mi si)" -v mb="$(stat -c %s "$in")" 'BEGIN {
+  printf "ingest median seconds: duckdb %.3f, sluice ingest %.3f; throughput sluice %.1f MB/s, duckdb %.1f MB/s, ratio %.2fx (target >= 1.0)\n", a, b, mb/1e6/b, mb/1e6/a, a/b
+}'
+
+# Merge, files layout (issue 5): replacing one customer's file in tables of
+# 100, 1,000 and 10,000 customers against ingesting that file alone
+# (bench_merge.c; tables rebuilt under $data/merge-N on each run).
+cmake --build "$build" -j "$(nproc)" --target bench_merge >/dev/null
+echo "merge (files layout, one customer's file replaced vs ingested alone; target ratio <= 2, flat in customers):"
+BENCH_ROUNDS=$rounds one "$build/bench_merge" "$data"

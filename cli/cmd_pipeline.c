@@ -548,6 +548,9 @@ sl_code cmd_status(cli_ctx *ctx, sl_err *err)
             sl_err lerr = {0};
             if (lease_read(lake, d->name, &h, &held, &lerr) != SL_OK)
                 held = 0;
+            /* A released lease, or one its (crashed) holder let expire, is free. */
+            if (held && (h.released || h.expires_ms <= time_now_ms()))
+                held = 0;
             const char *health = counts[4] ? "failed" : held ? "running" : "healthy";
             json_t *o = json_pack(
                 "{s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I}", "pipeline", d->name,

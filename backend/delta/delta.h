@@ -142,4 +142,19 @@ json_t *delta_history_to_json(const delta_history *h);
 sl_code delta_commit_read(store *s, const char *table_key, int64_t version,
                           json_t **actions_out, sl_err *err);
 
+/* ---- snapshot_update.c ---------------------------------------------------- */
+
+/* Brings *snap (an open snapshot of the table, at any version) to the latest
+ * version by replaying only the commits after snap->version, listed from
+ * that version on: what a long-running runner calls between batches instead
+ * of reopening. The result equals delta_snapshot_open at the latest version
+ * (files, their add actions, tombstones, protocol, metaData, txns, domains,
+ * row and size totals); *snap may be replaced by a freshly opened snapshot
+ * (when a commit after it is no longer in the log, or after 1,000 commits
+ * replayed into one snapshot, which bounds the strings of removed files it
+ * keeps). *snap NULL opens the latest. On error *snap is left as it was (a
+ * valid snapshot at its old version). Errors as delta_snapshot_open. */
+sl_code delta_snapshot_update(store *s, const char *table_key, delta_snapshot **snap,
+                              sl_err *err);
+
 #endif

@@ -76,6 +76,10 @@ static sl_code run_pipeline(ops_ctx *ctx, const ops_request *req, ops_result *re
     res->after = json_pack("{s:s, s:I, s:I, s:I}", "run_id", rr.run_id, "processed",
                            (json_int_t)rr.processed, "failed", (json_int_t)rr.failed,
                            "pending_left", (json_int_t)rr.pending_left);
+    /* Taking over another runner's expired lease is on the audit record. */
+    json_t *took = json_object_get(rr.report, "lease_taken_over");
+    if (took)
+        json_object_set(res->after, "lease_taken_over", took);
     runner_result_clear(&rr);
     pipeline_def_free(d);
     return c;

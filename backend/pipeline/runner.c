@@ -846,10 +846,34 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
     discover_call dc = {&rc, &view, &dsc, &known};
     if (c == SL_OK)
         c = with_retries(&rc, discover_once, &dc, err);
+    /* The "before" checks: how far behind the checkpoint is, late folders,
+     * folders skipped over by an operator; recorded with the run. */
+    char *before = NULL;
+    if (c == SL_OK) {
+        int64_t oldest_pending = -1, newest = -1;
+        size_t skipped = 0;
+        for (size_t i = 0; i < dsc.n; i++) {
+            if (dsc.folders[i].epoch > newest)
+                newest = dsc.folders[i].epoch;
+            if (strcmp(dsc.folders[i].state, "pending") == 0 && oldest_pending < 0)
+                oldest_pending = dsc.folders[i].epoch;
+            skipped += strcmp(dsc.folders[i].state, "skipped") == 0;
+        }
+        json_t *checks = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:I}", "newest_epoch", (json_int_t)newest,
+            "newest_processed_epoch", (json_int_t)dsc.newest_processed_epoch,
+            "lag_seconds",
+            (json_int_t)(oldest_pending >= 0 ? time_now_ms() / 1000 - oldest_pending : 0),
+            "pending", (json_int_t)dsc.npending, "late", (json_int_t)dsc.nlate,
+            "skipped_over", (json_int_t)skipped);
+        before = json_dumps(checks, JSON_COMPACT | JSON_SORT_KEYS);
+        json_object_set_new(out->report, "checks_before", checks);
+    }
     if (!o->dry_run && c != SL_LEASE_HELD)
         runs_row(&rc, NULL, -1, "discover", 1, c == SL_OK ? "succeeded" : "failed", c,
                  err, NULL, -1, -1, c == SL_OK ? (int64_t)dsc.n : -1,
-                 c == SL_OK ? (int64_t)dsc.npending : -1, t0, NULL);
+                 c == SL_OK ? (int64_t)dsc.npending : -1, t0, before);
+    free(before);
 
     next_batch = view.max_batch_id + 1;
     for (size_t i = 0; c == SL_OK && i < dsc.n; i++) {

@@ -79,6 +79,13 @@ static void test_end_to_end(void **state)
     pt_folder_write(&w, 1700030000, 2, 30);
     r = run(&w, d, SL_OK);
     assert_int_equal(r.processed, 2);
+    /* The before checks saw one late folder and the lag of the oldest pending. */
+    json_t *cb = json_object_get(r.report, "checks_before");
+    assert_int_equal(json_integer_value(json_object_get(cb, "late")), 1);
+    assert_int_equal(json_integer_value(json_object_get(cb, "pending")), 2);
+    assert_int_equal(json_integer_value(json_object_get(cb, "newest_processed_epoch")),
+                     1700000000 + 5 * 3600);
+    assert_true(json_integer_value(json_object_get(cb, "lag_seconds")) > 0);
     runner_result_clear(&r);
     check_tables(&w);
 

@@ -79,10 +79,10 @@ static char *list_joined(store *s, const char *prefix, const char *delim, size_t
             if (b.len)
                 buf_append_char(&b, '|');
             buf_append_str(&b, p.items[i].key);
-            size_t kl = strlen(p.items[i].key);
-            int ends_in_delim = delim && kl >= strlen(delim) &&
-                                strcmp(p.items[i].key + kl - strlen(delim), delim) == 0;
-            assert_int_equal(p.items[i].is_prefix, ends_in_delim);
+            /* Past the prefix, a delimiter only ever ends a common prefix. */
+            size_t pl = prefix ? strlen(prefix) : 0;
+            int rolled = delim && strstr(p.items[i].key + pl, delim) != NULL;
+            assert_int_equal(p.items[i].is_prefix, rolled);
         }
         free(token);
         token = p.next_token ? sl_strdup(p.next_token) : NULL;
@@ -907,6 +907,14 @@ static void test_list_pages_match_model(void **state)
         for (int i = 0; i < 6; i++) {
             const char *k = keys.v[rnd() % keys.n];
             char *pfx = sl_strndup(k, (size_t)(rnd() % (strlen(k) + 1)));
+            /* A prefix may not end in a "." or ".." segment: cut it shorter. */
+            for (;;) {
+                const char *seg = strrchr(pfx, '/');
+                seg = seg ? seg + 1 : pfx;
+                if (strcmp(seg, ".") != 0 && strcmp(seg, "..") != 0)
+                    break;
+                pfx[strlen(pfx) - 1] = '\0';
+            }
             check_against_model(s, &keys, pfx);
             free(pfx);
         }
