@@ -5,19 +5,24 @@
  * and kept (DATA_DIR/discovery-N/complete marks it whole). The checkpoint
  * array holds 90% of the folders as processed, a random subset, so most of
  * the remaining 10% are late arrivals (older than the newest processed).
- * Prints a summary line (counts, peak RSS before and right after the first
- * discovery) and one JSON line per way (medians of BENCH_ROUNDS rounds,
- * default 5, interleaved):
- *   discover                 discover_epochs as the runner calls it (default
- *                            page size, every pending folder's marker read)
+ * Prints a summary line (counts, load average before and after, peak RSS
+ * before and after each way's first run: the peak only grows, so each
+ * figure covers the ways before it) and one JSON line per way (medians of
+ * BENCH_ROUNDS rounds, default 5, interleaved):
+ *   list_only                the paged listing alone (S3's 1,000 keys a
+ *                            page), nothing kept
+ *   discover                 discover_epochs as the runner calls it
+ *                            (DISCOVER_PAGE_KEYS, every pending marker read)
  *   discover_no_marker_reads the same without reading the markers
- *   discover_100k_pages      the same asking for 100,000 keys a page
- *   list_only                the paged listing alone, nothing kept
- *   folders_list_per_folder  the console's folders_list: a delimiter listing
- *                            of the top level, then one listing per folder
- *   discover_1k_pages        discover_epochs asking for S3's 1,000 keys a
- *                            page; only with BENCH_SMALL_PAGES=1, one round
- *                            (the local store re-walks the tree per page)
+ *   discover_one_page        the same asking for 1,000,000 keys a page
+ *   folders_list             the console's folders_list (one pass, 1,000
+ *                            keys a page)
+ *   store_list_all           store_list_all of the whole source (every
+ *                            object kept)
+ * then, after those rounds, discover_root_changed: discover_epochs right
+ * after a change to the source's top folder (a hidden folder made and
+ * removed), so the local store cannot keep that folder's sorted entries
+ * between pages and reads it again for each page: the worst case.
  * BENCH_FOLDERS changes the folder count (default 50000). */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +32,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "backend/store/store.h"
 
 #include "backend/pipeline/discovery.h"
 #include "backend/pipeline/folders.h"
@@ -148,11 +155,14 @@ static long peak_rss_kb(void)
     return ru.ru_maxrss;
 }
 
+typedef enum way_kind { W_DISCOVER, W_LIST_ONLY, W_FOLDERS, W_LIST_ALL } way_kind;
+
 typedef struct way {
     const char *name;
-    size_t page_keys; /* 0 for the ways that are not discover_epochs */
-    int only_if_slow; /* 1: only with BENCH_SMALL_PAGES=1, one round */
-    int no_markers;   /* 1: no marker read (max_marker_reads SIZE_MAX) */
+    way_kind kind;
+    size_t page_keys;  /* keys a page asked for */
+    int no_markers;    /* 1: no marker read (max_marker_reads SIZE_MAX) */
+    long rss_after_kb; /* peak RSS after its first run */
     double ms[MAX_ROUNDS];
     double
         cpu_ms[MAX_ROUNDS]; /* user + system: steadier than wall time on a shared host */
@@ -193,17 +203,84 @@ static size_t list_only(store *st, size_t page_keys)
     return n;
 }
 
+/* Makes and removes a hidden folder in src, so its change stamps are new. */
+static void touch_root(const char *src)
+{
+    char *tmp = sl_asprintf("%s/.sluice-tmp-bench", src);
+    if (mkdir(tmp, 0755) != 0 || rmdir(tmp) != 0)
+        die(tmp);
+    free(tmp);
+}
+
+/* Runs one way once, adding its wall and CPU time; *last keeps the latest
+ * discovery (its counts are printed). */
+static void run_way(way *x, store *st, const pipeline_def *d, const pl_known *known,
+                    size_t nknown, pl_discovery *last, size_t *listed_raw)
+{
+    sl_err e = {0};
+    double t0 = time_mono_ms();
+    double c0 = cpu_ms();
+    if (x->kind == W_DISCOVER) {
+        /* The runner's call: defaults but the page size. */
+        pl_discover_opts o = {.now_ms = time_now_ms(),
+                              .page_keys = x->page_keys,
+                              .max_marker_reads = x->no_markers ? SIZE_MAX : 0};
+        pl_discovery dsc;
+        if (discover_epochs(st, d, known, nknown, &o, &dsc, &e) != SL_OK)
+            fail(&e);
+        x->ms[x->n] = time_mono_ms() - t0;
+        x->cpu_ms[x->n] = cpu_ms() - c0;
+        pl_discovery_free(last);
+        *last = dsc;
+    } else if (x->kind == W_LIST_ONLY) {
+        *listed_raw = list_only(st, x->page_keys);
+        x->ms[x->n] = time_mono_ms() - t0;
+        x->cpu_ms[x->n] = cpu_ms() - c0;
+    } else if (x->kind == W_FOLDERS) {
+        source_listing sl;
+        if (folders_list(st, "", &sl, &e) != SL_OK)
+            fail(&e);
+        x->ms[x->n] = time_mono_ms() - t0;
+        x->cpu_ms[x->n] = cpu_ms() - c0;
+        folders_free(&sl);
+    } else {
+        store_page all;
+        if (store_list_all(st, "", NULL, &all, &e) != SL_OK)
+            fail(&e);
+        x->ms[x->n] = time_mono_ms() - t0;
+        x->cpu_ms[x->n] = cpu_ms() - c0;
+        store_page_free(&all);
+    }
+    if (x->n++ == 0)
+        x->rss_after_kb = peak_rss_kb();
+}
+
+static void print_way(const way *x)
+{
+    double ms[MAX_ROUNDS], cpu[MAX_ROUNDS];
+    memcpy(ms, x->ms, sizeof ms);
+    memcpy(cpu, x->cpu_ms, sizeof cpu);
+    double med = median(ms, x->n); /* sorts ms: min and max follow */
+    double med_cpu = median(cpu, x->n);
+    printf("{\"way\":\"%s\",\"page_keys\":%zu,\"samples\":%d,\"median_ms\":%.1f,"
+           "\"min_ms\":%.1f,\"max_ms\":%.1f,\"median_cpu_ms\":%.1f,"
+           "\"peak_rss_kb_after_first\":%ld}\n",
+           x->name, x->page_keys, x->n, med, ms[0], ms[x->n - 1], med_cpu,
+           x->rss_after_kb);
+}
+
 int main(int argc, char **argv)
 {
     const char *data = argc > 1 ? argv[1] : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     long nfolders = getenv("BENCH_FOLDERS") ? atol(getenv("BENCH_FOLDERS")) : 50000;
     int rounds = getenv("BENCH_ROUNDS") ? atoi(getenv("BENCH_ROUNDS")) : 5;
-    int slow = getenv("BENCH_SMALL_PAGES") && atoi(getenv("BENCH_SMALL_PAGES")) == 1;
     if (rounds < 1 || rounds > MAX_ROUNDS || nfolders < 10) {
         fprintf(stderr, "bench_discovery: BENCH_ROUNDS 1..%d, BENCH_FOLDERS >= 10\n",
                 MAX_ROUNDS);
         return 2;
     }
+    double load0[3] = {0};
+    getloadavg(load0, 3);
     char *base = sl_asprintf("%s/discovery-%ld", data, nfolders);
     char *src = sl_asprintf("%s/src", base);
     double t0 = time_mono_ms();
@@ -221,68 +298,46 @@ int main(int argc, char **argv)
     sl_err e = {0};
     if (store_open(src, &st, &e) != SL_OK)
         fail(&e);
+    /* Lightest first, so each way's peak RSS after its first run is its own
+     * when it is the largest so far. */
     way ways[] = {
-        {"discover", DISCOVER_PAGE_KEYS, 0, 0, {0}, {0}, 0},
-        {"discover_no_marker_reads", DISCOVER_PAGE_KEYS, 0, 1, {0}, {0}, 0},
-        {"discover_100k_pages", 100000, 0, 0, {0}, {0}, 0},
-        {"list_only", 0, 0, 0, {0}, {0}, 0},
-        {"folders_list_per_folder", 0, 0, 0, {0}, {0}, 0},
-        {"discover_1k_pages", 1000, 1, 0, {0}, {0}, 0},
+        {.name = "list_only", .kind = W_LIST_ONLY, .page_keys = 1000},
+        {.name = "discover", .kind = W_DISCOVER, .page_keys = DISCOVER_PAGE_KEYS},
+        {.name = "discover_no_marker_reads",
+         .kind = W_DISCOVER,
+         .page_keys = DISCOVER_PAGE_KEYS,
+         .no_markers = 1},
+        {.name = "discover_one_page", .kind = W_DISCOVER, .page_keys = 1000000},
+        {.name = "folders_list", .kind = W_FOLDERS, .page_keys = 1000},
+        {.name = "store_list_all", .kind = W_LIST_ALL, .page_keys = 100000},
     };
     const size_t nways = sizeof ways / sizeof ways[0];
-    long rss_before = peak_rss_kb(), rss_discover = 0;
+    way changed = {.name = "discover_root_changed",
+                   .kind = W_DISCOVER,
+                   .page_keys = DISCOVER_PAGE_KEYS};
+    long rss_before = peak_rss_kb();
     pl_discovery last = {0};
     size_t listed_raw = 0;
+    for (int r = 0; r < rounds; r++)
+        for (size_t w = 0; w < nways; w++)
+            run_way(&ways[w], st, &d, known, nknown, &last, &listed_raw);
     for (int r = 0; r < rounds; r++) {
-        for (size_t w = 0; w < nways; w++) {
-            way *x = &ways[w];
-            if (x->only_if_slow && (!slow || r > 0))
-                continue;
-            t0 = time_mono_ms();
-            double c0 = cpu_ms();
-            if (x->page_keys) {
-                /* The runner's call: defaults but the page size. */
-                pl_discover_opts o = {.now_ms = time_now_ms(),
-                                      .page_keys = x->page_keys,
-                                      .max_marker_reads = x->no_markers ? SIZE_MAX : 0};
-                pl_discovery dsc;
-                if (discover_epochs(st, &d, known, nknown, &o, &dsc, &e) != SL_OK)
-                    fail(&e);
-                x->ms[x->n] = time_mono_ms() - t0;
-                x->cpu_ms[x->n++] = cpu_ms() - c0;
-                if (w == 0 && r == 0)
-                    rss_discover = peak_rss_kb(); /* before the other ways run */
-                pl_discovery_free(&last);
-                last = dsc;
-            } else if (strcmp(x->name, "list_only") == 0) {
-                listed_raw = list_only(st, DISCOVER_PAGE_KEYS);
-                x->ms[x->n] = time_mono_ms() - t0;
-                x->cpu_ms[x->n++] = cpu_ms() - c0;
-            } else {
-                source_listing sl;
-                if (folders_list(st, "", &sl, &e) != SL_OK)
-                    fail(&e);
-                x->ms[x->n] = time_mono_ms() - t0;
-                x->cpu_ms[x->n++] = cpu_ms() - c0;
-                folders_free(&sl);
-            }
-        }
+        touch_root(src);
+        run_way(&changed, st, &d, known, nknown, &last, &listed_raw);
     }
+    double load1[3] = {0};
+    getloadavg(load1, 3);
     printf("{\"folders\":%ld,\"objects\":%zu,\"known_processed\":%zu,\"rounds\":%d,"
            "\"generate_ms\":%.0f,\"pending\":%zu,\"late\":%zu,\"waiting\":%zu,"
-           "\"newest_processed_epoch\":%lld,\"peak_rss_kb_before\":%ld,"
-           "\"peak_rss_kb_after_discover\":%ld}\n",
+           "\"newest_processed_epoch\":%lld,\"discover_pages\":%zu,"
+           "\"load_before\":[%.2f,%.2f,%.2f],\"load_after\":[%.2f,%.2f,%.2f],"
+           "\"peak_rss_kb_before\":%ld}\n",
            nfolders, listed_raw, nknown, rounds, gen_ms, last.npending, last.nlate,
-           last.nwaiting, (long long)last.newest_processed_epoch, rss_before,
-           rss_discover);
-    for (size_t w = 0; w < nways; w++) {
-        if (!ways[w].n)
-            continue;
-        printf("{\"way\":\"%s\",\"page_keys\":%zu,\"samples\":%d,\"median_ms\":%.1f,"
-               "\"median_cpu_ms\":%.1f}\n",
-               ways[w].name, ways[w].page_keys, ways[w].n, median(ways[w].ms, ways[w].n),
-               median(ways[w].cpu_ms, ways[w].n));
-    }
+           last.nwaiting, (long long)last.newest_processed_epoch, last.npages, load0[0],
+           load0[1], load0[2], load1[0], load1[1], load1[2], rss_before);
+    for (size_t w = 0; w < nways; w++)
+        print_way(&ways[w]);
+    print_way(&changed);
     printf("{\"peak_rss_kb_end\":%ld}\n", peak_rss_kb());
     pl_discovery_free(&last);
     store_close(st);

@@ -440,33 +440,54 @@ sl_code cmd_runs(cli_ctx *ctx, sl_err *err)
     return c;
 }
 
+/* A pipeline's folders: the source listed against its checkpoint. */
+typedef struct pipe_states {
+    store *lake, *src;
+    ckpt_view v;
+    pl_discovery dsc;
+    pl_known *known;
+} pipe_states;
+
+static void states_free(pipe_states *ps)
+{
+    free(ps->known);
+    pl_discovery_free(&ps->dsc);
+    ckpt_view_free(&ps->v);
+    store_close(ps->src);
+    store_close(ps->lake);
+    memset(ps, 0, sizeof *ps);
+}
+
+static sl_code states_load(cli_ctx *ctx, const pipeline_def *d, pipe_states *ps,
+                           sl_err *err)
+{
+    memset(ps, 0, sizeof *ps);
+    sl_code c = lake_open(d, ctx->sess, &ps->lake, err);
+    if (c == SL_OK)
+        c = store_open(d->source.url, &ps->src, err);
+    if (c == SL_OK)
+        c = ckpt_load(ps->lake, d->name, &ps->v, err);
+    if (c == SL_OK) {
+        ps->known = ckpt_view_known(&ps->v);
+        pl_discover_opts o = {.now_ms = time_now_ms(), .max_marker_reads = (size_t)-1};
+        c = discover_epochs(ps->src, d, ps->known, ps->v.n, &o, &ps->dsc, err);
+    }
+    return c;
+}
+
 /* Folder states: the source listed against the checkpoint. */
 sl_code cli_pipeline_folders(cli_ctx *ctx, const pipeline_def *d, sl_err *err)
 {
-    store *lake = NULL, *src = NULL;
-    sl_code c = lake_open(d, ctx->sess, &lake, err);
-    if (c == SL_OK)
-        c = store_open(d->source.url, &src, err);
-    ckpt_view v = {0};
-    pl_discovery dsc = {0};
-    pl_known *known = NULL;
-    if (c == SL_OK)
-        c = ckpt_load(lake, d->name, &v, err);
-    if (c == SL_OK) {
-        known = sl_calloc(v.n ? v.n : 1, sizeof *known);
-        for (size_t i = 0; i < v.n; i++)
-            known[i] = (pl_known){v.e[i].folder, v.e[i].state, v.e[i].batch_id};
-        pl_discover_opts o = {.now_ms = time_now_ms(), .max_marker_reads = (size_t)-1};
-        c = discover_epochs(src, d, known, v.n, &o, &dsc, err);
-    }
+    pipe_states ps;
+    sl_code c = states_load(ctx, d, &ps, err);
     if (c == SL_OK) {
         json_t *arr = json_array();
         if (!ctx->json)
             fprintf(ctx->out, "%-14s %-24s %-10s %6s %10s %10s  %s\n", "FOLDER",
                     "EPOCH (UTC)", "STATE", "FILES", "BYTES", "ROWS", "RUN");
-        for (size_t i = 0; i < dsc.n; i++) {
-            const pl_folder *f = &dsc.folders[i];
-            const ckpt_entry *e = ckpt_find(&v, f->folder);
+        for (size_t i = 0; i < ps.dsc.n; i++) {
+            const pl_folder *f = &ps.dsc.folders[i];
+            const ckpt_entry *e = ckpt_find(&ps.v, f->folder);
             int64_t rows = e ? e->rows_read : -1;
             json_array_append_new(
                 arr,
@@ -492,11 +513,7 @@ sl_code cli_pipeline_folders(cli_ctx *ctx, const pipeline_def *d, sl_err *err)
         else
             json_decref(arr);
     }
-    free(known);
-    pl_discovery_free(&dsc);
-    ckpt_view_free(&v);
-    store_close(src);
-    store_close(lake);
+    states_free(&ps);
     return c;
 }
 
@@ -513,40 +530,26 @@ sl_code cmd_status(cli_ctx *ctx, sl_err *err)
     json_t *arr = json_array();
     for (size_t i = 0; i < n && c == SL_OK; i++) {
         const pipeline_def *d = all[i];
-        store *lake = NULL, *src = NULL;
-        c = lake_open(d, ctx->sess, &lake, err);
-        if (c == SL_OK)
-            c = store_open(d->source.url, &src, err);
-        ckpt_view v = {0};
-        pl_discovery dsc = {0};
-        pl_known *known = NULL;
-        if (c == SL_OK)
-            c = ckpt_load(lake, d->name, &v, err);
-        if (c == SL_OK) {
-            known = sl_calloc(v.n ? v.n : 1, sizeof *known);
-            for (size_t k = 0; k < v.n; k++)
-                known[k] = (pl_known){v.e[k].folder, v.e[k].state, v.e[k].batch_id};
-            pl_discover_opts o = {.now_ms = time_now_ms(),
-                                  .max_marker_reads = (size_t)-1};
-            c = discover_epochs(src, d, known, v.n, &o, &dsc, err);
-        }
+        pipe_states ps;
+        c = states_load(ctx, d, &ps, err);
+        const pl_discovery *dsc = &ps.dsc;
         if (c == SL_OK) {
             size_t counts[6] = {0};
             static const char *const names[6] = {"pending",   "waiting", "running",
                                                  "processed", "failed",  "skipped"};
             int64_t oldest_pending = -1;
-            for (size_t k = 0; k < dsc.n; k++)
+            for (size_t k = 0; k < dsc->n; k++)
                 for (int s = 0; s < 6; s++)
-                    if (strcmp(dsc.folders[k].state, names[s]) == 0) {
+                    if (strcmp(dsc->folders[k].state, names[s]) == 0) {
                         counts[s]++;
                         if (s == 0 && oldest_pending < 0)
-                            oldest_pending = dsc.folders[k].epoch;
+                            oldest_pending = dsc->folders[k].epoch;
                     }
             lease_holder h;
             memset(&h, 0, sizeof h);
             int held = 0;
             sl_err lerr = {0};
-            if (lease_read(lake, d->name, &h, &held, &lerr) != SL_OK)
+            if (lease_read(ps.lake, d->name, &h, &held, &lerr) != SL_OK)
                 held = 0;
             /* A released lease, or one its (crashed) holder let expire, is free. */
             if (held && (h.released || h.expires_ms <= time_now_ms()))
@@ -569,11 +572,7 @@ sl_code cmd_status(cli_ctx *ctx, sl_err *err)
                         d->name, health, counts[0], counts[1], counts[3], counts[4],
                         counts[5], held ? " (lease held)" : "");
         }
-        free(known);
-        pl_discovery_free(&dsc);
-        ckpt_view_free(&v);
-        store_close(src);
-        store_close(lake);
+        states_free(&ps);
     }
     if (c == SL_OK && ctx->json)
         cli_print_json(ctx, arr);

@@ -462,13 +462,7 @@ static sl_code work_build(store *lake, const pipeline_def *d, const delta_rows *
 {
     memset(w, 0, sizeof *w);
     w->all = !before && !after;
-    pq_schema_col *want;
-    size_t nwant;
-    sl_code c = merge_silver_cols(d, &want, &nwant, err);
-    if (c != SL_OK)
-        return c;
-    c = merge_table_open(lake, d->silver.table, want, nwant, &w->silver, err);
-    free(want);
+    sl_code c = merge_silver_open(lake, d, &w->silver, err);
     if (c == SL_OK)
         c = delta_schema_cols(w->silver->metadata, &w->scols, &w->nscols, err);
     pq_type *stypes = NULL;

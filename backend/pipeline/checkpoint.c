@@ -101,12 +101,6 @@ void ckpt_view_free(ckpt_view *v)
     memset(v, 0, sizeof *v);
 }
 
-static int64_t ms_of(const delta_rows *r, size_t i, size_t col)
-{
-    int64_t us = systable_i64(r, i, col, INT64_MIN);
-    return us == INT64_MIN ? -1 : us / 1000;
-}
-
 static void entry_from_row(const delta_rows *r, size_t i, ckpt_entry *e)
 {
     ckpt_entry_init(e);
@@ -128,9 +122,9 @@ static void entry_from_row(const delta_rows *r, size_t i, ckpt_entry *e)
     e->error_code = systable_strdup(r, i, C_ERROR);
     e->message = systable_strdup(r, i, C_MESSAGE);
     e->operator_name = systable_strdup(r, i, C_OPERATOR);
-    e->started_ms = ms_of(r, i, C_STARTED);
-    e->finished_ms = ms_of(r, i, C_FINISHED);
-    e->recorded_ms = ms_of(r, i, C_RECORDED);
+    e->started_ms = systable_ms(r, i, C_STARTED);
+    e->finished_ms = systable_ms(r, i, C_FINISHED);
+    e->recorded_ms = systable_ms(r, i, C_RECORDED);
     e->detail = systable_strdup(r, i, C_DETAIL);
 }
 
@@ -247,19 +241,12 @@ const ckpt_entry *ckpt_find(const ckpt_view *v, const char *folder)
     return NULL;
 }
 
-static pq_value str_or_null(const char *s)
+pl_known *ckpt_view_known(const ckpt_view *v)
 {
-    return s ? pq_val_str(s) : pq_val_null();
-}
-
-static pq_value i64_or_null(int64_t v)
-{
-    return v < 0 ? pq_val_null() : pq_val_i64(v);
-}
-
-static pq_value ts_or_null(int64_t ms)
-{
-    return ms < 0 ? pq_val_null() : pq_val_ts_us(ms * 1000);
+    pl_known *k = sl_calloc(v->n ? v->n : 1, sizeof *k);
+    for (size_t i = 0; i < v->n; i++)
+        k[i] = (pl_known){v->e[i].folder, v->e[i].state, v->e[i].batch_id};
+    return k;
 }
 
 static void row_cells(const char *pipeline, const ckpt_entry *e, int64_t seq,
@@ -269,25 +256,25 @@ static void row_cells(const char *pipeline, const ckpt_entry *e, int64_t seq,
     row[C_FOLDER] = pq_val_str(e->folder);
     row[C_EPOCH] = e->epoch < 0 ? pq_val_null() : pq_val_i64(e->epoch);
     row[C_STATE] = pq_val_str(e->state);
-    row[C_BATCH] = i64_or_null(e->batch_id);
-    row[C_RUN] = str_or_null(e->run_id);
+    row[C_BATCH] = systable_cell_i64(e->batch_id);
+    row[C_RUN] = systable_cell_str(e->run_id);
     row[C_SEQ] = pq_val_i64(seq);
-    row[C_FILES] = i64_or_null(e->files);
-    row[C_BYTES] = i64_or_null(e->bytes);
-    row[C_ROWS_READ] = i64_or_null(e->rows_read);
-    row[C_ROWS_BRONZE] = i64_or_null(e->rows_bronze);
-    row[C_ROWS_QUAR] = i64_or_null(e->rows_quarantined);
-    row[C_ROWS_DROPPED] = i64_or_null(e->rows_dropped);
-    row[C_ROWS_SILVER] = i64_or_null(e->rows_silver);
-    row[C_ROWS_GOLD] = i64_or_null(e->rows_gold);
-    row[C_VERSIONS] = str_or_null(e->versions);
-    row[C_ERROR] = str_or_null(e->error_code);
-    row[C_MESSAGE] = str_or_null(e->message);
-    row[C_OPERATOR] = str_or_null(e->operator_name);
-    row[C_STARTED] = ts_or_null(e->started_ms);
-    row[C_FINISHED] = ts_or_null(e->finished_ms);
-    row[C_RECORDED] = ts_or_null(e->recorded_ms >= 0 ? e->recorded_ms : now_ms);
-    row[C_DETAIL] = str_or_null(e->detail);
+    row[C_FILES] = systable_cell_i64(e->files);
+    row[C_BYTES] = systable_cell_i64(e->bytes);
+    row[C_ROWS_READ] = systable_cell_i64(e->rows_read);
+    row[C_ROWS_BRONZE] = systable_cell_i64(e->rows_bronze);
+    row[C_ROWS_QUAR] = systable_cell_i64(e->rows_quarantined);
+    row[C_ROWS_DROPPED] = systable_cell_i64(e->rows_dropped);
+    row[C_ROWS_SILVER] = systable_cell_i64(e->rows_silver);
+    row[C_ROWS_GOLD] = systable_cell_i64(e->rows_gold);
+    row[C_VERSIONS] = systable_cell_str(e->versions);
+    row[C_ERROR] = systable_cell_str(e->error_code);
+    row[C_MESSAGE] = systable_cell_str(e->message);
+    row[C_OPERATOR] = systable_cell_str(e->operator_name);
+    row[C_STARTED] = systable_cell_ts_ms(e->started_ms);
+    row[C_FINISHED] = systable_cell_ts_ms(e->finished_ms);
+    row[C_RECORDED] = systable_cell_ts_ms(e->recorded_ms >= 0 ? e->recorded_ms : now_ms);
+    row[C_DETAIL] = systable_cell_str(e->detail);
 }
 
 sl_code ckpt_record(store *lake, const char *pipeline, const ckpt_entry *rows, size_t n,

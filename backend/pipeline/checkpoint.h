@@ -33,6 +33,8 @@ typedef struct ckpt_entry {
     char *detail; /* JSON text: the files layout's batch manifest; NULL */
 } ckpt_entry;
 
+#include "backend/pipeline/discovery.h"
+
 /* The latest entry of every folder of one pipeline, sorted by folder. */
 typedef struct ckpt_view {
     ckpt_entry *e;
@@ -50,6 +52,9 @@ sl_code ckpt_load(store *lake, const char *pipeline, ckpt_view *out, sl_err *err
 void ckpt_view_free(ckpt_view *v);
 /* The folder's latest entry, or NULL. */
 const ckpt_entry *ckpt_find(const ckpt_view *v, const char *folder);
+/* The view as discovery's known folders (v->n of them, borrowing v's
+ * strings). Caller frees the array. */
+pl_known *ckpt_view_known(const ckpt_view *v);
 
 /* Appends rows (seq numbered after the table's highest; recorded_ms set
  * when -1) in one commit. With app_step, the commit carries the txn

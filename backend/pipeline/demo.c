@@ -75,16 +75,23 @@ static quirks quirks_of(int folder, int part, int nparts, int row, int nrows)
     return q;
 }
 
-/* One order event. updated_at is unique across the demo (seq is unique in
- * its folder, folders are an hour apart), so no two events of a key tie. */
-static void order_line(sl_buf *b, uint32_t *rng, int64_t epoch, int seq, const quirks *q)
+/* One order event. Orders are created in the folder of their hour and
+ * updated or cancelled (op D) over the next two hours, as a shop's change
+ * feed is: keys stay near their folder, so a merge rewrites only the recent
+ * silver files. updated_at is unique across the demo (seq is unique in its
+ * folder, folders are an hour apart), so no two events of a key tie. */
+static void order_line(sl_buf *b, uint32_t *rng, int folder, int64_t epoch, int seq,
+                       const quirks *q)
 {
-    static const char *const ops[] = {"I", "I", "I", "U", "U", "D"};
-    unsigned order = rng_next(rng) % 5000;
+    unsigned age = rng_next(rng) % 10; /* 0..5 this hour, 6..8 one back, 9 two back */
+    unsigned back = age < 6 ? 0 : age < 9 ? 1 : 2;
+    unsigned block = (unsigned)folder >= back ? (unsigned)folder - back : 0;
+    unsigned order = block * 1000 + rng_next(rng) % 600;
     unsigned cust = rng_next(rng) % 300;
     double amount = (double)(rng_next(rng) % 50000) / 100.0;
     int qty = 1 + (int)(rng_next(rng) % 9);
-    const char *op = ops[rng_next(rng) % 6];
+    unsigned pick = rng_next(rng) % 4;
+    const char *op = back == 0 ? (pick ? "I" : "U") : (pick ? "U" : "D");
     char ts[40], id[24], amt[24];
     time_format_iso((epoch - 3600 + seq * 5) * 1000, ts, sizeof ts);
     snprintf(id, sizeof id, q->no_key ? "null" : "\"o-%05u\"", order);
@@ -139,7 +146,7 @@ static sl_code write_folder(demo_src *s, int i, sl_err *err)
                 continue;
             }
             quirks q = quirks_of(i, p, nparts, r, nrows);
-            order_line(&b, &rng, epoch, p * 200 + r, &q);
+            order_line(&b, &rng, i, epoch, p * 200 + r, &q);
             s->rows++;
         }
         lines += nrows;
@@ -223,19 +230,20 @@ static sl_code run_clean(const pipeline_def *d, const demo_opts *opts, size_t ma
     return c;
 }
 
-/* The demo's history: scheduled runs take a few folders each, a late folder
- * lands between two of them, the last run stops on the bad folder, and one
- * more late folder lands after the failure. */
+/* The demo's history: a scheduled run takes the first ten folders; a late
+ * folder lands; the next run takes it and eleven more (its batches cross the
+ * optimize cadence, so the tables get an OPTIMIZE); the last run stops on
+ * the bad folder; one more late folder lands after the failure. */
 static sl_code unfold(demo_src *s, const pipeline_def *d, const demo_opts *opts,
                       json_t *summary, sl_err *err)
 {
     json_t *runs = json_array();
     json_object_set_new(summary, "runs", runs);
-    sl_code c = run_clean(d, opts, 8, runs, err);
+    sl_code c = run_clean(d, opts, 10, runs, err);
     if (c == SL_OK)
         c = write_folder(s, DEMO_LATE_PROCESSED, err);
-    for (int k = 0; k < 2 && c == SL_OK; k++)
-        c = run_clean(d, opts, 8, runs, err);
+    if (c == SL_OK)
+        c = run_clean(d, opts, 12, runs, err);
     char *failed = NULL;
     sl_code code = SL_OK;
     if (c == SL_OK)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/delta/checkpoint_write.h"
 #include "backend/pipeline/rowcmp.h"
 #include "backend/util/buf.h"
 #include "backend/util/timeutil.h"
@@ -46,14 +47,25 @@ void merge_result_clear(merge_result *r)
 
 /* ---- shared helpers ---------------------------------------------------- */
 
-sl_code merge_table_open(store *lake, const char *key, const pq_schema_col *cols,
-                         size_t ncols, delta_snapshot **snap, sl_err *err)
+/* The files layout's partition column: one directory per source file. */
+static const char *const source_part[] = {"_source_file"};
+
+static size_t silver_parts(const pipeline_def *d, const char *const **parts)
+{
+    *parts = source_part;
+    return d->source.layout == PL_LAYOUT_FILES ? 1 : 0;
+}
+
+static sl_code table_open(store *lake, const char *key, const pq_schema_col *cols,
+                          size_t ncols, const char *const *parts, size_t nparts,
+                          delta_snapshot **snap, sl_err *err)
 {
     delta_at at = {.kind = DELTA_AT_LATEST};
     sl_code c = delta_snapshot_open(lake, key, &at, snap, err);
     if (c != SL_DELTA_NOT_A_TABLE)
         return c;
-    delta_table_spec spec = {.cols = cols, .ncols = ncols};
+    delta_table_spec spec = {
+        .cols = cols, .ncols = ncols, .partition_cols = parts, .npartition_cols = nparts};
     delta_commit_meta m = {.operation = "CREATE TABLE"};
     delta_commit_result cr = {0};
     c = delta_table_create(lake, key, &spec, &m, &cr, err);
@@ -63,15 +75,36 @@ sl_code merge_table_open(store *lake, const char *key, const pq_schema_col *cols
     return delta_snapshot_open(lake, key, &at, snap, err);
 }
 
+sl_code merge_table_open(store *lake, const char *key, const pq_schema_col *cols,
+                         size_t ncols, delta_snapshot **snap, sl_err *err)
+{
+    return table_open(lake, key, cols, ncols, NULL, 0, snap, err);
+}
+
+sl_code merge_silver_open(store *lake, const pipeline_def *d, delta_snapshot **snap,
+                          sl_err *err)
+{
+    pq_schema_col *cols;
+    size_t ncols;
+    sl_code c = merge_silver_cols(d, &cols, &ncols, err);
+    if (c != SL_OK)
+        return c;
+    const char *const *parts;
+    size_t nparts = silver_parts(d, &parts);
+    c = table_open(lake, d->silver.table, cols, ncols, parts, nparts, snap, err);
+    free(cols);
+    return c;
+}
+
 int64_t merge_txn_version(const delta_snapshot *snap, const char *app_id)
 {
     json_t *v = json_object_get(json_object_get(snap->txns, app_id), "version");
     return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
 }
 
-json_t *merge_remove_action(const delta_file *f, int64_t now_ms)
+/* The remove of f from its add action's body (borrowed, may be NULL). */
+static json_t *remove_from_add(const delta_file *f, const json_t *add, int64_t now_ms)
 {
-    json_t *add = delta_file_add(f);
     json_t *r = json_object();
     json_object_set_new(r, "path", json_string(f->path));
     json_object_set_new(r, "deletionTimestamp", json_integer(now_ms));
@@ -85,8 +118,15 @@ json_t *merge_remove_action(const delta_file *f, int64_t now_ms)
     }
     if (!json_object_get(r, "partitionValues"))
         json_object_set_new(r, "partitionValues", json_object());
-    json_decref(add);
     return json_pack("{s:o}", "remove", r);
+}
+
+json_t *merge_remove_action(const delta_file *f, int64_t now_ms)
+{
+    json_t *add = delta_file_add(f);
+    json_t *r = remove_from_add(f, add, now_ms);
+    json_decref(add);
+    return r;
 }
 
 static size_t row_bytes(const delta_rows *r, size_t i)
@@ -169,6 +209,7 @@ sl_code merge_commit(store *lake, const char *key, const delta_snapshot *snap,
     req.nread_paths = spec->nread_paths;
     /* A race is the runner's to retry from a fresh snapshot. */
     req.max_attempts = 1;
+    req.no_checkpoint = spec->no_checkpoint;
     delta_commit_result cr = {0};
     sl_code c = delta_commit(lake, key, &req, &cr, err);
     if (c == SL_OK)
@@ -281,6 +322,7 @@ static size_t *sorted_rows(const delta_rows *r, const mg_shape *sh, int by_file)
 typedef struct mg_side {
     char *key;
     delta_snapshot *snap;
+    delta_snapshot **warm; /* the caller's (then snap is *warm, not ours) */
     pq_schema_col *cols;
     size_t ncols;
     mg_shape sh;
@@ -295,7 +337,8 @@ typedef struct mg_side {
 static void side_free(mg_side *s)
 {
     free(s->key);
-    delta_snapshot_free(s->snap);
+    if (!s->warm)
+        delta_snapshot_free(s->snap);
     delta_schema_cols_free(s->cols, s->ncols);
     delta_rows_free(&s->rows);
     free(s->read);
@@ -305,11 +348,29 @@ static void side_free(mg_side *s)
     memset(s, 0, sizeof *s);
 }
 
+/* The table's latest snapshot: the caller's warm one brought up to date,
+ * else opened (and created when absent, with want and parts). */
+static sl_code side_snapshot(store *lake, const char *key, const pq_schema_col *want,
+                             size_t nwant, const char *const *parts, size_t nparts,
+                             mg_side *s, sl_err *err)
+{
+    if (!s->warm)
+        return table_open(lake, key, want, nwant, parts, nparts, &s->snap, err);
+    sl_code c = *s->warm
+                    ? delta_snapshot_update(lake, key, s->warm, err)
+                    : table_open(lake, key, want, nwant, parts, nparts, s->warm, err);
+    s->snap = *s->warm;
+    return c;
+}
+
 static sl_code side_open(store *lake, const pipeline_def *d, const char *key,
-                         const pq_schema_col *want, size_t nwant, mg_side *s, sl_err *err)
+                         const pq_schema_col *want, size_t nwant,
+                         const char *const *parts, size_t nparts, delta_snapshot **warm,
+                         mg_side *s, sl_err *err)
 {
     s->key = sl_strdup(key);
-    sl_code c = merge_table_open(lake, key, want, nwant, &s->snap, err);
+    s->warm = warm;
+    sl_code c = side_snapshot(lake, key, want, nwant, parts, nparts, s, err);
     if (c == SL_OK)
         c = delta_schema_cols(s->snap->metadata, &s->cols, &s->ncols, err);
     if (c == SL_OK)
@@ -657,7 +718,8 @@ static sl_code commit_tombstones(mg_run *m, merge_result *out, sl_err *err)
                               .read_paths = paths,
                               .nread_paths = m->tomb.nread,
                               .app_id = app,
-                              .txn_version = m->req->batch_id};
+                              .txn_version = m->req->batch_id,
+                              .no_checkpoint = m->tomb.warm != NULL};
     if (c == SL_OK)
         c = merge_commit(m->lake, m->tomb.key, m->tomb.snap, &spec,
                          &out->tombstones_version, err);
@@ -693,7 +755,8 @@ static sl_code commit_silver(mg_run *m, json_t *removes, json_t *adds, merge_res
                               .read_paths = paths,
                               .nread_paths = m->silver.nread,
                               .app_id = app,
-                              .txn_version = m->req->batch_id};
+                              .txn_version = m->req->batch_id,
+                              .no_checkpoint = m->silver.warm != NULL};
     if (c == SL_OK)
         c = merge_commit(m->lake, m->silver.key, m->silver.snap, &spec,
                          &out->silver_version, err);
@@ -722,7 +785,8 @@ static sl_code merge_epoch(mg_run *m, merge_result *out, sl_err *err)
     tcols[nt++] = (pq_schema_col){"_batch_id", PQ_TYPE_INT64, true};
     tcols[nt++] = (pq_schema_col){"_source_line", PQ_TYPE_INT64, true};
     char *tkey = sl_asprintf("_sluice/tombstones/%s", d->silver.table);
-    sl_code c = side_open(m->lake, d, tkey, tcols, nt, &m->tomb, err);
+    sl_code c =
+        side_open(m->lake, d, tkey, tcols, nt, NULL, 0, m->req->tomb_snap, &m->tomb, err);
     free(tkey);
     if (c != SL_OK)
         return c;
@@ -805,12 +869,120 @@ static int single_source(const json_t *mn, const json_t *mx, const pq_value *set
     return in_set(set, n, &v);
 }
 
+/* Whether silver is partitioned by _source_file alone (tables this layout
+ * created before it was partitioned are not: they are searched by stats). */
+static int by_source(const delta_snapshot *snap)
+{
+    json_t *pc = json_object_get(snap->metadata, "partitionColumns");
+    const char *p0 = json_string_value(json_array_get(pc, 0));
+    return json_array_size(pc) == 1 && p0 && strcmp(p0, source_part[0]) == 0;
+}
+
+/* Spark's escapePathName (what delta_data_file_write names partition
+ * directories with), then Hadoop's Path.toUri (what add.path holds): a
+ * source file's directory as the start of its data files' paths. */
+static void dir_escape(sl_buf *b, const char *s, size_t n)
+{
+    static const char special[] = "\"#%'*/:=?\\{[]^";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f || strchr(special, ch))
+            buf_appendf(b, "%%%02X", ch);
+        else
+            buf_append_char(b, (char)ch);
+    }
+}
+
+static char *source_dir_prefix(const pq_value *v)
+{
+    sl_buf dir = {0}, uri = {0};
+    dir_escape(&dir, source_part[0], strlen(source_part[0]));
+    buf_append_char(&dir, '=');
+    if (v->is_null || v->str.len == 0) /* Spark: an empty string is null */
+        buf_append_str(&dir, "__HIVE_DEFAULT_PARTITION__");
+    else
+        dir_escape(&dir, v->str.ptr, v->str.len);
+    buf_append_char(&dir, '/');
+    static const char keep[] = "-_.!~*'(),;:$&+=@/";
+    for (size_t i = 0; i < dir.len; i++) {
+        unsigned char ch = (unsigned char)dir.data[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+            (ch >= '0' && ch <= '9') || ch >= 0x80 || strchr(keep, ch))
+            buf_append_char(&uri, (char)ch);
+        else
+            buf_appendf(&uri, "%%%02X", ch);
+    }
+    buf_free(&dir);
+    return buf_steal(&uri);
+}
+
+/* First file whose path is not below prefix (files are sorted by path). */
+static size_t path_lower(const delta_snapshot *snap, const char *prefix)
+{
+    size_t lo = 0, hi = snap->nfiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(snap->files[mid].path, prefix) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* 1 when the add's partition value is the source file v: the directory
+ * said so, and only a file of that source is ever removed. */
+static int add_of_source(const json_t *add, const pq_value *v)
+{
+    json_t *pv = json_object_get(json_object_get(add, "partitionValues"), source_part[0]);
+    return json_is_string(pv) && json_string_length(pv) == v->str.len &&
+           memcmp(json_string_value(pv), v->str.ptr, v->str.len) == 0;
+}
+
+/* Partitioned silver: each changed source file's data files are those
+ * under its directory, found by binary search; each is removed whole. */
+static sl_code files_find_by_dir(mg_run *m, const pq_value *set, size_t nset,
+                                 json_t *removes, merge_result *out, sl_err *err)
+{
+    mg_side *s = &m->silver;
+    const delta_snapshot *snap = s->snap;
+    sl_code c = SL_OK;
+    for (size_t k = 0; k < nset && c == SL_OK; k++) {
+        char *prefix = source_dir_prefix(&set[k]);
+        size_t plen = strlen(prefix);
+        for (size_t i = path_lower(snap, prefix);
+             i < snap->nfiles && c == SL_OK &&
+             strncmp(snap->files[i].path, prefix, plen) == 0;
+             i++) {
+            const delta_file *f = &snap->files[i];
+            json_t *add = delta_file_add(f);
+            if (add_of_source(add, &set[k])) {
+                json_array_append_new(removes, remove_from_add(f, add, m->now_ms));
+                out->files_removed++;
+                /* Read only when gold needs the old rows. */
+                if (m->d->gold.table) {
+                    c = delta_rows_read_file(m->lake, s->key, f, s->cols, s->ncols,
+                                             &out->before, err);
+                    out->files_read++;
+                }
+            }
+            json_decref(add);
+        }
+        free(prefix);
+    }
+    s->gone = sl_calloc(1, 1);
+    s->sorted = sl_calloc(1, sizeof *s->sorted);
+    return c;
+}
+
 static sl_code files_read_silver(mg_run *m, const pq_value *set, size_t nset,
                                  json_t *removes, merge_result *out, sl_err *err)
 {
     mg_side *s = &m->silver;
     int fcol = s->sh.file;
     int need_before = m->d->gold.table != NULL;
+    if (by_source(s->snap))
+        return files_find_by_dir(m, set, nset, removes, out, err);
     sl_code c = SL_OK;
     for (size_t i = 0; i < s->snap->nfiles && c == SL_OK; i++) {
         const delta_file *f = &s->snap->files[i];
@@ -917,6 +1089,51 @@ static void run_free(mg_run *m)
     free(m->winners);
 }
 
+/* A warm snapshot after the step: brought past the commit this call made,
+ * and the checkpoint that commit may be due is written from it (the commit
+ * skipped it, as writing it there would reopen the table). A failure here
+ * only costs the warmth: the commit stands and the next call opens anew. */
+static void warm_follow(store *lake, const char *key, delta_snapshot **warm,
+                        int64_t committed)
+{
+    if (!warm || !*warm)
+        return;
+    sl_err e = {0};
+    if (delta_snapshot_update(lake, key, warm, &e) != SL_OK) {
+        delta_snapshot_free(*warm);
+        *warm = NULL;
+        return;
+    }
+    const delta_snapshot *snap = *warm;
+    if (committed >= 0 && snap->version == committed &&
+        delta_checkpoint_due(snap->metadata, committed))
+        delta_checkpoint_write(lake, key, snap, time_now_ms(), NULL, &e);
+}
+
+static void warm_drop(delta_snapshot **warm)
+{
+    if (warm) {
+        delta_snapshot_free(*warm);
+        *warm = NULL;
+    }
+}
+
+static void warm_finish(store *lake, const merge_req *req, const merge_result *out,
+                        sl_code c)
+{
+    if (c != SL_OK) {
+        warm_drop(req->silver_snap);
+        warm_drop(req->tomb_snap);
+        return;
+    }
+    if (out->skipped)
+        return;
+    warm_follow(lake, req->def->silver.table, req->silver_snap, out->silver_version);
+    char *tkey = sl_asprintf("_sluice/tombstones/%s", req->def->silver.table);
+    warm_follow(lake, tkey, req->tomb_snap, out->tombstones_version);
+    free(tkey);
+}
+
 sl_code merge_run(store *lake, const merge_req *req, merge_result *out, sl_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -927,10 +1144,15 @@ sl_code merge_run(store *lake, const merge_req *req, merge_result *out, sl_err *
     pq_schema_col *want;
     size_t nwant;
     sl_code c = merge_silver_cols(d, &want, &nwant, err);
-    if (c != SL_OK)
+    if (c != SL_OK) {
+        warm_finish(lake, req, out, c);
         return c;
+    }
     mg_run m = {.lake = lake, .req = req, .d = d, .now_ms = time_now_ms()};
-    c = side_open(lake, d, d->silver.table, want, nwant, &m.silver, err);
+    const char *const *parts;
+    size_t nparts = silver_parts(d, &parts);
+    c = side_open(lake, d, d->silver.table, want, nwant, parts, nparts, req->silver_snap,
+                  &m.silver, err);
     free(want);
     if (c == SL_OK) {
         delta_rows_init(&out->before, m.silver.cols, m.silver.ncols);
@@ -947,6 +1169,7 @@ sl_code merge_run(store *lake, const merge_req *req, merge_result *out, sl_err *
                                                     : merge_epoch(&m, out, err);
     }
     run_free(&m);
+    warm_finish(lake, req, out, c);
     if (c != SL_OK)
         err_wrap(err, "merge into %s", d->silver.table);
     return c;

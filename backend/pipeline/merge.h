@@ -7,7 +7,15 @@
  * hold a batch key. The files layout replaces a changed source file's rows
  * as a whole, one data file per source file. One commit per table carrying
  * txn(pipeline_app_id(d, "tombstones"/"silver"), batch_id): tombstones
- * first, then silver, so a re-run after a crash redoes only what is missing. */
+ * first, then silver, so a re-run after a crash redoes only what is missing.
+ *
+ * In the files layout silver is partitioned by _source_file (one Hive
+ * directory per source file, standard Delta that DuckDB and Spark read and
+ * prune): the snapshot's files are sorted by path, so a changed source
+ * file's data files are found by a binary search on its directory, without
+ * reading any other file's stats. A runner that keeps its snapshots warm
+ * across batches (merge_req.silver_snap) then replaces one customer's file
+ * at a cost that does not grow with the number of customers. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +40,17 @@ typedef struct merge_req {
      * values. Ignored by the epoch layout. */
     const char *const *changed_files;
     size_t nchanged_files;
+    /* Optional warm snapshots the caller keeps across batches (in/out; NULL:
+     * each call opens and frees its own). *silver_snap (or *tomb_snap, the
+     * tombstones table of the epoch layout) NULL: opened here and handed
+     * back; else brought to the latest version with delta_snapshot_update
+     * instead of a full open. After the step's own commit they are updated
+     * to include it (and the checkpoint a commit may be due is written from
+     * them, saving the reopen it would cost). On an error they are freed
+     * and set to NULL: the next call starts cold. The caller frees them
+     * (delta_snapshot_free) when done. */
+    delta_snapshot **silver_snap;
+    delta_snapshot **tomb_snap;
 } merge_req;
 
 typedef struct merge_result {
@@ -60,6 +79,11 @@ sl_code merge_silver_cols(const pipeline_def *d, pq_schema_col **cols, size_t *n
 
 /* ---- shared with aggregate.c ------------------------------------------ */
 
+/* Silver's latest snapshot, creating the table when it does not exist yet
+ * (merge_silver_cols; in the files layout partitioned by _source_file). */
+sl_code merge_silver_open(store *lake, const pipeline_def *d, delta_snapshot **snap,
+                          sl_err *err);
+
 /* The latest snapshot of table key, creating the table with cols (no
  * partitions) when it does not exist yet. */
 sl_code merge_table_open(store *lake, const char *key, const pq_schema_col *cols,
@@ -84,6 +108,7 @@ typedef struct merge_commit_spec {
     size_t nread_paths;
     const char *app_id;
     int64_t txn_version;
+    int no_checkpoint; /* the caller writes a due checkpoint itself */
 } merge_commit_spec;
 /* One commit of removes + adds + txn against snap; on failure the added
  * data files are deleted. */

@@ -582,16 +582,6 @@ static sl_code stores_open(run_ctx *rc, sl_err *err)
     return c;
 }
 
-static void known_from(const ckpt_view *v, pl_known **out)
-{
-    *out = sl_calloc(v->n ? v->n : 1, sizeof **out);
-    for (size_t i = 0; i < v->n; i++) {
-        (*out)[i].folder = v->e[i].folder;
-        (*out)[i].state = v->e[i].state;
-        (*out)[i].batch_id = v->e[i].batch_id;
-    }
-}
-
 /* The checkpoint and the source's listing, read together (retried as one). */
 typedef struct discover_call {
     run_ctx *rc;
@@ -610,7 +600,7 @@ static sl_code discover_once(void *arg, sl_err *err)
     sl_code rc = ckpt_load(c->rc->lake, c->rc->d->name, c->view, err);
     if (rc != SL_OK)
         return rc;
-    known_from(c->view, c->known);
+    *c->known = ckpt_view_known(c->view);
     pl_discover_opts dopt = {.now_ms = time_now_ms()};
     return discover_epochs(c->rc->src, c->rc->d, *c->known, c->view->n, &dopt, c->dsc,
                            err);

@@ -85,21 +85,6 @@ void run_steps_free(run_step *s, size_t n)
     free(s);
 }
 
-static pq_value str_or_null(const char *s)
-{
-    return s ? pq_val_str(s) : pq_val_null();
-}
-
-static pq_value i64_or_null(int64_t v)
-{
-    return v < 0 ? pq_val_null() : pq_val_i64(v);
-}
-
-static pq_value ts_or_null(int64_t ms)
-{
-    return ms < 0 ? pq_val_null() : pq_val_ts_us(ms * 1000);
-}
-
 sl_code runs_append(store *lake, const run_step *rows, size_t n, sl_err *err)
 {
     pq_value *cells = sl_calloc(n ? n * R_COUNT : 1, sizeof *cells);
@@ -113,35 +98,29 @@ sl_code runs_append(store *lake, const run_step *rows, size_t n, sl_err *err)
         pq_value *r = &cells[i * R_COUNT];
         r[R_RUN] = pq_val_str(s->run_id);
         r[R_PIPELINE] = pq_val_str(s->pipeline);
-        r[R_FOLDER] = str_or_null(s->folder);
-        r[R_BATCH] = i64_or_null(s->batch_id);
+        r[R_FOLDER] = systable_cell_str(s->folder);
+        r[R_BATCH] = systable_cell_i64(s->batch_id);
         r[R_STEP] = pq_val_str(s->step);
         r[R_ATTEMPT] = pq_val_i32(s->attempt);
         r[R_STATE] = pq_val_str(s->state);
-        r[R_ERROR] = str_or_null(s->error_code);
-        r[R_MESSAGE] = str_or_null(s->error_message);
-        r[R_ROWS_IN] = i64_or_null(s->rows_in);
-        r[R_ROWS_OUT] = i64_or_null(s->rows_out);
-        r[R_TABLE] = str_or_null(s->table_name);
-        r[R_VBEFORE] = i64_or_null(s->version_before);
-        r[R_VAFTER] = i64_or_null(s->version_after);
-        r[R_STARTED] = ts_or_null(s->started_ms);
-        r[R_FINISHED] = ts_or_null(s->finished_ms);
+        r[R_ERROR] = systable_cell_str(s->error_code);
+        r[R_MESSAGE] = systable_cell_str(s->error_message);
+        r[R_ROWS_IN] = systable_cell_i64(s->rows_in);
+        r[R_ROWS_OUT] = systable_cell_i64(s->rows_out);
+        r[R_TABLE] = systable_cell_str(s->table_name);
+        r[R_VBEFORE] = systable_cell_i64(s->version_before);
+        r[R_VAFTER] = systable_cell_i64(s->version_after);
+        r[R_STARTED] = systable_cell_ts_ms(s->started_ms);
+        r[R_FINISHED] = systable_cell_ts_ms(s->finished_ms);
         r[R_DURATION] = s->started_ms >= 0 && s->finished_ms >= s->started_ms
                             ? pq_val_i64(s->finished_ms - s->started_ms)
                             : pq_val_null();
-        r[R_DETAIL] = str_or_null(s->detail);
+        r[R_DETAIL] = systable_cell_str(s->detail);
     }
     systable_append_req req = {.rows = cells, .nrows = n};
     sl_code c = systable_append(lake, &TABLE, &req, NULL, NULL, err);
     free(cells);
     return c;
-}
-
-static int64_t ms_of(const delta_rows *r, size_t i, size_t col)
-{
-    int64_t us = systable_i64(r, i, col, INT64_MIN);
-    return us == INT64_MIN ? -1 : us / 1000;
 }
 
 static int matches(const delta_rows *r, size_t i, size_t col, const char *want)
@@ -192,8 +171,8 @@ sl_code runs_load(store *lake, const char *pipeline, const char *run_id, run_ste
             s->table_name = systable_strdup(&r, i, R_TABLE);
             s->version_before = systable_i64(&r, i, R_VBEFORE, -1);
             s->version_after = systable_i64(&r, i, R_VAFTER, -1);
-            s->started_ms = ms_of(&r, i, R_STARTED);
-            s->finished_ms = ms_of(&r, i, R_FINISHED);
+            s->started_ms = systable_ms(&r, i, R_STARTED);
+            s->finished_ms = systable_ms(&r, i, R_FINISHED);
             s->detail = systable_strdup(&r, i, R_DETAIL);
         }
         qsort(*out, *n, sizeof **out, step_cmp);

@@ -117,3 +117,24 @@ int64_t systable_i64(const delta_rows *r, size_t row, size_t col, int64_t if_nul
     pq_type t = pq_type_base(r->types[col]);
     return t == PQ_TYPE_INT32 || t == PQ_TYPE_DATE ? v->i32 : v->i64;
 }
+
+int64_t systable_ms(const delta_rows *r, size_t row, size_t col)
+{
+    int64_t us = systable_i64(r, row, col, INT64_MIN);
+    return us == INT64_MIN ? -1 : us / 1000;
+}
+
+pq_value systable_cell_str(const char *s)
+{
+    return s ? pq_val_str(s) : pq_val_null();
+}
+
+pq_value systable_cell_i64(int64_t v)
+{
+    return v < 0 ? pq_val_null() : pq_val_i64(v);
+}
+
+pq_value systable_cell_ts_ms(int64_t ms)
+{
+    return ms < 0 ? pq_val_null() : pq_val_ts_us(ms * 1000);
+}

@@ -50,5 +50,12 @@ sl_code systable_append(store *lake, const systable *t, const systable_append_re
 const char *systable_str(const delta_rows *r, size_t row, size_t col, size_t *len);
 char *systable_strdup(const delta_rows *r, size_t row, size_t col);
 int64_t systable_i64(const delta_rows *r, size_t row, size_t col, int64_t if_null);
+/* A timestamp cell in milliseconds; -1 for null. */
+int64_t systable_ms(const delta_rows *r, size_t row, size_t col);
+
+/* Cells to write: NULL strings, negative counts and negative times are nulls. */
+pq_value systable_cell_str(const char *s);
+pq_value systable_cell_i64(int64_t v);
+pq_value systable_cell_ts_ms(int64_t ms);
 
 #endif

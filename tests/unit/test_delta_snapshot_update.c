@@ -193,6 +193,12 @@ static void assert_snap_equal(const delta_snapshot *u, const delta_snapshot *o,
         if (exact_text)
             assert_string_equal(ta, tb);
         json_t *ja = delta_file_add(a), *jb = delta_file_add(b);
+        if (!exact_text) {
+            /* A checkpoint writes its adds with dataChange false (the
+             * protocol's rule): that flag says how the state was read. */
+            json_object_del(ja, "dataChange");
+            json_object_del(jb, "dataChange");
+        }
         assert_json_equal(ja, jb);
         json_decref(ja);
         json_decref(jb);
@@ -206,6 +212,10 @@ static void assert_snap_equal(const delta_snapshot *u, const delta_snapshot *o,
         assert_opt_str_equal(a->dv_id, b->dv_id);
         assert_int_equal(a->deletion_timestamp, b->deletion_timestamp);
         json_t *ja = delta_tombstone_remove(a), *jb = delta_tombstone_remove(b);
+        if (!exact_text) {
+            json_object_del(ja, "dataChange");
+            json_object_del(jb, "dataChange");
+        }
         assert_json_equal(ja, jb);
         json_decref(ja);
         json_decref(jb);

@@ -5,7 +5,9 @@
  * gold must equal the aggregates of that expected silver. Also: key-range
  * pruning reads one file of many, re-runs are skipped, a crash between the
  * tombstones and the silver commit recovers, and the files layout replaces
- * exactly the changed customers' files. */
+ * exactly the changed customers' files. Each scenario also runs with warm
+ * snapshots kept across batches (merge_req.silver_snap / tomb_snap, as a
+ * long-running runner keeps them), which must give the same tables. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -288,6 +290,50 @@ static uint32_t rnd(uint32_t n)
     return (uint32_t)(rng_state >> 33) % n;
 }
 
+/* The warm snapshots of the "_warm" variants (NULL pointers: cold). */
+static delta_snapshot **warm_silver, **warm_tomb;
+static delta_snapshot *warm_silver_snap, *warm_tomb_snap;
+
+static void warm_begin(void)
+{
+    warm_silver_snap = warm_tomb_snap = NULL;
+    warm_silver = &warm_silver_snap;
+    warm_tomb = &warm_tomb_snap;
+}
+
+/* A process that dies loses its warm snapshots. */
+static void warm_lose(void)
+{
+    delta_snapshot_free(warm_silver_snap);
+    delta_snapshot_free(warm_tomb_snap);
+    warm_silver_snap = warm_tomb_snap = NULL;
+}
+
+static void warm_end(void)
+{
+    warm_lose();
+    warm_silver = warm_tomb = NULL;
+}
+
+/* The warm snapshot of table key equals a fresh open: version, files, rows,
+ * txns. */
+static void expect_warm_fresh(store *s, const char *key, const delta_snapshot *warm)
+{
+    if (!warm)
+        return;
+    delta_snapshot *fresh = NULL;
+    delta_at at = {.kind = DELTA_AT_LATEST};
+    sl_err err = {0};
+    assert_int_equal(delta_snapshot_open(s, key, &at, &fresh, &err), SL_OK);
+    assert_int_equal(warm->version, fresh->version);
+    assert_int_equal(warm->nfiles, fresh->nfiles);
+    assert_int_equal(warm->num_rows, fresh->num_rows);
+    for (size_t i = 0; i < warm->nfiles; i++)
+        assert_string_equal(warm->files[i].path, fresh->files[i].path);
+    assert_true(json_equal(warm->txns, fresh->txns));
+    delta_snapshot_free(fresh);
+}
+
 static sl_code run_merge(store *s, const pipeline_def *d, const delta_rows *batch,
                          int64_t id, merge_result *mr, sl_err *err)
 {
@@ -295,8 +341,15 @@ static sl_code run_merge(store *s, const pipeline_def *d, const delta_rows *batc
                    .batch = batch,
                    .batch_cols = BATCH_COLS,
                    .nbatch_cols = NBATCH_COLS,
-                   .batch_id = id};
-    return merge_run(s, &q, mr, err);
+                   .batch_id = id,
+                   .silver_snap = warm_silver,
+                   .tomb_snap = warm_tomb};
+    sl_code c = merge_run(s, &q, mr, err);
+    if (c == SL_OK && warm_silver) {
+        assert_non_null(*warm_silver); /* kept for the next batch */
+        expect_warm_fresh(s, d->silver.table, *warm_silver);
+    }
+    return c;
 }
 
 static void run_aggregate(store *s, const pipeline_def *d, const merge_result *mr,
@@ -404,6 +457,7 @@ static void test_epoch_history(void **state)
             /* Crash after the tombstones commit, before silver's: the re-run
              * skips tombstones and still applies this batch's deletes. */
             assert_true(mr.deletes > 0);
+            warm_lose();
             drop_last_commit(f, "orders", mr.silver_version);
             merge_result_clear(&mr);
             c = run_merge(f->s, &d, &batch, b, &mr, &err);
@@ -444,6 +498,14 @@ static void test_epoch_history(void **state)
     assert_true(del_total > 10);
     free(m.state);
     free(m.has);
+}
+
+static void test_epoch_history_warm(void **state)
+{
+    warm_begin();
+    test_epoch_history(state);
+    expect_warm_fresh(((fx *)*state)->s, "_sluice/tombstones/orders", warm_tomb_snap);
+    warm_end();
 }
 
 /* A batch of keys [lo, lo + n) in one day, all inserts. */
@@ -574,6 +636,20 @@ static void test_files_layout(void **state)
     merge_result mr;
     assert_int_equal(run_merge(f->s, &d, &b1, 1, &mr, &err), SL_OK);
     assert_int_equal(mr.files_added, NCUST); /* one data file per source file */
+    /* Partitioned by source file: one directory each. */
+    json_t *pcols = NULL;
+    {
+        delta_snapshot *sn = NULL;
+        delta_at lat = {.kind = DELTA_AT_LATEST};
+        assert_int_equal(delta_snapshot_open(f->s, "orders", &lat, &sn, &err), SL_OK);
+        pcols = json_incref(json_object_get(sn->metadata, "partitionColumns"));
+        for (size_t i = 0; i < sn->nfiles; i++)
+            assert_true(strncmp(sn->files[i].path, "_source_file=id-", 16) == 0);
+        delta_snapshot_free(sn);
+    }
+    assert_int_equal(json_array_size(pcols), 1);
+    assert_string_equal(json_string_value(json_array_get(pcols, 0)), "_source_file");
+    json_decref(pcols);
     aggregate_result ar;
     run_aggregate(f->s, &d, &mr, 1, &ar);
     merge_result_clear(&mr);
@@ -610,8 +686,11 @@ static void test_files_layout(void **state)
                    .nbatch_cols = NBATCH_COLS,
                    .batch_id = 2,
                    .changed_files = names,
-                   .nchanged_files = nchanged};
+                   .nchanged_files = nchanged,
+                   .silver_snap = warm_silver};
     assert_int_equal(merge_run(f->s, &q, &mr, &err), SL_OK);
+    if (warm_silver)
+        expect_warm_fresh(f->s, "orders", *warm_silver);
     assert_int_equal(mr.files_considered, NCUST);
     assert_int_equal(mr.files_removed, 20);
     assert_int_equal(mr.files_added, 19); /* the emptied one has no file */
@@ -633,15 +712,15 @@ static void test_files_layout(void **state)
         }
         if (ad) {
             nadd++;
-            json_t *st =
-                json_loads(json_string_value(json_object_get(ad, "stats")), 0, NULL);
-            json_t *mn =
-                json_object_get(json_object_get(st, "minValues"), "_source_file");
-            json_t *mx =
-                json_object_get(json_object_get(st, "maxValues"), "_source_file");
-            assert_true(json_equal(mn, mx));
-            assert_true(changed_customer(atoi(json_string_value(mn) + 3)));
-            json_decref(st);
+            /* The source file is the partition value, and its directory. */
+            const char *src = json_string_value(
+                json_object_get(json_object_get(ad, "partitionValues"), "_source_file"));
+            assert_non_null(src);
+            assert_true(changed_customer(atoi(src + 3)));
+            char dir[64];
+            snprintf(dir, sizeof dir, "_source_file=%s/", src);
+            assert_true(strncmp(json_string_value(json_object_get(ad, "path")), dir,
+                                strlen(dir)) == 0);
         }
     }
     assert_int_equal(nrem, 20);
@@ -678,12 +757,229 @@ static void test_files_layout(void **state)
     delta_rows_free(&b2);
 }
 
+static void test_files_layout_warm(void **state)
+{
+    warm_begin();
+    test_files_layout(state);
+    warm_end();
+}
+
+/* ---- files layout: names that need escaping, warm across batches -------- */
+
+#define NSRC 7
+static const char *const SRC_NAMES[NSRC] = {
+    "plain.txt",    "plain.txt2",        "in/a b%20c=d#e'f.txt",
+    "in/a%2Fb.txt", "x:y*z?[1]^{2}.txt", "\xc3\xbc-\xe6\x97\xa5.txt",
+    "t\tab\x7f.txt"};
+
+/* Source k's content at version v: n rows "s<k>-<v>-<i>". */
+static void src_batch(delta_rows *b, const int *srcs, const int *nrows, size_t n, int v,
+                      int64_t batch)
+{
+    delta_rows_init(b, BATCH_COLS, NBATCH_COLS);
+    for (size_t j = 0; j < n; j++)
+        for (int i = 0; i < nrows[j]; i++) {
+            ev e = {0};
+            snprintf(e.id, sizeof e.id, "s%d-%d-%d", srcs[j], v, i);
+            snprintf(e.cust, sizeof e.cust, "c%d", srcs[j]);
+            snprintf(e.file, sizeof e.file, "%s", SRC_NAMES[srcs[j]]);
+            e.amount = v * 100 + i;
+            e.qty = 1;
+            e.ts = T0 + (int64_t)(srcs[j] % 3) * DAY_US;
+            e.batch = batch;
+            e.line = i + 1;
+            add_event(b, &e);
+        }
+}
+
+/* Silver holds exactly version ver[k] of each source k (cnt[k] rows). */
+static void expect_sources(store *s, const int *ver, const int *cnt)
+{
+    delta_rows t;
+    read_table(s, "orders", &t, NULL);
+    size_t want = 0;
+    for (int k = 0; k < NSRC; k++) {
+        want += (size_t)cnt[k];
+        for (int i = 0; i < cnt[k]; i++) {
+            char id[24];
+            snprintf(id, sizeof id, "s%d-%d-%d", k, ver[k], i);
+            int row = row_by_id(&t, id);
+            if (row < 0)
+                fail_msg("row %s of %s is missing", id, SRC_NAMES[k]);
+            const pq_value *f = &t.cells[(size_t)row * t.ncols + 6];
+            assert_int_equal(f->str.len, strlen(SRC_NAMES[k]));
+            assert_memory_equal(f->str.ptr, SRC_NAMES[k], f->str.len);
+        }
+    }
+    if (t.nrows != want)
+        fail_msg("silver has %zu rows, want %zu (an old file left behind?)", t.nrows,
+                 want);
+    delta_rows_free(&t);
+}
+
+static void files_special_names(fx *f, int legacy)
+{
+    pipeline_def d;
+    def_init(&d, PL_LAYOUT_FILES);
+    sl_err err = {0};
+    if (legacy) {
+        /* silver as created before the layout was partitioned */
+        pq_schema_col *cols;
+        size_t nc;
+        assert_int_equal(merge_silver_cols(&d, &cols, &nc, &err), SL_OK);
+        delta_snapshot *sn = NULL;
+        assert_int_equal(merge_table_open(f->s, "orders", cols, nc, &sn, &err), SL_OK);
+        delta_snapshot_free(sn);
+        free(cols);
+    }
+    int ver[NSRC], cnt[NSRC], all[NSRC];
+    for (int k = 0; k < NSRC; k++) {
+        all[k] = k;
+        ver[k] = 0;
+        cnt[k] = 2 + k;
+    }
+    delta_rows b;
+    src_batch(&b, all, cnt, NSRC, 0, 1);
+    merge_result mr;
+    assert_int_equal(run_merge(f->s, &d, &b, 1, &mr, &err), SL_OK);
+    assert_int_equal(mr.files_added, NSRC);
+    merge_result_clear(&mr);
+    delta_rows_free(&b);
+    expect_sources(f->s, ver, cnt);
+    rng_state = 7;
+    for (int64_t batch = 2; batch <= 14; batch++) {
+        int srcs[2], n[2];
+        srcs[0] = (int)rnd(NSRC);
+        srcs[1] = (srcs[0] + 1 + (int)rnd(NSRC - 1)) % NSRC;
+        size_t ns = 1 + rnd(2);
+        const char *names[2];
+        int64_t old_rows = 0, old_files = 0;
+        for (size_t j = 0; j < ns; j++) {
+            n[j] = (int)rnd(6); /* 0: the file was emptied */
+            names[j] = SRC_NAMES[srcs[j]];
+            old_rows += cnt[srcs[j]];
+            old_files += cnt[srcs[j]] > 0;
+        }
+        src_batch(&b, srcs, n, ns, (int)batch, batch);
+        merge_req q = {.def = &d,
+                       .batch = &b,
+                       .batch_cols = BATCH_COLS,
+                       .nbatch_cols = NBATCH_COLS,
+                       .batch_id = batch,
+                       .changed_files = names,
+                       .nchanged_files = ns,
+                       .silver_snap = warm_silver};
+        sl_code c = merge_run(f->s, &q, &mr, &err);
+        if (c != SL_OK)
+            fail_msg("batch %lld: %s", (long long)batch, err.msg);
+        /* Exactly the changed sources' files went, their rows read for gold
+         * with the source file back from the partition value. */
+        assert_int_equal(mr.files_removed, old_files);
+        assert_int_equal((int64_t)mr.before.nrows, old_rows);
+        for (size_t i = 0; i < mr.before.nrows; i++) {
+            const pq_value *fv = &mr.before.cells[i * mr.before.ncols + 6];
+            int hit = 0;
+            for (size_t j = 0; j < ns; j++)
+                hit |= fv->str.len == strlen(names[j]) &&
+                       memcmp(fv->str.ptr, names[j], fv->str.len) == 0;
+            assert_true(hit);
+        }
+        for (size_t j = 0; j < ns; j++) {
+            ver[srcs[j]] = (int)batch;
+            cnt[srcs[j]] = n[j];
+        }
+        merge_result_clear(&mr);
+        delta_rows_free(&b);
+        expect_sources(f->s, ver, cnt);
+        if (warm_silver)
+            expect_warm_fresh(f->s, "orders", *warm_silver);
+    }
+    /* Version 10 was due a checkpoint; with a warm snapshot the merge wrote it. */
+    char *cp = sl_asprintf("%s/orders/_delta_log/%020d.checkpoint.parquet", f->dir, 10);
+    FILE *fp = fopen(cp, "rb");
+    assert_non_null(fp);
+    fclose(fp);
+    free(cp);
+    delta_snapshot *sn = NULL;
+    delta_at at = {.kind = DELTA_AT_LATEST};
+    assert_int_equal(delta_snapshot_open(f->s, "orders", &at, &sn, &err), SL_OK);
+    for (size_t i = 0; i < sn->nfiles; i++)
+        assert_int_equal(strncmp(sn->files[i].path, "_source_file=", 13) == 0, !legacy);
+    delta_snapshot_free(sn);
+}
+
+static void test_files_special_names(void **state)
+{
+    files_special_names(*state, 0);
+}
+
+static void test_files_special_names_warm(void **state)
+{
+    warm_begin();
+    files_special_names(*state, 0);
+    warm_end();
+}
+
+/* An unpartitioned silver (from before) is still searched by stats. */
+static void test_files_legacy_unpartitioned(void **state)
+{
+    warm_begin();
+    files_special_names(*state, 1);
+    warm_end();
+}
+
+/* A failed merge drops the warm snapshot: the next batch starts cold. */
+static void test_warm_dropped_on_error(void **state)
+{
+    fx *f = *state;
+    pipeline_def d;
+    def_init(&d, PL_LAYOUT_FILES);
+    sl_err err = {0};
+    int one[1] = {0}, n[1] = {3};
+    delta_rows b;
+    src_batch(&b, one, n, 1, 0, 1);
+    warm_begin();
+    merge_result mr;
+    assert_int_equal(run_merge(f->s, &d, &b, 1, &mr, &err), SL_OK);
+    merge_result_clear(&mr);
+    assert_non_null(warm_silver_snap);
+    pq_schema_col bad[NBATCH_COLS];
+    memcpy(bad, BATCH_COLS, sizeof bad);
+    bad[2].type = PQ_TYPE_INT64; /* amount: not silver's type */
+    merge_req q = {.def = &d,
+                   .batch = &b,
+                   .batch_cols = bad,
+                   .nbatch_cols = NBATCH_COLS,
+                   .batch_id = 2,
+                   .silver_snap = warm_silver};
+    assert_int_equal(merge_run(f->s, &q, &mr, &err), SL_DELTA_SCHEMA);
+    merge_result_clear(&mr);
+    assert_null(warm_silver_snap);
+    /* ... and the next one opens it again. */
+    q.batch_cols = BATCH_COLS;
+    assert_int_equal(merge_run(f->s, &q, &mr, &err), SL_OK);
+    merge_result_clear(&mr);
+    assert_non_null(warm_silver_snap);
+    expect_warm_fresh(f->s, "orders", warm_silver_snap);
+    warm_end();
+    delta_rows_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_epoch_history, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_epoch_pruning, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_files_layout, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_epoch_history_warm, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_files_layout_warm, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_files_special_names, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_files_special_names_warm, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_files_legacy_unpartitioned, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_warm_dropped_on_error, fx_setup,
+                                        fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
