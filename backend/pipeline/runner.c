@@ -197,8 +197,35 @@ static sl_code step_ingest(folder_ctx *fc, sl_err *err)
 
 /* The batch's rows as bronze holds them: files whose _batch_id range can hold
  * the batch (all of them, after an OPTIMIZE mixed batches), rows filtered. */
-static sl_code batch_rows_read(run_ctx *rc, int64_t batch, delta_rows *rows,
-                               pq_schema_col **cols_out, size_t *ncols_out, sl_err *err)
+/* The adds of bronze's commit at version (the batch's): a set of paths, so
+ * the batch's files are found without parsing every file's stats. NULL
+ * when unknown. */
+static json_t *commit_add_paths(run_ctx *rc, int64_t version)
+{
+    if (version < 0)
+        return NULL;
+    json_t *actions = NULL;
+    sl_err ignored = {0};
+    if (delta_commit_read(rc->lake, rc->d->bronze.table, version, &actions, &ignored) !=
+        SL_OK)
+        return NULL;
+    json_t *set = json_object();
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a)
+    {
+        const char *p =
+            json_string_value(json_object_get(json_object_get(a, "add"), "path"));
+        if (p)
+            json_object_set_new(set, p, json_true());
+    }
+    json_decref(actions);
+    return set;
+}
+
+static sl_code batch_rows_read(run_ctx *rc, int64_t batch, int64_t bronze_version,
+                               delta_rows *rows, pq_schema_col **cols_out,
+                               size_t *ncols_out, sl_err *err)
 {
     *cols_out = NULL;
     *ncols_out = 0;
@@ -227,14 +254,22 @@ static sl_code batch_rows_read(run_ctx *rc, int64_t batch, delta_rows *rows,
     delta_rows all;
     delta_rows_init(&all, cols, ncols);
     delta_rows_init(rows, cols, ncols);
+    /* The batch's own commit names its files; after a crash (ingest skipped)
+     * the files whose _batch_id range can hold the batch are read instead. */
+    json_t *paths = commit_add_paths(rc, bronze_version);
     for (size_t i = 0; c == SL_OK && i < snap->nfiles; i++) {
-        json_t *mn, *mx;
-        delta_file_col_range(&snap->files[i], "_batch_id", &mn, &mx);
-        int may_hold =
-            !mn || !mx ||
-            (json_integer_value(mn) <= batch && batch <= json_integer_value(mx));
-        json_decref(mn);
-        json_decref(mx);
+        int may_hold;
+        if (paths) {
+            may_hold = json_object_get(paths, snap->files[i].path) != NULL;
+        } else {
+            json_t *mn, *mx;
+            delta_file_col_range(&snap->files[i], "_batch_id", &mn, &mx);
+            may_hold =
+                !mn || !mx ||
+                (json_integer_value(mn) <= batch && batch <= json_integer_value(mx));
+            json_decref(mn);
+            json_decref(mx);
+        }
         if (!may_hold)
             continue;
         size_t first = all.nrows;
@@ -246,6 +281,7 @@ static sl_code batch_rows_read(run_ctx *rc, int64_t batch, delta_rows *rows,
                 delta_rows_copy_row(rows, &all, r);
         }
     }
+    json_decref(paths);
     delta_rows_free(&all);
     delta_snapshot_free(snap);
     if (c != SL_OK) {
@@ -267,7 +303,10 @@ static sl_code step_merge(folder_ctx *fc, sl_err *err)
     delta_rows batch;
     pq_schema_col *cols;
     size_t ncols;
-    sl_code c = batch_rows_read(rc, fc->batch, &batch, &cols, &ncols, err);
+    int64_t bronze_version =
+        fc->have_ing && !fc->ing.skipped ? fc->ing.bronze_version : -1;
+    sl_code c =
+        batch_rows_read(rc, fc->batch, bronze_version, &batch, &cols, &ncols, err);
     if (c != SL_OK)
         return c;
     merge_req req = {
