@@ -213,7 +213,8 @@ static void touch_root(const char *src)
 }
 
 /* Runs one way once, adding its wall and CPU time; *last keeps the latest
- * discovery (its counts are printed). */
+ * discovery's counts (its folders are freed at once, so the next run's peak
+ * RSS is its own). */
 static void run_way(way *x, store *st, const pipeline_def *d, const pl_known *known,
                     size_t nknown, pl_discovery *last, size_t *listed_raw)
 {
@@ -230,8 +231,10 @@ static void run_way(way *x, store *st, const pipeline_def *d, const pl_known *kn
             fail(&e);
         x->ms[x->n] = time_mono_ms() - t0;
         x->cpu_ms[x->n] = cpu_ms() - c0;
-        pl_discovery_free(last);
         *last = dsc;
+        last->folders = NULL;
+        last->n = 0;
+        pl_discovery_free(&dsc);
     } else if (x->kind == W_LIST_ONLY) {
         *listed_raw = list_only(st, x->page_keys);
         x->ms[x->n] = time_mono_ms() - t0;
@@ -339,7 +342,6 @@ int main(int argc, char **argv)
         print_way(&ways[w]);
     print_way(&changed);
     printf("{\"peak_rss_kb_end\":%ld}\n", peak_rss_kb());
-    pl_discovery_free(&last);
     store_close(st);
     for (size_t i = 0; i < nknown; i++)
         free(names[i]);

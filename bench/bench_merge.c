@@ -13,7 +13,7 @@
  *   warm+gold warm, also reading the old rows (what the aggregate needs).
  * Tables are built under DATA_DIR on each run (untimed). Prints one JSON
  * line per N over BENCH_ROUNDS (default 21) replacements per way, each of
- * another customer. */
+ * another customer; BENCH_CUSTOMERS=N runs one size. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,8 +196,12 @@ int main(int argc, char **argv)
     int rounds = getenv("BENCH_ROUNDS") ? atoi(getenv("BENCH_ROUNDS")) : 21;
     rounds = rounds < 1 ? 1 : rounds > MAX_ROUNDS ? MAX_ROUNDS : rounds;
     static const int NS[] = {100, 1000, 10000};
+    /* BENCH_CUSTOMERS=N runs one size only (profiling). */
+    int only = getenv("BENCH_CUSTOMERS") ? atoi(getenv("BENCH_CUSTOMERS")) : 0;
     for (size_t v = 0; v < sizeof NS / sizeof NS[0]; v++) {
         int n = NS[v];
+        if (only > 0 && n != only)
+            continue;
         char *root = sl_asprintf("%s/merge-%d", argv[1], n);
         char *cmd = sl_asprintf("rm -rf '%s' && mkdir -p '%s'", root, root);
         if (system(cmd) != 0)

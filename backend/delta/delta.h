@@ -150,10 +150,11 @@ sl_code delta_commit_read(store *s, const char *table_key, int64_t version,
  * of reopening. The result equals delta_snapshot_open at the latest version
  * (files, their add actions, tombstones, protocol, metaData, txns, domains,
  * row and size totals); *snap may be replaced by a freshly opened snapshot
- * (when a commit after it is no longer in the log, or after 1,000 commits
- * replayed into one snapshot, which bounds the strings of removed files it
- * keeps). *snap NULL opens the latest. On error *snap is left as it was (a
- * valid snapshot at its old version). Errors as delta_snapshot_open. */
+ * (when a commit after it is no longer in the log, or once it is 1,000
+ * commits past the checkpoint it was built from: that bounds the strings of
+ * removed files it keeps). *snap NULL opens the latest. On error *snap is
+ * left as it was (a valid snapshot at its old version). Errors as
+ * delta_snapshot_open. */
 sl_code delta_snapshot_update(store *s, const char *table_key, delta_snapshot **snap,
                               sl_err *err);
 

@@ -12,9 +12,9 @@
 
 #include "backend/delta/delta_internal.h"
 
-/* Commits replayed into one snapshot before it is rebuilt from the log:
- * strings of removed files stay in its arena until then, so this bounds
- * the memory a warm snapshot wastes. */
+/* Commits past the checkpoint a snapshot was built from (all of them when
+ * none) before it is rebuilt from the log: strings of removed files stay in
+ * its arena until then, so this bounds the memory a warm snapshot wastes. */
 #define UPDATE_MAX_REPLAYED 1000
 
 typedef struct new_commit {

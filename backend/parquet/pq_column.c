@@ -10,18 +10,27 @@
 #include "backend/parquet/pq_codec.h"
 #include "backend/parquet/pq_rle.h"
 
+/* Little-endian stores: one move on a little-endian host. */
 static inline void le32(unsigned char *p, uint32_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 4);
+#else
     p[0] = (unsigned char)v;
     p[1] = (unsigned char)(v >> 8);
     p[2] = (unsigned char)(v >> 16);
     p[3] = (unsigned char)(v >> 24);
+#endif
 }
 
 static inline void le64(unsigned char *p, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8);
+#else
     le32(p, (uint32_t)v);
     le32(p + 4, (uint32_t)(v >> 32));
+#endif
 }
 
 /* Big-endian two's complement in width bytes (the FLBA decimal form). */
@@ -255,6 +264,20 @@ static inline void values_put(pq_column *c, const void *p, size_t n)
     b->data[b->len] = '\0'; /* sl_buf's invariant */
 }
 
+/* A 4- or 8-byte value: a fixed-size copy, not a library call. */
+static inline void values_put_word(pq_column *c, const char *p, size_t n)
+{
+    sl_buf *b = &c->page_values;
+    if (b->cap - b->len <= 8)
+        buf_reserve(b, 8);
+    if (n == 8)
+        memcpy(b->data + b->len, p, 8);
+    else
+        memcpy(b->data + b->len, p, 4);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
 static inline void values_put_bytes(pq_column *c, const char *p, size_t n)
 {
     sl_buf *b = &c->page_values;
@@ -265,6 +288,149 @@ static inline void values_put_bytes(pq_column *c, const char *p, size_t n)
         memcpy(b->data + b->len + 4, p, n);
     b->len += n + 4;
     b->data[b->len] = '\0';
+}
+
+static inline uint32_t rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t rd64(const unsigned char *p)
+{
+    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+/* Folds a page's bounds into the chunk's, in the order per-value updates
+ * would have seen them (ties keep the earlier value). */
+static void stats_fold(const pq_column *c, pq_col_stats *s, const pq_value *min,
+                       const pq_value *max)
+{
+    pq_col_stats_update(c, s, min);
+    pq_col_stats_update(c, s, max);
+}
+
+/* Scans a page of n fixed-width numbers: max first, then min, as
+ * pq_col_stats_update does per value, so the bounds come out the same. */
+#define PAGE_BOUNDS(T, W, LOAD, MEMBER, SKIP)                                            \
+    do {                                                                                 \
+        bool any = false;                                                                \
+        T lo = 0, hi = 0;                                                                \
+        for (size_t i = 0; i + (W) <= n; i += (W)) {                                     \
+            T x = LOAD(p + i);                                                           \
+            if (SKIP(x)) {                                                               \
+                s->has_nan = true;                                                       \
+                continue;                                                                \
+            }                                                                            \
+            if (!any)                                                                    \
+                lo = hi = x, any = true;                                                 \
+            else if (x > hi)                                                             \
+                hi = x;                                                                  \
+            else if (x < lo)                                                             \
+                lo = x;                                                                  \
+        }                                                                                \
+        if (any) {                                                                       \
+            pq_value a = {.MEMBER = lo}, b = {.MEMBER = hi};                             \
+            stats_fold(c, s, &a, &b);                                                    \
+        }                                                                                \
+    } while (0)
+
+static inline int32_t ld_i32(const unsigned char *p)
+{
+    return (int32_t)rd32(p);
+}
+static inline int64_t ld_i64(const unsigned char *p)
+{
+    return (int64_t)rd64(p);
+}
+static inline float ld_f32(const unsigned char *p)
+{
+    uint32_t b = rd32(p);
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+static inline double ld_f64(const unsigned char *p)
+{
+    uint64_t b = rd64(p);
+    double d;
+    memcpy(&d, &b, 8);
+    return d;
+}
+#define NEVER(x) ((void)(x), false)
+#define IS_NAN(x) ((x) != (x))
+
+/* Byte-array order (unsigned bytes, then length), eight bytes a step. */
+static inline int bytes_cmp(const unsigned char *a, size_t na, const unsigned char *b,
+                            size_t nb)
+{
+    size_t n = na < nb ? na : nb, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) {
+            x = __builtin_bswap64(x), y = __builtin_bswap64(y);
+            return x < y ? -1 : 1;
+        }
+    }
+    for (; i < n; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return (na > nb) - (na < nb);
+}
+
+/* The bounds of a PLAIN page of byte arrays (4-byte length, bytes). */
+static void page_bounds_bytes(const pq_column *c, pq_col_stats *s, const unsigned char *p,
+                              size_t n)
+{
+    const unsigned char *lo = NULL, *hi = NULL;
+    size_t lo_n = 0, hi_n = 0;
+    for (size_t i = 0; i + 4 <= n;) {
+        size_t len = rd32(p + i);
+        const unsigned char *x = p + i + 4;
+        i += 4 + len;
+        if (!lo)
+            lo = hi = x, lo_n = hi_n = len;
+        else if (bytes_cmp(x, len, hi, hi_n) > 0)
+            hi = x, hi_n = len;
+        else if (bytes_cmp(x, len, lo, lo_n) < 0)
+            lo = x, lo_n = len;
+    }
+    if (lo) {
+        pq_value a = pq_val_bin(lo, lo_n), b = pq_val_bin(hi, hi_n);
+        stats_fold(c, s, &a, &b);
+    }
+}
+
+/* Statistics of a PLAIN page, gathered when it closes: one tight loop
+ * instead of a call per value. Bounds are idempotent, so values the
+ * statistics already hold (a dictionary page turned PLAIN) do no harm.
+ * Booleans and FLBA decimals were counted as they came (plain_put). */
+static void page_stats(pq_column *c)
+{
+    pq_col_stats *s = &c->chunk_stats;
+    const unsigned char *p = (const unsigned char *)c->page_values.data;
+    size_t n = c->page_values.len;
+    switch (c->kind) {
+    case PQ_KIND_I32:
+        PAGE_BOUNDS(int32_t, 4, ld_i32, i32, NEVER);
+        break;
+    case PQ_KIND_I64:
+        PAGE_BOUNDS(int64_t, 8, ld_i64, i64, NEVER);
+        break;
+    case PQ_KIND_FLOAT:
+        PAGE_BOUNDS(float, 4, ld_f32, f32, IS_NAN);
+        break;
+    case PQ_KIND_DOUBLE:
+        PAGE_BOUNDS(double, 8, ld_f64, f64, IS_NAN);
+        break;
+    case PQ_KIND_BYTES:
+        page_bounds_bytes(c, s, p, n);
+        break;
+    default:
+        break;
+    }
 }
 
 /* The page's dictionary indices rewritten as PLAIN values. */
@@ -280,6 +446,7 @@ static void page_to_plain(pq_column *c)
 static void dict_stop(pq_column *c)
 {
     c->dict_on = false;
+    c->last_ok = false;
     if (c->dict_data_pages == 0)
         pq_dict_reset(&c->dict);
 }
@@ -345,6 +512,8 @@ sl_code pq_column_flush_page(pq_column *c, sl_err *err)
             dict_stop(c);
         }
     }
+    if (!c->dict_on)
+        page_stats(c);
     /* DATA_PAGE v1 body: [repetition levels][definition levels] values,
      * each level run as a 4-byte length + RLE. Flat columns have no
      * repetition levels. */
@@ -382,6 +551,7 @@ sl_code pq_column_flush_page(pq_column *c, sl_err *err)
         c->dict_data_pages++;
     else
         c->plain_data_pages++;
+    c->scratch->pages++;
     buf_reset(&c->page_values);
     c->page_rows = 0;
     c->page_nonnull = 0;
@@ -410,116 +580,174 @@ static sl_code dict_overflow(pq_column *c, sl_err *err)
     return SL_OK;
 }
 
-/* One level entry: v is the value, or NULL for def < max_def. */
-static sl_code column_put(pq_column *c, int def, int rep, const pq_value *v, sl_err *err)
+/* Keeps the value just added for pq_column_repeats while it is in the
+ * dictionary. */
+static inline void remember_last(pq_column *c, bool in_dict, uint32_t index,
+                                 const pq_value *pv, size_t klen)
 {
-    bool is_null = v == NULL;
-    if (c->max_rep > 0 && rep == 0 && c->page_full && c->page_rows > 0) {
+    c->last_ok = in_dict;
+    if (!in_dict)
+        return;
+    c->last_idx = index;
+    c->last_plain = c->kind == PQ_KIND_BYTES ? 4 + klen : klen;
+    if (c->kind == PQ_KIND_BYTES) {
+        c->last_off = c->dict.offsets[index] + 4;
+        c->last_len = (uint32_t)klen;
+    } else {
+        pq_column_bits(c, pv, &c->last_lo, &c->last_hi);
+    }
+}
+
+/* The value in its physical form: *pv for statistics, the PLAIN bytes at
+ * *kp (key holds them for fixed kinds) for the dictionary and the page. */
+static inline void value_key(const pq_column *c, const pq_value *v, pq_value *pv,
+                             unsigned char *key, const char **kp, size_t *klen)
+{
+    *pv = *v;
+    *kp = (const char *)key;
+    *klen = c->width;
+    switch (c->kind) {
+    case PQ_KIND_BOOL:
+        break;
+    case PQ_KIND_I32:
+        if (c->is_decimal)
+            pv->i32 = (int32_t)v->dec.lo;
+        le32(key, (uint32_t)pv->i32);
+        break;
+    case PQ_KIND_I64:
+        if (c->is_decimal)
+            pv->i64 = (int64_t)v->dec.lo;
+        le64(key, (uint64_t)pv->i64);
+        break;
+    case PQ_KIND_FLOAT: {
+        uint32_t bits;
+        memcpy(&bits, &v->f32, 4);
+        le32(key, bits);
+        break;
+    }
+    case PQ_KIND_DOUBLE: {
+        uint64_t bits;
+        memcpy(&bits, &v->f64, 8);
+        le64(key, bits);
+        break;
+    }
+    case PQ_KIND_BYTES:
+        *kp = v->str.ptr;
+        *klen = v->str.len;
+        break;
+    case PQ_KIND_FLBA:
+        dec_be(key, v->dec, c->width);
+        break;
+    }
+}
+
+/* A value into the PLAIN page. Numbers and byte arrays get their statistics
+ * when the page closes (page_stats); booleans and FLBA decimals here. */
+static inline void plain_put(pq_column *c, const pq_value *pv, const char *kp, size_t klen)
+{
+    switch (c->kind) {
+    case PQ_KIND_BOOL: {
+        int64_t bit = c->page_nonnull;
+        if (bit % 8 == 0)
+            buf_append_char(&c->page_values, 0);
+        if (pv->b)
+            ((unsigned char *)c->page_values.data)[c->page_values.len - 1] |=
+                (unsigned char)(1u << (bit % 8));
+        pq_col_stats_update(c, &c->chunk_stats, pv);
+        break;
+    }
+    case PQ_KIND_BYTES:
+        values_put_bytes(c, kp, klen);
+        break;
+    case PQ_KIND_FLBA:
+        values_put(c, kp, klen);
+        pq_col_stats_update(c, &c->chunk_stats, pv);
+        break;
+    default:
+        values_put_word(c, kp, klen);
+        break;
+    }
+    c->page_nonnull++;
+}
+
+/* The dictionary index of a non-null value; *in_dict false when the
+ * dictionary is off or just overflowed (the value then goes PLAIN). */
+static inline sl_code dict_index(pq_column *c, const pq_value *pv, const unsigned char *key,
+                                 const char *kp, size_t klen, uint32_t *index,
+                                 bool *in_dict, sl_err *err)
+{
+    *in_dict = false;
+    if (!c->dict_on)
+        return SL_OK;
+    bool added;
+    *index = c->kind == PQ_KIND_BYTES ? pq_dict_put_bytes(&c->dict, kp, klen, &added)
+                                      : pq_dict_put_fixed(&c->dict, key, &added);
+    if (added && c->dict.data.len > c->dict_limit)
+        return dict_overflow(c, err);
+    *in_dict = true;
+    if (added) {
+        /* a value is counted once, when it enters the chunk's dictionary */
+        pq_col_stats_update(c, &c->chunk_stats, pv);
+        c->dict_bw = index_width(c);
+    }
+    return SL_OK;
+}
+
+/* One level entry: v is the value, or NULL for def < max_def. flat (a
+ * constant where inlined): the column has no repetition levels, so the
+ * record-boundary rules fall away. */
+static inline __attribute__((always_inline)) sl_code
+column_put(pq_column *c, int def, int rep, const pq_value *v, bool flat, sl_err *err)
+{
+    bool nested = !flat && c->max_rep > 0;
+    if (nested && rep == 0 && c->page_full && c->page_rows > 0) {
         sl_code rc = pq_column_flush_page(c, err);
         if (rc != SL_OK)
             return rc;
     }
-    /* the value in its physical form: pv for statistics, key for the bytes */
     pq_value pv;
     unsigned char key[16];
-    const char *kp = (const char *)key;
-    size_t klen = c->width;
-    if (!is_null) {
-        pv = *v;
-        switch (c->kind) {
-        case PQ_KIND_BOOL:
-            break;
-        case PQ_KIND_I32:
-            if (c->is_decimal)
-                pv.i32 = (int32_t)v->dec.lo;
-            le32(key, (uint32_t)pv.i32);
-            break;
-        case PQ_KIND_I64:
-            if (c->is_decimal)
-                pv.i64 = (int64_t)v->dec.lo;
-            le64(key, (uint64_t)pv.i64);
-            break;
-        case PQ_KIND_FLOAT: {
-            uint32_t bits;
-            memcpy(&bits, &v->f32, 4);
-            le32(key, bits);
-            break;
-        }
-        case PQ_KIND_DOUBLE: {
-            uint64_t bits;
-            memcpy(&bits, &v->f64, 8);
-            le64(key, bits);
-            break;
-        }
-        case PQ_KIND_BYTES:
-            kp = v->str.ptr;
-            klen = v->str.len;
-            break;
-        case PQ_KIND_FLBA:
-            dec_be(key, v->dec, c->width);
-            break;
-        }
-    }
-
-    bool in_dict = false, added = false;
+    const char *kp = NULL;
+    size_t klen = 0;
+    bool in_dict = false;
     uint32_t index = 0;
-    if (!is_null && c->dict_on) {
-        index = c->kind == PQ_KIND_BYTES ? pq_dict_put_bytes(&c->dict, kp, klen, &added)
-                                         : pq_dict_put_fixed(&c->dict, key, &added);
-        in_dict = true;
-        if (added && c->dict.data.len > c->dict_limit) {
-            sl_code rc = dict_overflow(c, err);
-            if (rc != SL_OK)
-                return rc;
-            in_dict = added = false;
-        }
-    }
-    if (!is_null && !in_dict && c->kind != PQ_KIND_BOOL && c->page_rows > 0 &&
-        (c->max_rep == 0 || rep == 0) &&
-        c->page_values.len + klen + 4 > PQ_PAGE_HARD_MAX) {
-        sl_code rc = pq_column_flush_page(c, err);
+    if (v) {
+        value_key(c, v, &pv, key, &kp, &klen);
+        sl_code rc = dict_index(c, &pv, key, kp, klen, &index, &in_dict, err);
         if (rc != SL_OK)
             return rc;
+        if (!in_dict && c->kind != PQ_KIND_BOOL && c->page_rows > 0 &&
+            (!nested || rep == 0) && c->page_values.len + klen + 4 > PQ_PAGE_HARD_MAX) {
+            rc = pq_column_flush_page(c, err);
+            if (rc != SL_OK)
+                return rc;
+        }
     }
 
     if (c->page_rows == (int64_t)c->page_cap)
         page_grow(c);
     if (c->max_def > 0)
         c->levels[c->page_rows] = (uint8_t)def;
-    if (c->max_rep > 0)
+    if (nested)
         c->reps[c->page_rows] = (uint8_t)rep;
     c->page_rows++;
     c->chunk_rows++;
-    if (is_null) {
+    if (!v) {
         c->chunk_stats.null_count++;
-    } else if (in_dict) {
-        c->idx[c->page_nonnull++] = index;
-        c->page_plain_bytes += c->kind == PQ_KIND_BYTES ? 4 + klen : klen;
-        if (added) {
-            pq_col_stats_update(c, &c->chunk_stats, &pv);
-            c->dict_bw = index_width(c);
-        }
     } else {
-        if (c->kind == PQ_KIND_BOOL) {
-            int64_t bit = c->page_nonnull;
-            if (bit % 8 == 0)
-                buf_append_char(&c->page_values, 0);
-            if (v->b)
-                ((unsigned char *)c->page_values.data)[c->page_values.len - 1] |=
-                    (unsigned char)(1u << (bit % 8));
-        } else if (c->kind == PQ_KIND_BYTES) {
-            values_put_bytes(c, kp, klen);
+        remember_last(c, in_dict, index, &pv, klen);
+        if (in_dict) {
+            c->idx[c->page_nonnull++] = index;
+            c->page_plain_bytes += c->kind == PQ_KIND_BYTES ? 4 + klen : klen;
         } else {
-            values_put(c, key, klen);
+            plain_put(c, &pv, kp, klen);
         }
-        c->page_nonnull++;
-        pq_col_stats_update(c, &c->chunk_stats, &pv);
     }
     bool full = c->dict_on
                     ? (size_t)c->page_nonnull * (size_t)c->dict_bw >= c->page_size * 8
                     : c->page_values.len >= c->page_size;
     if (full || c->page_rows >= PQ_PAGE_MAX_ROWS) {
-        if (c->max_rep > 0) {
+        if (nested) {
             c->page_full = true;
             return SL_OK;
         }
@@ -528,9 +756,110 @@ static sl_code column_put(pq_column *c, int def, int rep, const pq_value *v, sl_
     return SL_OK;
 }
 
-sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err)
+/* The general path of a flat cell, out of line so that the short paths
+ * below do not pay its register saves. */
+static __attribute__((noinline)) sl_code column_put_flat(pq_column *c, const pq_value *v,
+                                                         sl_err *err)
 {
-    return column_put(c, v->is_null ? 0 : c->max_def, 0, v->is_null ? NULL : v, err);
+    return column_put(c, c->max_def, 0, v, true, err);
+}
+
+/* A flat null: only the definition level and the count. */
+static inline sl_code column_null(pq_column *c, sl_err *err)
+{
+    if (c->page_rows == (int64_t)c->page_cap)
+        page_grow(c);
+    c->levels[c->page_rows] = 0; /* a null cell means the column is nullable */
+    c->page_rows++;
+    c->chunk_rows++;
+    c->chunk_stats.null_count++;
+    /* nulls add no value bytes: only the row bound can close the page */
+    if (c->page_rows >= PQ_PAGE_MAX_ROWS)
+        return pq_column_flush_page(c, err);
+    return SL_OK;
+}
+
+/* A flat number or byte array while the chunk is PLAIN: the value's bytes
+ * go straight into the page (statistics come when it closes); booleans
+ * and FLBA decimals take the general path. */
+static inline sl_code column_plain(pq_column *c, const pq_value *v, sl_err *err)
+{
+    unsigned char key[8];
+    size_t n = c->width;
+    switch (c->kind) {
+    case PQ_KIND_I32:
+        le32(key, (uint32_t)(c->is_decimal ? (int32_t)v->dec.lo : v->i32));
+        break;
+    case PQ_KIND_I64:
+        le64(key, c->is_decimal ? v->dec.lo : (uint64_t)v->i64);
+        break;
+    case PQ_KIND_FLOAT: {
+        uint32_t bits;
+        memcpy(&bits, &v->f32, 4);
+        le32(key, bits);
+        break;
+    }
+    case PQ_KIND_DOUBLE: {
+        uint64_t bits;
+        memcpy(&bits, &v->f64, 8);
+        le64(key, bits);
+        break;
+    }
+    case PQ_KIND_BYTES:
+        n = v->str.len;
+        break;
+    default:
+        return column_put_flat(c, v, err);
+    }
+    if (c->page_rows > 0 && c->page_values.len + n + 4 > PQ_PAGE_HARD_MAX) {
+        sl_code rc = pq_column_flush_page(c, err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    if (c->page_rows == (int64_t)c->page_cap)
+        page_grow(c);
+    if (c->max_def > 0)
+        c->levels[c->page_rows] = (uint8_t)c->max_def;
+    c->page_rows++;
+    c->chunk_rows++;
+    if (c->kind == PQ_KIND_BYTES)
+        values_put_bytes(c, v->str.ptr, n);
+    else
+        values_put_word(c, (const char *)key, n);
+    c->page_nonnull++;
+    if (c->page_values.len >= c->page_size || c->page_rows >= PQ_PAGE_MAX_ROWS)
+        return pq_column_flush_page(c, err);
+    return SL_OK;
+}
+
+/* A flat cell equal to the previous one: its dictionary index again. The
+ * statistics already count the value (it entered the dictionary in this
+ * chunk), so only the page grows. */
+static inline sl_code column_repeat(pq_column *c, sl_err *err)
+{
+    if (c->page_rows == (int64_t)c->page_cap)
+        page_grow(c);
+    if (c->max_def > 0)
+        c->levels[c->page_rows] = (uint8_t)c->max_def;
+    c->page_rows++;
+    c->chunk_rows++;
+    c->idx[c->page_nonnull++] = c->last_idx;
+    c->page_plain_bytes += c->last_plain;
+    if ((size_t)c->page_nonnull * (size_t)c->dict_bw >= c->page_size * 8 ||
+        c->page_rows >= PQ_PAGE_MAX_ROWS)
+        return pq_column_flush_page(c, err);
+    return SL_OK;
+}
+
+sl_code pq_column_add_cell(pq_column *c, const pq_value *v, bool repeat, sl_err *err)
+{
+    if (repeat)
+        return column_repeat(c, err);
+    if (v->is_null)
+        return column_null(c, err);
+    if (!c->dict_on)
+        return column_plain(c, v, err);
+    return column_put_flat(c, v, err);
 }
 
 void pq_column_set_levels(pq_column *c, int max_def, int max_rep)
@@ -543,7 +872,7 @@ void pq_column_set_levels(pq_column *c, int max_def, int max_rep)
 sl_code pq_column_add_leveled(pq_column *c, int def, int rep, const pq_value *v,
                               sl_err *err)
 {
-    return column_put(c, def, rep, def == c->max_def ? v : NULL, err);
+    return column_put(c, def, rep, def == c->max_def ? v : NULL, false, err);
 }
 
 sl_code pq_column_finish_chunk(pq_column *c, sl_err *err)
@@ -583,6 +912,7 @@ void pq_column_next_chunk(pq_column *c)
     pq_dict_reset(&c->dict);
     c->dict_on = c->use_dict;
     c->dict_bw = 0;
+    c->last_ok = false;
 }
 
 /* The ColumnMetaData of a finished chunk (both writers): encodings used,

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -67,6 +68,7 @@ typedef struct pq_page_scratch {
     sl_buf body;
     sl_buf comp;
     sl_buf levels;
+    uint64_t pages; /* pages the writer's columns have closed */
 } pq_page_scratch;
 
 typedef struct pq_column {
@@ -111,6 +113,15 @@ typedef struct pq_column {
     pq_dict dict;
     int32_t dict_data_pages;  /* data pages written RLE_DICTIONARY */
     int32_t plain_data_pages; /* data pages written PLAIN */
+    /* The previous non-null value while it is in the dictionary, so that a
+     * repeat (constant and low-cardinality columns) costs one compare: its
+     * index repeats and the statistics already hold it. last_ok implies
+     * dict_on. */
+    bool last_ok;
+    uint32_t last_idx;
+    uint64_t last_lo, last_hi; /* fixed kinds: the value's bits (pq_column_bits) */
+    uint32_t last_off, last_len; /* byte arrays: its bytes in dict.data */
+    size_t last_plain;           /* its PLAIN size (page_plain_bytes) */
 
     /* the open column chunk: finished data pages with their headers */
     sl_buf chunk;
@@ -133,8 +144,34 @@ int32_t pq_decimal_flba_length(int32_t precision);
 void pq_column_init(pq_column *c, const pq_schema_col *sc, const pq_writer_opts *o,
                     pq_codec codec, pq_page_scratch *scratch);
 void pq_column_free(pq_column *c);
-/* Appends one cell (already validated against the schema). May close a page. */
-sl_code pq_column_add(pq_column *c, const pq_value *v, sl_err *err);
+/* Appends one cell of a flat column (already validated against the schema).
+ * repeat: pq_column_repeats(c, v) said true (the caller asked it first, for
+ * the validation it lets skip). May close a page. pq_column_add does the
+ * commonest cells (a null, a repeat) inline when the page has room. */
+sl_code pq_column_add_cell(pq_column *c, const pq_value *v, bool repeat, sl_err *err);
+/* Closes the open page into c->chunk (no-op when empty). */
+sl_code pq_column_flush_page(pq_column *c, sl_err *err);
+static inline sl_code pq_column_add(pq_column *c, const pq_value *v, bool repeat,
+                                    sl_err *err)
+{
+    int64_t r = c->page_rows;
+    if (!(repeat || v->is_null) || r >= (int64_t)c->page_cap || r + 1 >= PQ_PAGE_MAX_ROWS)
+        return pq_column_add_cell(c, v, repeat, err);
+    c->page_rows = r + 1;
+    c->chunk_rows++;
+    if (repeat) {
+        if (c->max_def > 0)
+            c->levels[r] = (uint8_t)c->max_def;
+        c->idx[c->page_nonnull++] = c->last_idx;
+        c->page_plain_bytes += c->last_plain;
+        if ((size_t)c->page_nonnull * (size_t)c->dict_bw >= c->page_size * 8)
+            return pq_column_flush_page(c, err);
+        return SL_OK;
+    }
+    c->levels[r] = 0; /* a null: the column is nullable (the writer checked) */
+    c->chunk_stats.null_count++;
+    return SL_OK;
+}
 /* Gives a nested leaf its level maxima (max_def, max_rep <= 255); call
  * right after pq_column_init. */
 void pq_column_set_levels(pq_column *c, int max_def, int max_rep);
@@ -148,8 +185,6 @@ void pq_column_fill_meta(const pq_column *c, const char *const *path, size_t pat
  * before an entry with rep 0. */
 sl_code pq_column_add_leveled(pq_column *c, int def, int rep, const pq_value *v,
                               sl_err *err);
-/* Closes the open page into c->chunk (no-op when empty). */
-sl_code pq_column_flush_page(pq_column *c, sl_err *err);
 /* Closes the open page and, when data pages use the dictionary, builds the
  * dictionary page into c->dict_page. */
 sl_code pq_column_finish_chunk(pq_column *c, sl_err *err);
@@ -158,13 +193,94 @@ sl_code pq_column_finish_chunk(pq_column *c, sl_err *err);
 void pq_column_next_chunk(pq_column *c);
 
 /* Bytes the open chunk holds or will hold: compressed pages, the open page
- * as encoded so far, the dictionary. */
+ * as encoded so far, the dictionary. Between two page closes one cell adds
+ * at most PQ_CELL_GROWTH bytes plus its PLAIN value (its length prefix
+ * included); a null or a repeat at most PQ_REPEAT_GROWTH. (A new dictionary
+ * entry can widen every index on the page by a bit: PQ_PAGE_MAX_ROWS / 8.) */
+#define PQ_CELL_GROWTH ((size_t)PQ_PAGE_MAX_ROWS / 8 + 64)
+#define PQ_REPEAT_GROWTH ((size_t)8)
 static inline size_t pq_column_buffered(const pq_column *c)
 {
     size_t open = c->dict_on ? (size_t)c->page_nonnull * (size_t)c->dict_bw / 8
                              : c->page_values.len;
     size_t dict = c->dict_on || c->dict_data_pages ? c->dict.data.len : 0;
     return c->chunk.len + open + dict + (size_t)c->page_rows / 8;
+}
+
+/* A fixed-width value's bits as the dictionary compares them (bitwise: -0.0
+ * and +0.0, NaN payloads stay distinct); decimals in their physical width. */
+static inline void pq_column_bits(const pq_column *c, const pq_value *v, uint64_t *lo,
+                                  uint64_t *hi)
+{
+    *hi = 0;
+    switch (c->kind) {
+    case PQ_KIND_I32:
+        *lo = (uint32_t)(c->is_decimal ? (int32_t)v->dec.lo : v->i32);
+        break;
+    case PQ_KIND_I64:
+        *lo = c->is_decimal ? v->dec.lo : (uint64_t)v->i64;
+        break;
+    case PQ_KIND_FLOAT: {
+        uint32_t b;
+        memcpy(&b, &v->f32, 4);
+        *lo = b;
+        break;
+    }
+    case PQ_KIND_DOUBLE:
+        memcpy(lo, &v->f64, 8);
+        break;
+    case PQ_KIND_FLBA:
+        *lo = v->dec.lo;
+        *hi = (uint64_t)v->dec.hi;
+        break;
+    default:
+        *lo = v->b;
+        break;
+    }
+}
+
+/* Byte equality without a library call for the short values a repeat
+ * check mostly sees. */
+static inline bool pq_bytes_equal(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, b0, a1, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return a0 == b0 && a1 == b1;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, b0, a1, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return a0 == b0 && a1 == b1;
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* Whether the non-null cell v equals the previous value of a flat column
+ * whose chunk still has that value in its dictionary: then v needs no hash,
+ * no statistics and (strings) no second UTF-8 check. */
+static inline bool pq_column_repeats(const pq_column *c, const pq_value *v)
+{
+    if (!c->last_ok)
+        return false;
+    if (c->kind == PQ_KIND_BYTES)
+        return v->str.len == c->last_len &&
+               pq_bytes_equal(c->dict.data.data + c->last_off, v->str.ptr, v->str.len);
+    uint64_t lo, hi;
+    pq_column_bits(c, v, &lo, &hi);
+    return lo == c->last_lo && hi == c->last_hi;
 }
 
 /* Statistics in the column's kind. */

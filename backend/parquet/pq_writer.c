@@ -35,6 +35,13 @@ struct pq_writer {
     int64_t rg_max_rows;
     size_t rg_max_bytes;
     pq_page_scratch scratch;
+    bool *repeat; /* per column: the row's cell repeats the previous one */
+    /* The row group's byte bound without summing every column per row: the
+     * bytes that may still come before it can be reached (0: sum now), and
+     * the page count when last summed (a closed page changes the sum in
+     * ways no per-cell bound covers). */
+    size_t slack;
+    uint64_t pages_seen;
     pq_sink_fn sink; /* NULL: collect into file */
     void *sink_ctx;
     sl_buf file;
@@ -156,6 +163,7 @@ static pq_writer *writer_new(const pq_schema_col *cols, size_t ncols,
     pq_writer *w = sl_calloc(1, sizeof *w);
     w->cols = sl_calloc(ncols, sizeof *w->cols);
     w->ncols = ncols;
+    w->repeat = sl_calloc(ncols, sizeof *w->repeat);
     w->rg_max_rows =
         opts && opts->row_group_rows > 0 ? opts->row_group_rows : PQ_RG_DEFAULT_ROWS;
     w->rg_max_bytes =
@@ -220,15 +228,44 @@ static sl_code emit(pq_writer *w, const void *p, size_t n, sl_err *err)
     return SL_OK;
 }
 
-/* Fast for ASCII (16 bytes a step, the tail as one word), exact for the
- * rest. */
-static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err)
+/* Most strings are ASCII: one OR per eight bytes proves them UTF-8 without
+ * a call; anything else goes to the exact check. */
+static inline bool utf8_valid(const char *s, size_t n)
+{
+    const uint64_t high = 0x8080808080808080ULL;
+    uint64_t acc = 0, x;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, s + i, 8);
+        acc |= x;
+    }
+    if (n >= 8) {
+        memcpy(&x, s + n - 8, 8); /* the tail, overlapping */
+        acc |= x;
+    } else {
+        for (; i < n; i++)
+            acc |= (unsigned char)s[i]; /* a byte's high bit is 0x80 of high */
+    }
+    if (!(acc & high))
+        return true;
+    return text_utf8_valid((const uint8_t *)s, n);
+}
+
+/* Checks every cell before any column takes one, so a refused row leaves
+ * the writer unchanged; notes in w->repeat the cells equal to their
+ * column's previous value (a string that repeats was checked already). */
+static sl_code check_row(pq_writer *w, const pq_value *values, size_t *growth,
+                         sl_err *err)
 {
     int64_t row = w->num_rows + 1;
+    size_t g = 0;
     for (size_t i = 0; i < w->ncols; i++) {
         const pq_column *c = &w->cols[i];
         const pq_value *v = &values[i];
+        w->repeat[i] = false;
+        g += PQ_CELL_GROWTH;
         if (v->is_null) {
+            g -= PQ_CELL_GROWTH - PQ_REPEAT_GROWTH;
             if (!c->nullable)
                 return err_set(
                     err, SL_PARQUET_VALUE,
@@ -248,8 +285,12 @@ static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err
                     err, SL_PARQUET_VALUE,
                     "parquet writer: row %lld: column '%s' has a NULL string pointer",
                     (long long)row, c->name);
-            if (c->t->type == PQ_TYPE_STRING &&
-                !text_utf8_valid((const uint8_t *)v->str.ptr, v->str.len))
+            if ((w->repeat[i] = pq_column_repeats(c, v))) {
+                g -= PQ_CELL_GROWTH - PQ_REPEAT_GROWTH;
+                continue;
+            }
+            g += v->str.len + 4;
+            if (c->t->type == PQ_TYPE_STRING && !utf8_valid(v->str.ptr, v->str.len))
                 return err_set(err, SL_PARQUET_VALUE,
                                "parquet writer: row %lld: column '%s' is not valid UTF-8",
                                (long long)row, c->name);
@@ -261,8 +302,12 @@ static sl_code check_row(const pq_writer *w, const pq_value *values, sl_err *err
                            "decimal(%d,%d)",
                            (long long)row, c->name, text, (int)c->precision,
                            (int)c->scale);
+        } else {
+            w->repeat[i] = pq_column_repeats(c, v);
         }
+        g += 16; /* the widest fixed value (FLBA) */
     }
+    *growth = g;
     return SL_OK;
 }
 
@@ -321,27 +366,43 @@ static sl_code failed(pq_writer *w, sl_err *err)
     return err_set(err, SL_INTERNAL, "parquet writer: the writer failed earlier");
 }
 
+/* Whether the row group holds rg_max_bytes after a row that added at most
+ * growth bytes. The columns are summed only when a page closed or the
+ * bound could have been reached; otherwise the row's growth comes off the
+ * slack, so the group still closes on the first row that reaches it. */
+static bool rg_bytes_reached(pq_writer *w, size_t growth)
+{
+    if (growth < w->slack && w->scratch.pages == w->pages_seen) {
+        w->slack -= growth;
+        return false;
+    }
+    size_t buffered = 0;
+    for (size_t i = 0; i < w->ncols; i++)
+        buffered += pq_column_buffered(&w->cols[i]);
+    w->pages_seen = w->scratch.pages;
+    w->slack = buffered < w->rg_max_bytes ? w->rg_max_bytes - buffered : 0;
+    return buffered >= w->rg_max_bytes;
+}
+
 sl_code pq_writer_add_row(pq_writer *w, const pq_value *values, sl_err *err)
 {
     if (w->finished)
         return err_set(err, SL_INTERNAL, "parquet writer: add_row after finish");
     if (w->failed)
         return failed(w, err);
-    sl_code rc = check_row(w, values, err);
+    size_t growth = 0;
+    sl_code rc = check_row(w, values, &growth, err);
     if (rc != SL_OK)
         return rc;
-    size_t buffered = 0;
     for (size_t i = 0; i < w->ncols; i++) {
-        pq_column *c = &w->cols[i];
-        if ((rc = pq_column_add(c, &values[i], err)) != SL_OK) {
+        if ((rc = pq_column_add(&w->cols[i], &values[i], w->repeat[i], err)) != SL_OK) {
             w->failed = true;
             return rc;
         }
-        buffered += pq_column_buffered(c);
     }
     w->num_rows++;
     w->rg_rows++;
-    if (w->rg_rows >= w->rg_max_rows || buffered >= w->rg_max_bytes) {
+    if (w->rg_rows >= w->rg_max_rows || rg_bytes_reached(w, growth)) {
         if ((rc = flush_row_group(w, err)) != SL_OK) {
             w->failed = true;
             return rc;
@@ -458,6 +519,7 @@ void pq_writer_free(pq_writer *w)
     for (size_t i = 0; i < w->ncols; i++)
         pq_column_free(&w->cols[i]);
     free(w->cols);
+    free(w->repeat);
     for (size_t i = 0; i < w->nrgs; i++) {
         for (size_t j = 0; j < w->ncols; j++) {
             buf_free(&w->rgs[i].stat_min[j]);

@@ -37,18 +37,21 @@ static sl_code bad(pctx *p, const char *jpath, const char *fmt, ...)
     return err_set(p->err, SL_PIPELINE_INVALID, "%s: %s: %s", p->file, jpath, msg);
 }
 
-/* "parent.key" (or "key" at the top). */
+/* "parent.key" (or "key" at the top). A path longer than the buffer is cut
+ * (only error messages show it), hence the length checks. */
 static void jp_key(char *out, size_t n, const char *parent, const char *key)
 {
-    if (parent && *parent)
-        snprintf(out, n, "%s.%s", parent, key);
-    else
-        snprintf(out, n, "%s", key);
+    int w = parent && *parent ? snprintf(out, n, "%s.%s", parent, key)
+                              : snprintf(out, n, "%s", key);
+    if (w < 0 && n)
+        out[0] = '\0';
 }
 
 static void jp_index(char *out, size_t n, const char *parent, size_t i)
 {
-    snprintf(out, n, "%s[%zu]", parent, i);
+    int w = snprintf(out, n, "%s[%zu]", parent, i);
+    if (w < 0 && n)
+        out[0] = '\0';
 }
 
 #define JP_MAX 512

@@ -36,9 +36,11 @@ struct dir_ents;
 typedef struct local_store {
     char *root; /* absolute, no trailing '/' except for "/" itself */
     int root_fd;
-    /* One large folder's sorted entries, kept between listing pages. */
+    /* Large folders' sorted entries, kept between listing pages, the most
+     * recently used first: a walk holds its folders from the top down and
+     * returns them bottom up, so the top of a walk stays first. */
     pthread_mutex_t cache_mu;
-    struct dir_ents *cache;
+    struct dir_ents *cache[4];
 } local_store;
 
 static local_store *impl(store *s)
@@ -562,25 +564,29 @@ static sl_code local_del(store *s, const char *key, sl_err *err)
  * key under it does), so the walk yields keys in S3's byte order. */
 
 /* Folders this large are worth keeping between pages: an epoch source's top
- * folder is read once, not once per page. */
+ * folder is read and sorted once, not once per page. */
 #define LIST_CACHE_MIN_ENTRIES 512
-/* A folder changed this recently is never kept: a change within the same
- * timestamp tick as the read would leave its stamps as they were (ext4 ticks
- * in jiffies, older filesystems in seconds, FAT in two). */
+/* Unchanged stamps prove a folder unchanged only when it was last changed
+ * this long before it was read: a change within the same timestamp tick as
+ * the read would leave them as they were (ext4 ticks in jiffies, older
+ * filesystems in seconds, FAT in two). A folder changed more recently is
+ * read again for each page; its sort is kept while the read gives the same
+ * bytes. */
 #define LIST_CACHE_RACY_MS 2000
 
 typedef struct dir_ents {
     char **name; /* sorted (strcmp); sub-folders end in '/' */
     size_t n;
-    char *blob; /* the names' storage */
-    char *rel;  /* the folder's key prefix ("" or ending in '/') */
+    char *blob; /* the names in the folder read's order, each NUL-terminated */
+    size_t blob_len;
+    char *rel; /* the folder's key prefix ("" or ending in '/'); set when kept */
     /* The folder as read: a fresh fstat must match for the cache to serve it. */
     dev_t dev;
     ino_t ino;
     nlink_t nlink;
     off_t size;
     struct timespec mtime, ctime;
-    int cacheable;
+    int trusted; /* stamps older than the read by LIST_CACHE_RACY_MS */
 } dir_ents;
 
 static void dir_ents_free(dir_ents *de)
@@ -617,33 +623,48 @@ static int64_t wall_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Takes the cached entries of folder rel (open as dfd) when the folder has not
- * changed since they were read; NULL otherwise. Taking empties the slot, so
- * two concurrent listings never share one. */
-static dir_ents *cache_take(local_store *l, const char *rel, int dfd)
+/* Takes the cached entries of folder rel (open as dfd), NULL when there are
+ * none; *usable when the folder provably has not changed since they were
+ * read (else they only spare a sort). Taking empties the slot, so two
+ * concurrent listings never share one. */
+static dir_ents *cache_take(local_store *l, const char *rel, int dfd, int *usable)
 {
     dir_ents *de = NULL;
+    const size_t slots = sizeof l->cache / sizeof l->cache[0];
     pthread_mutex_lock(&l->cache_mu);
-    struct stat st;
-    if (l->cache && strcmp(l->cache->rel, rel) == 0 && fstat(dfd, &st) == 0 &&
-        dir_ents_match(l->cache, &st)) {
-        de = l->cache;
-        l->cache = NULL;
+    for (size_t i = 0; i < slots && l->cache[i] && !de; i++) {
+        if (strcmp(l->cache[i]->rel, rel) != 0)
+            continue;
+        de = l->cache[i];
+        memmove(&l->cache[i], &l->cache[i + 1], (slots - 1 - i) * sizeof *l->cache);
+        l->cache[slots - 1] = NULL;
     }
     pthread_mutex_unlock(&l->cache_mu);
+    struct stat st;
+    *usable = de && de->trusted && fstat(dfd, &st) == 0 && dir_ents_match(de, &st);
     return de;
 }
 
-/* Keeps de for later pages when it may be trusted, else frees it. */
+/* Keeps large folders' entries for later pages, frees the rest. */
 static void cache_give(local_store *l, dir_ents *de)
 {
-    if (!de || !de->cacheable) {
+    if (!de || !de->rel) {
         dir_ents_free(de);
         return;
     }
+    const size_t slots = sizeof l->cache / sizeof l->cache[0];
     pthread_mutex_lock(&l->cache_mu);
-    dir_ents *old = l->cache;
-    l->cache = de;
+    dir_ents *old = NULL;
+    for (size_t i = 0; i < slots && l->cache[i] && !old; i++)
+        if (strcmp(l->cache[i]->rel, de->rel) == 0) { /* a concurrent listing's */
+            old = l->cache[i];
+            memmove(&l->cache[i], &l->cache[i + 1], (slots - 1 - i) * sizeof *l->cache);
+            l->cache[slots - 1] = NULL;
+        }
+    if (!old)
+        old = l->cache[slots - 1];
+    memmove(&l->cache[1], &l->cache[0], (slots - 1) * sizeof *l->cache);
+    l->cache[0] = de;
     pthread_mutex_unlock(&l->cache_mu);
     dir_ents_free(old);
 }
@@ -664,13 +685,13 @@ typedef struct lwalk {
     sl_err *err;
 } lwalk;
 
-/* Entry type without a stat when readdir already knows it. */
-static int ent_type(int dfd, const struct dirent *d)
+/* Entry type without a stat when the folder read already tells it. */
+static int ent_type(int dfd, const char *name, int d_type)
 {
-    if (d->d_type != DT_UNKNOWN)
-        return d->d_type;
+    if (d_type != DT_UNKNOWN)
+        return d_type;
     struct stat st;
-    if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return DT_UNKNOWN;
     if (S_ISDIR(st.st_mode))
         return DT_DIR;
@@ -684,67 +705,101 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b); /* bytes, unsigned */
 }
 
-/* Reads the objects and sub-folders of dir (whose keys start with w->key),
- * sorted; temp files and anything but files and folders are left out. */
-static sl_code dir_ents_read(lwalk *w, DIR *dir, dir_ents **out)
+/* Stamps taken after the read are safe: a change during or after the read
+ * is stamped near or after started_ms, so the entries are not trusted. */
+static void dir_ents_stamp(lwalk *w, dir_ents *de, int fd)
+{
+    struct stat st;
+    de->trusted = 0;
+    if (fstat(fd, &st) != 0)
+        return;
+    de->dev = st.st_dev;
+    de->ino = st.st_ino;
+    de->nlink = st.st_nlink;
+    de->size = st.st_size;
+    de->mtime = st.st_mtim;
+    de->ctime = st.st_ctim;
+    int64_t newest = ts_ceil_ms(&st.st_mtim);
+    if (ts_ceil_ms(&st.st_ctim) > newest)
+        newest = ts_ceil_ms(&st.st_ctim);
+    de->trusted = newest <= w->started_ms - LIST_CACHE_RACY_MS;
+    if (!de->rel)
+        de->rel = sl_strndup(w->key.data ? w->key.data : "", w->key.len);
+}
+
+/* Appends folder dfd's objects and sub-folders (sub-folders with their '/')
+ * to blob, each NUL-terminated, recording where each starts in *off; temp
+ * files and anything but files and folders are left out. getdents64 rather
+ * than readdir: fdopendir costs an fstat and two fcntl calls a folder, a
+ * third of the system calls of a walk over an epoch source. Returns 0 or an
+ * errno. */
+static int dir_read_names(int dfd, sl_buf *blob, size_t **off, size_t *n)
+{
+    _Alignas(struct dirent64) char buf[32768];
+    size_t cap = 0;
+    for (;;) {
+        ssize_t got = getdents64(dfd, buf, sizeof buf);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return errno;
+        if (got == 0)
+            return 0;
+        for (ssize_t pos = 0; pos < got;) {
+            const struct dirent64 *d = (const struct dirent64 *)(buf + pos);
+            pos += d->d_reclen;
+            const char *name = d->d_name;
+            if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || is_tmp_name(name))
+                continue;
+            int type = ent_type(dfd, name, d->d_type);
+            if (type != DT_REG && type != DT_DIR)
+                continue;
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 16;
+                *off = sl_realloc(*off, cap * sizeof **off);
+            }
+            (*off)[(*n)++] = blob->len;
+            buf_append_str(blob, name);
+            if (type == DT_DIR)
+                buf_append_char(blob, '/');
+            buf_append(blob, "", 1); /* the name's terminator */
+        }
+    }
+}
+
+/* Reads the objects and sub-folders of folder dfd (whose keys start with
+ * w->key), sorted. prev (taken, may be NULL) is the folder's earlier read:
+ * when this read gives the same bytes, its sort stands. */
+static sl_code dir_ents_read(lwalk *w, int dfd, dir_ents *prev, dir_ents **out)
 {
     sl_buf blob = {0};
-    size_t *off = NULL, n = 0, cap = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *d = readdir(dir);
-        if (!d) {
-            if (errno) {
-                sl_code c =
-                    errno_err(w->l, w->err, errno, "list", w->key.data, w->key.len);
-                free(off);
-                buf_free(&blob);
-                return c;
-            }
-            break;
-        }
-        const char *name = d->d_name;
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || is_tmp_name(name))
-            continue;
-        int type = ent_type(dirfd(dir), d);
-        if (type != DT_REG && type != DT_DIR)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            off = sl_realloc(off, cap * sizeof *off);
-        }
-        off[n++] = blob.len;
-        buf_append_str(&blob, name);
-        if (type == DT_DIR)
-            buf_append_char(&blob, '/');
-        buf_append(&blob, "", 1); /* the name's terminator */
+    size_t *off = NULL, n = 0;
+    int e = dir_read_names(dfd, &blob, &off, &n);
+    if (e) {
+        free(off);
+        buf_free(&blob);
+        dir_ents_free(prev);
+        return errno_err(w->l, w->err, e, "list", w->key.data, w->key.len);
     }
-    dir_ents *de = sl_calloc(1, sizeof *de);
-    de->blob = buf_steal(&blob);
-    de->name = sl_calloc(n ? n : 1, sizeof *de->name);
-    for (size_t i = 0; i < n; i++)
-        de->name[i] = de->blob + off[i];
+    dir_ents *de = prev;
+    if (prev && prev->n == n && prev->blob_len == blob.len &&
+        (n == 0 || memcmp(prev->blob, blob.data, blob.len) == 0)) {
+        buf_free(&blob); /* the same folder read the same way: same order */
+    } else {
+        dir_ents_free(prev);
+        de = sl_calloc(1, sizeof *de);
+        de->blob_len = blob.len;
+        de->blob = buf_steal(&blob);
+        de->name = sl_calloc(n ? n : 1, sizeof *de->name);
+        for (size_t i = 0; i < n; i++)
+            de->name[i] = de->blob + off[i];
+        de->n = n;
+        if (n > 1)
+            qsort(de->name, n, sizeof *de->name, name_cmp);
+    }
     free(off);
-    de->n = n;
-    if (n > 1)
-        qsort(de->name, n, sizeof *de->name, name_cmp);
-    /* Stamps taken after the read are safe: a change during or after the
-     * read is stamped near or after started_ms, which rules the cache out. */
-    struct stat st;
-    if (n >= LIST_CACHE_MIN_ENTRIES && fstat(dirfd(dir), &st) == 0) {
-        de->dev = st.st_dev;
-        de->ino = st.st_ino;
-        de->nlink = st.st_nlink;
-        de->size = st.st_size;
-        de->mtime = st.st_mtim;
-        de->ctime = st.st_ctim;
-        int64_t newest = ts_ceil_ms(&st.st_mtim);
-        if (ts_ceil_ms(&st.st_ctim) > newest)
-            newest = ts_ceil_ms(&st.st_ctim);
-        de->cacheable = newest <= w->started_ms - LIST_CACHE_RACY_MS;
-        if (de->cacheable)
-            de->rel = sl_strndup(w->key.data ? w->key.data : "", w->key.len);
-    }
+    if (n >= LIST_CACHE_MIN_ENTRIES)
+        dir_ents_stamp(w, de, dfd);
     *out = de;
     return SL_OK;
 }
@@ -772,8 +827,9 @@ static void key_truncate(sl_buf *b, size_t len)
 }
 
 /* Puts w->key + tail on the page (rolled up to the delimiter when one
- * applies); name is the object's entry in dfd, NULL for a folder prefix. Once
- * the page is full, one more distinct item marks it truncated. */
+ * applies); tail is an entry of dfd, an object's name or, with is_prefix, a
+ * sub-folder's name and '/'. Once the page is full, one more distinct item
+ * marks it truncated. */
 static void offer(lwalk *w, int dfd, const char *tail, int is_prefix)
 {
     size_t base = w->key.len;
@@ -829,7 +885,7 @@ static sl_code walk_sub(lwalk *w, int dfd, const char *sub, const char *rest)
     char name[NAME_MAX + 1];
     size_t n = strlen(sub) - 1;
     if (n > NAME_MAX)
-        return SL_OK; /* readdir never yields such a name */
+        return SL_OK; /* a folder read never yields such a name */
     memcpy(name, sub, n);
     name[n] = '\0';
     int sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -853,19 +909,13 @@ static sl_code walk_sub(lwalk *w, int dfd, const char *sub, const char *rest)
  * the page is full. Takes dfd. */
 static sl_code walk_dir(lwalk *w, int dfd, const char *filter, const char *rest)
 {
-    DIR *dir = NULL;
-    dir_ents *de = cache_take(w->l, w->key.data ? w->key.data : "", dfd);
+    int usable;
+    dir_ents *de = cache_take(w->l, w->key.data ? w->key.data : "", dfd, &usable);
     sl_code c = SL_OK;
-    if (!de) {
-        dir = fdopendir(dfd);
-        if (!dir) {
-            c = errno_err(w->l, w->err, errno, "list", w->key.data, w->key.len);
-            close(dfd);
-            return c;
-        }
-        c = dir_ents_read(w, dir, &de);
+    if (!usable) {
+        c = dir_ents_read(w, dfd, de, &de);
         if (c != SL_OK) {
-            closedir(dir);
+            close(dfd);
             return c;
         }
     }
@@ -896,10 +946,7 @@ static sl_code walk_dir(lwalk *w, int dfd, const char *filter, const char *rest)
             c = walk_sub(w, dfd, nm, NULL);
     }
     cache_give(w->l, de);
-    if (dir)
-        closedir(dir);
-    else
-        close(dfd);
+    close(dfd);
     return c;
 }
 
@@ -953,7 +1000,8 @@ static void local_close(store *s)
         return;
     if (l->root_fd >= 0)
         close(l->root_fd);
-    dir_ents_free(l->cache);
+    for (size_t i = 0; i < sizeof l->cache / sizeof l->cache[0]; i++)
+        dir_ents_free(l->cache[i]);
     pthread_mutex_destroy(&l->cache_mu);
     free(l->root);
     free(l);

@@ -123,10 +123,33 @@ static void test_demo_end_to_end(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "epoch_folders")), 36);
     assert_true(json_integer_value(json_object_get(j, "malformed_lines")) >= 2);
     assert_int_equal(json_array_size(json_object_get(j, "late_folders")), 2);
+    /* Mid-incident: the pipeline ran up to a folder with a bad file. */
+    assert_string_equal(json_string_value(json_object_get(j, "pipeline")), "orders");
+    assert_int_equal(json_integer_value(json_object_get(j, "processed")), 26);
+    assert_int_equal(json_integer_value(json_object_get(j, "pending")), 8);
+    assert_int_equal(json_integer_value(json_object_get(j, "waiting")), 1);
+    assert_string_equal(json_string_value(json_object_get(j, "failed_code")),
+                        "SL-EXPECTATION-FAILED");
+    char *failed_folder =
+        sl_strdup(json_string_value(json_object_get(j, "failed_folder")));
     json_decref(j);
     assert_int_equal(stat(W.cfg, &st), 0);
 
-    char *args = sl_asprintf("-c '%s' folders --json", W.cfg);
+    /* `sluice runs --failed` names that folder and the code. */
+    char *args = sl_asprintf("-c '%s' runs --failed --json", W.cfg);
+    assert_int_equal(run(args, &j, NULL), 0);
+    free(args);
+    assert_int_equal(json_array_size(j), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(j, 0), "folder")),
+        failed_folder);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(j, 0), "error_code")),
+        "SL-EXPECTATION-FAILED");
+    json_decref(j);
+    free(failed_folder);
+
+    args = sl_asprintf("-c '%s' folders --json", W.cfg);
     assert_int_equal(run(args, &j, NULL), 0);
     free(args);
     json_t *eps = json_object_get(j, "epoch_folders");
