@@ -97,6 +97,8 @@ void pq_column_init(pq_column *c, const pq_schema_col *sc, const pq_writer_opts 
     c->level = o ? o->compression_level : 0;
     c->scratch = scratch;
     pq_dict_init(&c->dict, c->kind == PQ_KIND_BYTES ? 0 : c->width);
+    if (c->use_dict)
+        c->dcache = sl_calloc((size_t)1 << PQ_DCACHE_BITS, sizeof *c->dcache);
 }
 
 void pq_col_stats_free(pq_col_stats *s)
@@ -112,6 +114,7 @@ void pq_column_free(pq_column *c)
     free(c->levels);
     free(c->reps);
     free(c->idx);
+    free(c->dcache);
     buf_free(&c->page_values);
     buf_free(&c->chunk);
     buf_free(&c->dict_page);
@@ -443,12 +446,20 @@ static void page_to_plain(pq_column *c)
     }
 }
 
+static void dcache_clear(pq_column *c)
+{
+    if (c->dcache)
+        memset(c->dcache, 0, sizeof *c->dcache << PQ_DCACHE_BITS);
+}
+
 static void dict_stop(pq_column *c)
 {
     c->dict_on = false;
     c->last_ok = false;
-    if (c->dict_data_pages == 0)
+    if (c->dict_data_pages == 0) {
         pq_dict_reset(&c->dict);
+        dcache_clear(c);
+    }
 }
 
 static int index_width(const pq_column *c)
@@ -670,6 +681,36 @@ static inline void plain_put(pq_column *c, const pq_value *pv, const char *kp, s
     c->page_nonnull++;
 }
 
+/* The cache slot of a value's PLAIN bytes: its first and last eight bytes
+ * and its length (enough to spread the values a column repeats). */
+static inline size_t dcache_slot(const char *p, size_t n)
+{
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            a |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    }
+    uint64_t h = (a ^ n) * 0x9E3779B97F4A7C15ULL ^ b * 0xC2B2AE3D27D4EB4FULL;
+    return (size_t)(h >> (64 - PQ_DCACHE_BITS));
+}
+
+/* The index the cache holds for these bytes, checked against the entry;
+ * UINT32_MAX when it holds none. */
+static inline uint32_t dcache_get(const pq_column *c, size_t slot, const char *p, size_t n)
+{
+    uint32_t e = c->dcache[slot];
+    if (!e || e > c->dict.count)
+        return UINT32_MAX;
+    size_t len;
+    const char *q = pq_dict_entry(&c->dict, e - 1, &len);
+    if (c->kind == PQ_KIND_BYTES)
+        q += 4, len -= 4;
+    return len == n && pq_bytes_equal(q, p, n) ? e - 1 : UINT32_MAX;
+}
+
 /* The dictionary index of a non-null value; *in_dict false when the
  * dictionary is off or just overflowed (the value then goes PLAIN). */
 static inline sl_code dict_index(pq_column *c, const pq_value *pv, const unsigned char *key,
@@ -679,12 +720,18 @@ static inline sl_code dict_index(pq_column *c, const pq_value *pv, const unsigne
     *in_dict = false;
     if (!c->dict_on)
         return SL_OK;
+    size_t slot = dcache_slot(kp, klen);
+    if ((*index = dcache_get(c, slot, kp, klen)) != UINT32_MAX) {
+        *in_dict = true;
+        return SL_OK;
+    }
     bool added;
     *index = c->kind == PQ_KIND_BYTES ? pq_dict_put_bytes(&c->dict, kp, klen, &added)
                                       : pq_dict_put_fixed(&c->dict, key, &added);
     if (added && c->dict.data.len > c->dict_limit)
         return dict_overflow(c, err);
     *in_dict = true;
+    c->dcache[slot] = *index + 1;
     if (added) {
         /* a value is counted once, when it enters the chunk's dictionary */
         pq_col_stats_update(c, &c->chunk_stats, pv);
@@ -913,6 +960,7 @@ void pq_column_next_chunk(pq_column *c)
     c->dict_on = c->use_dict;
     c->dict_bw = 0;
     c->last_ok = false;
+    dcache_clear(c);
 }
 
 /* The ColumnMetaData of a finished chunk (both writers): encodings used,

@@ -25,6 +25,7 @@
 #define PQ_PAGE_MAX_ROWS 20000
 #define PQ_PAGE_HARD_MAX ((size_t)1 << 30)
 #define PQ_DICT_DEFAULT_LIMIT ((size_t)1 << 20)
+#define PQ_DCACHE_BITS 8
 /* Binary min/max longer than this are left out of the Parquet statistics
  * (the footer would carry them once per row group). */
 #define PQ_STAT_MAX_BYTES 4096
@@ -122,6 +123,10 @@ typedef struct pq_column {
     uint64_t last_lo, last_hi; /* fixed kinds: the value's bits (pq_column_bits) */
     uint32_t last_off, last_len; /* byte arrays: its bytes in dict.data */
     size_t last_plain;           /* its PLAIN size (page_plain_bytes) */
+    /* Recent values' dictionary indices (+1; 0: empty) by a hash of a few of
+     * their bytes, checked against the entry: a low-cardinality column
+     * then rarely pays the dictionary's full hash and probe. */
+    uint32_t *dcache;
 
     /* the open column chunk: finished data pages with their headers */
     sl_buf chunk;

@@ -33,6 +33,9 @@ typedef struct run_ctx {
     store *lake, *src;
     store *own_lake, *own_src;
     store *retry_lake, *retry_src; /* request-level retries around lake and src */
+    /* silver and tombstones kept warm across the run's batches (the merge
+     * brings them up to date instead of reopening them) */
+    delta_snapshot *silver_warm, *tomb_warm;
     lease *lease;
     char run_id[40];
     retry_policy rp;
@@ -310,6 +313,8 @@ static sl_code step_merge(folder_ctx *fc, sl_err *err)
     if (c != SL_OK)
         return c;
     merge_req req = {
+        .silver_snap = &rc->silver_warm,
+        .tomb_snap = &rc->tomb_warm,
         .changed_files = fc->changed_files,
         .nchanged_files = fc->nchanged_files,
         .def = rc->d,
@@ -982,6 +987,8 @@ finish:
     pl_discovery_free(&dsc);
     ckpt_view_free(&view);
     json_decref(rc.folders);
+    delta_snapshot_free(rc.silver_warm);
+    delta_snapshot_free(rc.tomb_warm);
     store_close(rc.retry_lake);
     store_close(rc.retry_src);
     store_close(rc.own_lake);

@@ -303,8 +303,8 @@ sl_code store_list_all(store *s, const char *prefix, const char *delimiter,
     size_t cap = 0;
     char *token = NULL;
     for (;;) {
-        /* Large pages keep a local listing to one directory read; a remote
-         * backend caps the page size itself. */
+        /* Large pages mean fewer requests where a backend allows them; S3
+         * caps a page at 1,000 keys itself. */
         store_list_req req = {prefix, delimiter, token, 100000};
         store_page page;
         sl_code c = store_list(s, &req, &page, err);
