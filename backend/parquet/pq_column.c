@@ -462,10 +462,10 @@ static void dict_stop(pq_column *c)
     }
 }
 
+/* Bits of the largest index (at least 1), as pq_rle_bit_width counts them. */
 static int index_width(const pq_column *c)
 {
-    int bw = c->dict.count > 1 ? pq_rle_bit_width(c->dict.count - 1) : 1;
-    return bw;
+    return c->dict.count > 1 ? 32 - __builtin_clz(c->dict.count - 1) : 1;
 }
 
 /* One level run of a DATA_PAGE v1 body: 4-byte length, then RLE. */
