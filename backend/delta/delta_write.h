@@ -108,6 +108,11 @@ typedef struct delta_commit_result {
 sl_code delta_commit(store *s, const char *table_key, const delta_commit_req *req,
                      delta_commit_result *out, sl_err *err);
 
+/* Deletes the data files named by the {"add": ...} actions of a commit that
+ * did not happen (nothing refers to them). Never call it after
+ * SL_DELTA_COMMIT_UNKNOWN: that commit may exist. */
+void delta_adds_delete(store *s, const char *table_key, const json_t *adds);
+
 /* The key of a commit file: "<table_key>/_delta_log/%020lld.json". Caller
  * frees. */
 char *delta_commit_key(const char *table_key, int64_t version);

@@ -79,23 +79,6 @@ static json_t *metrics_json(const delta_optimize_result *res, json_t *adds)
     return m;
 }
 
-static void adds_delete(store *s, const char *table_key, json_t *adds)
-{
-    size_t i;
-    json_t *a;
-    json_array_foreach(adds, i, a)
-    {
-        const char *p =
-            json_string_value(json_object_get(json_object_get(a, "add"), "path"));
-        char *key = p ? delta_data_file_key(s, table_key, p) : NULL;
-        if (key) {
-            sl_err ignored = {0};
-            store_delete(s, key, &ignored);
-        }
-        free(key);
-    }
-}
-
 /* The Z-order columns: indices into cols and their types. */
 typedef struct opt_zorder {
     size_t *idx;
@@ -319,7 +302,7 @@ sl_code delta_optimize_run(store *s, const char *table_key, const delta_snapshot
     }
     /* When the commit's fate is unknown its files stay (orphans at worst). */
     if (c != SL_OK && c != SL_DELTA_COMMIT_UNKNOWN)
-        adds_delete(s, table_key, adds);
+        delta_adds_delete(s, table_key, adds);
     json_decref(adds);
     json_decref(removes);
     free(read_paths);

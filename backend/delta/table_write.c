@@ -678,13 +678,11 @@ static int row_key_cmp(const void *a, const void *b)
     return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* Deletes the data files of a commit that did not happen: nothing refers
- * to them. */
-static void adds_delete(store *s, const char *table_key, json_t *adds)
+void delta_adds_delete(store *s, const char *table_key, const json_t *adds)
 {
     size_t i;
     json_t *a;
-    json_array_foreach(adds, i, a)
+    json_array_foreach((json_t *)adds, i, a)
     {
         const char *p =
             json_string_value(json_object_get(json_object_get(a, "add"), "path"));
@@ -815,7 +813,7 @@ sl_code delta_table_append(store *s, const char *table_key, const delta_append_r
     }
     /* When the commit's fate is unknown its files stay (orphans at worst). */
     if (c != SL_OK && c != SL_DELTA_COMMIT_UNKNOWN)
-        adds_delete(s, table_key, actions);
+        delta_adds_delete(s, table_key, actions);
     json_decref(actions);
     shape_free(&sh);
     free(where);

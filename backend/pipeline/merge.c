@@ -170,23 +170,6 @@ sl_code merge_write_rows(store *lake, const char *key, const delta_snapshot *sna
 
 /* Data files this commit added, deleted after a failed commit (their paths
  * are plain file names under the table: nothing to decode). */
-static void adds_delete(store *lake, const char *key, json_t *adds)
-{
-    size_t i;
-    json_t *a;
-    json_array_foreach(adds, i, a)
-    {
-        const char *p =
-            json_string_value(json_object_get(json_object_get(a, "add"), "path"));
-        if (!p || strchr(p, '%') || strstr(p, "://"))
-            continue; /* left to VACUUM */
-        char *k = *key ? sl_asprintf("%s/%s", key, p) : sl_strdup(p);
-        sl_err ignored = {0};
-        store_delete(lake, k, &ignored);
-        free(k);
-    }
-}
-
 sl_code merge_commit(store *lake, const char *key, const delta_snapshot *snap,
                      const merge_commit_spec *spec, int64_t *version, sl_err *err)
 {
@@ -214,8 +197,8 @@ sl_code merge_commit(store *lake, const char *key, const delta_snapshot *snap,
     sl_code c = delta_commit(lake, key, &req, &cr, err);
     if (c == SL_OK)
         *version = cr.version;
-    else
-        adds_delete(lake, key, spec->adds);
+    else if (c != SL_DELTA_COMMIT_UNKNOWN) /* that commit may exist: keep its files */
+        delta_adds_delete(lake, key, spec->adds);
     json_decref(actions);
     return c;
 }
@@ -724,7 +707,7 @@ static sl_code commit_tombstones(mg_run *m, merge_result *out, sl_err *err)
         c = merge_commit(m->lake, m->tomb.key, m->tomb.snap, &spec,
                          &out->tombstones_version, err);
     else
-        adds_delete(m->lake, m->tomb.key, adds);
+        delta_adds_delete(m->lake, m->tomb.key, adds);
     free(paths);
     free(app);
     json_decref(removes);
@@ -761,7 +744,7 @@ static sl_code commit_silver(mg_run *m, json_t *removes, json_t *adds, merge_res
         c = merge_commit(m->lake, m->silver.key, m->silver.snap, &spec,
                          &out->silver_version, err);
     else
-        adds_delete(m->lake, m->silver.key, adds);
+        delta_adds_delete(m->lake, m->silver.key, adds);
     json_decref(params);
     json_decref(metrics);
     free(paths);
@@ -1071,7 +1054,7 @@ static sl_code merge_files(mg_run *m, merge_result *out, sl_err *err)
     if (c == SL_OK)
         c = commit_silver(m, removes, adds, out, err);
     else
-        adds_delete(m->lake, m->silver.key, adds);
+        delta_adds_delete(m->lake, m->silver.key, adds);
     json_decref(removes);
     json_decref(adds);
     free(set);
