@@ -654,7 +654,8 @@ static inline void value_key(const pq_column *c, const pq_value *v, pq_value *pv
 
 /* A value into the PLAIN page. Numbers and byte arrays get their statistics
  * when the page closes (page_stats); booleans and FLBA decimals here. */
-static inline void plain_put(pq_column *c, const pq_value *pv, const char *kp, size_t klen)
+static inline void plain_put(pq_column *c, const pq_value *pv, const char *kp,
+                             size_t klen)
 {
     switch (c->kind) {
     case PQ_KIND_BOOL: {
@@ -699,7 +700,8 @@ static inline size_t dcache_slot(const char *p, size_t n)
 
 /* The index the cache holds for these bytes, checked against the entry;
  * UINT32_MAX when it holds none. */
-static inline uint32_t dcache_get(const pq_column *c, size_t slot, const char *p, size_t n)
+static inline uint32_t dcache_get(const pq_column *c, size_t slot, const char *p,
+                                  size_t n)
 {
     uint32_t e = c->dcache[slot];
     if (!e || e > c->dict.count)
@@ -713,9 +715,9 @@ static inline uint32_t dcache_get(const pq_column *c, size_t slot, const char *p
 
 /* The dictionary index of a non-null value; *in_dict false when the
  * dictionary is off or just overflowed (the value then goes PLAIN). */
-static inline sl_code dict_index(pq_column *c, const pq_value *pv, const unsigned char *key,
-                                 const char *kp, size_t klen, uint32_t *index,
-                                 bool *in_dict, sl_err *err)
+static inline sl_code dict_index(pq_column *c, const pq_value *pv,
+                                 const unsigned char *key, const char *kp, size_t klen,
+                                 uint32_t *index, bool *in_dict, sl_err *err)
 {
     *in_dict = false;
     if (!c->dict_on)

@@ -120,7 +120,7 @@ typedef struct pq_column {
      * dict_on. */
     bool last_ok;
     uint32_t last_idx;
-    uint64_t last_lo, last_hi; /* fixed kinds: the value's bits (pq_column_bits) */
+    uint64_t last_lo, last_hi;   /* fixed kinds: the value's bits (pq_column_bits) */
     uint32_t last_off, last_len; /* byte arrays: its bytes in dict.data */
     size_t last_plain;           /* its PLAIN size (page_plain_bytes) */
     /* Recent values' dictionary indices (+1; 0: empty) by a hash of a few of

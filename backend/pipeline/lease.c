@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -195,14 +197,27 @@ static sl_code read_head(store *s, const char *pipeline, head *out, sl_err *err)
                    pipeline);
 }
 
-/* Free at now_ms: no lease, released, or expired. An unreadable record
- * (a torn write) counts as expired ttl_ms after it was written. */
+/* The holder ran on this host and its process is gone (a runner killed
+ * with SIGKILL): nobody will renew the lease, so the next runner need not
+ * wait out the ttl. A reused pid looks alive: then the ttl decides. */
+static int holder_dead_here(const lease_holder *h)
+{
+    char host[256] = "";
+    if (h->unreadable || h->pid <= 0 || gethostname(host, sizeof host - 1) != 0 ||
+        strcmp(host, h->host) != 0)
+        return 0;
+    return kill((pid_t)h->pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Free at now_ms: no lease, released, expired, or its holder died on this
+ * host. An unreadable record (a torn write) counts as expired ttl_ms after
+ * it was written. */
 static int head_free(const head *hd, int64_t now_ms, int64_t ttl_ms, int64_t *expires)
 {
     if (hd->gen == 0 || hd->h.released)
         return 1;
     *expires = hd->h.unreadable ? hd->mtime_ms + ttl_ms : hd->h.expires_ms;
-    return now_ms >= *expires;
+    return now_ms >= *expires || holder_dead_here(&hd->h);
 }
 
 static int object_has_token(store *s, const char *key, const char *token)

@@ -436,8 +436,8 @@ static void test_foreign_keys_ignored(void **state)
 
 /* Each child waits on the barrier, acquires, and reports one line:
  * "<code> <own owner> <winner or holder owner> <took_over> <previous owner>". */
-static void child_acquire(const char *dir, int barrier_fd, int out_fd, const char *owner,
-                          int64_t now)
+static void child_acquire(const char *dir, int barrier_fd, int out_fd, int stay_fd,
+                          const char *owner, int64_t now)
 {
     char c;
     (void)!read(barrier_fd, &c, 1); /* returns at EOF: the parent let everyone go */
@@ -461,6 +461,9 @@ static void child_acquire(const char *dir, int barrier_fd, int out_fd, const cha
         store_close(st);
     }
     (void)!write(out_fd, line, strlen(line));
+    /* Stay alive until every racer has reported: a winner that exited at
+     * once would be a dead holder, which the others may rightly take over. */
+    (void)!read(stay_fd, &c, 1);
     _exit(0);
 }
 
@@ -473,9 +476,10 @@ typedef struct result {
 /* Forks NPROC acquirers released at once; fills res[NPROC]. */
 static void race(const char *dir, int round, int64_t now, result *res)
 {
-    int barrier[2], out[2];
+    int barrier[2], out[2], stay[2];
     assert_int_equal(pipe(barrier), 0);
     assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(stay), 0);
     pid_t pids[NPROC];
     for (int i = 0; i < NPROC; i++) {
         char owner[64];
@@ -485,23 +489,30 @@ static void race(const char *dir, int round, int64_t now, result *res)
         if (pids[i] == 0) {
             close(barrier[1]);
             close(out[0]);
-            child_acquire(dir, barrier[0], out[1], owner, now);
+            close(stay[1]);
+            child_acquire(dir, barrier[0], out[1], stay[0], owner, now);
         }
     }
     close(barrier[0]);
     close(out[1]);
+    close(stay[0]);
     close(barrier[1]); /* go */
+    char buf[NPROC * 800 + 1];
+    size_t len = 0;
+    ssize_t n;
+    int lines = 0;
+    while (lines < NPROC && len < sizeof buf - 1 &&
+           (n = read(out[0], buf + len, sizeof buf - 1 - len)) > 0) {
+        for (ssize_t k = 0; k < n; k++)
+            lines += buf[len + (size_t)k] == '\n';
+        len += (size_t)n;
+    }
+    close(stay[1]); /* everyone reported: let them go */
     for (int i = 0; i < NPROC; i++) {
         int status = 0;
         assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    char buf[NPROC * 800 + 1];
-    size_t len = 0;
-    ssize_t n;
-    while (len < sizeof buf - 1 &&
-           (n = read(out[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)n;
     close(out[0]);
     buf[len] = '\0';
     char *save = NULL;
@@ -576,6 +587,42 @@ static void test_processes_race_takeover(void **state)
     free(objs);
 }
 
+/* A runner killed on this host leaves its lease behind: the next runner
+ * takes it over at once (its process is gone), without waiting out the
+ * ttl, and reports whose it was. A live holder still blocks. */
+static void test_dead_holder_on_this_host(void **state)
+{
+    fixture *f = *state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        lease *l = NULL;
+        lease_holder h;
+        sl_err e = {0};
+        _exit(lease_acquire(f->st, "orders", "doomed", 1000, 3600000, &l, &h, &e) == SL_OK
+                  ? 0
+                  : 1);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_int_equal(WEXITSTATUS(st), 0);
+    lease *l = NULL;
+    lease_holder h;
+    sl_err e = {0};
+    /* an hour before that lease's expiry */
+    assert_int_equal(lease_acquire(f->st, "orders", "next", 2000, 60000, &l, &h, &e),
+                     SL_OK);
+    assert_true(l->took_over);
+    assert_string_equal(l->previous.owner, "doomed");
+    assert_int_equal(l->previous.pid, pid);
+    /* this process is alive: another taker is refused */
+    lease *l2 = NULL;
+    assert_int_equal(lease_acquire(f->st, "orders", "third", 3000, 60000, &l2, &h, &e),
+                     SL_LEASE_HELD);
+    assert_string_equal(h.owner, "next");
+    lease_free(l);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -591,6 +638,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_foreign_keys_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_processes_acquire_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_processes_race_takeover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_holder_on_this_host, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2172,6 +2172,430 @@ static void test_string_utf8_check(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Repeated values, the dictionary cache, statistics of PLAIN pages,   */
+/* the row group byte bound                                            */
+
+/* Rows in row-major order with their own copies of the strings. */
+typedef struct grid {
+    pq_value *cells;
+    size_t ncols;
+    int nrows;
+    sl_buf text;
+} grid;
+
+static void grid_put_str(grid *g, int row, size_t col, const char *s, size_t n)
+{
+    pq_value *v = &g->cells[(size_t)row * g->ncols + col];
+    *v = pq_val_strn(NULL, n);
+    v->str.ptr = (const char *)(uintptr_t)g->text.len; /* an offset until fixed up */
+    buf_append(&g->text, s, n);
+}
+
+static void grid_fix(grid *g, const pq_schema_col *cols)
+{
+    for (int r = 0; r < g->nrows; r++)
+        for (size_t c = 0; c < g->ncols; c++) {
+            pq_value *v = &g->cells[(size_t)r * g->ncols + c];
+            if (!v->is_null && kind_of(cols[c].type) == T_BYTES)
+                v->str.ptr = g->text.data + (uintptr_t)v->str.ptr;
+        }
+}
+
+/* Every cell read back and every row group's footer statistics (min, max,
+ * null count) against the rows it holds. Row group by row group: decoded
+ * strings point into that group's pages. */
+static void check_grid(const sl_buf *file, const pq_schema_col *cols, const grid *g)
+{
+    json_t *fm = read_footer(file);
+    json_t *rgs = fld(fm, 4);
+    int from = 0;
+    for (size_t k = 0; k < json_array_size(rgs); k++) {
+        json_t *rg = json_array_get(rgs, k);
+        int to = from + (int)fld_int(rg, 3);
+        assert_true(to <= g->nrows);
+        for (size_t c = 0; c < g->ncols; c++) {
+            pq_type t = cols[c].type;
+            json_t *cc = json_array_get(fld(rg, 1), c);
+            sl_buf keep = {0};
+            chunk_seen seen;
+            pq_value *back = sl_calloc((size_t)(to - from) + 1, sizeof *back);
+            assert_int_equal(
+                decode_chunk(file, cc, &cols[c], back, (size_t)(to - from), &seen, &keep),
+                (size_t)(to - from));
+            pq_value lo = {0}, hi = {0};
+            bool have = false;
+            int64_t nulls = 0;
+            for (int r = from; r < to; r++) {
+                const pq_value *v = &g->cells[(size_t)r * g->ncols + c];
+                if (!cell_equal(t, v, &back[r - from]))
+                    fail_msg("column %s row %d differs", cols[c].name, r);
+                if (v->is_null) {
+                    nulls++;
+                } else if (!is_nan(t, v)) {
+                    if (!have || stat_cmp(t, v, &lo) < 0)
+                        lo = *v;
+                    if (!have || stat_cmp(t, v, &hi) > 0)
+                        hi = *v;
+                    have = true;
+                }
+            }
+            free(back);
+            buf_free(&keep);
+            json_t *st = fld(fld(cc, 3), 12);
+            assert_int_equal(fld_int(st, 3), nulls);
+            assert_int_equal(fld(st, 6) != NULL, have);
+            if (have) {
+                size_t len;
+                const char *p = fld_str(st, 6, &len);
+                check_stat_value(t, p, len, &lo, false);
+                p = fld_str(st, 5, &len);
+                check_stat_value(t, p, len, &hi, true);
+            }
+        }
+        from = to;
+    }
+    assert_int_equal(from, g->nrows);
+    json_decref(fm);
+}
+
+enum { R_K, R_N, R_D, R_C, R_W, R_NCOLS };
+static const pq_schema_col RCOLS[R_NCOLS] = {
+    {"k", PQ_TYPE_STRING, true}, {"n", PQ_TYPE_INT64, true},
+    {"d", PQ_TYPE_DOUBLE, true}, {"c", PQ_TYPE_STRING, false},
+    {"w", PQ_TYPE_STRING, true},
+};
+
+/* Runs of equal values, nulls inside runs, -0.0 next to +0.0 and NaN
+ * (bitwise different, so never a repeat of each other), two strings that
+ * share length and first and last eight bytes (one dictionary cache slot),
+ * a long constant, and a column whose dictionary overflows mid-chunk. */
+static void fill_repeats(grid *g)
+{
+    static const char *const keys[] = {"aaaaaaaaXaaaaaaaa", "aaaaaaaaYaaaaaaaa",
+                                       "\xc3\xa9", "", "aaaaaaaaXaaaaaaab"};
+    static const double ds[] = {-0.0, 0.0, NAN, 1.5, -2.25};
+    const char *konst = "s3://bucket/incoming/epoch=1767225600/part-0001.jsonl";
+    for (int r = 0; r < g->nrows; r++) {
+        pq_value *row = &g->cells[(size_t)r * g->ncols];
+        int run = r / 7; /* runs of seven rows */
+        if (r % 11 == 5)
+            row[R_K] = pq_val_null();
+        else
+            grid_put_str(g, r, R_K, keys[run % 5], strlen(keys[run % 5]));
+        row[R_N] = r % 13 == 0 ? pq_val_null() : pq_val_i64((run % 3) * 1000 - 1000);
+        row[R_D] = r % 17 == 3 ? pq_val_null() : pq_val_f64(ds[(r / 3) % 5]);
+        grid_put_str(g, r, R_C, konst, strlen(konst));
+        char w[32];
+        int n = snprintf(w, sizeof w, "value-%04d", r / 2); /* pairs, then new */
+        if (r % 9 == 4)
+            row[R_W] = pq_val_null();
+        else
+            grid_put_str(g, r, R_W, w, (size_t)n);
+    }
+}
+
+static void test_repeats_and_dictionary_cache(void **state)
+{
+    (void)state;
+    grid g = {.ncols = R_NCOLS, .nrows = 2000};
+    g.cells = sl_calloc((size_t)g.nrows * g.ncols, sizeof *g.cells);
+    fill_repeats(&g);
+    grid_fix(&g, RCOLS);
+    /* Row groups of 700 rows put a repeat on the first row of a chunk (the
+     * previous chunk's index must not carry over); small pages close inside
+     * runs; w's dictionary passes its limit within the first chunk. */
+    pq_writer_opts o = {.row_group_rows = 700, .page_size = 64, .dictionary_limit = 600};
+    for (int codec = 0; codec < 2; codec++) {
+        o.compression = codec ? PQ_COMPRESSION_NONE : PQ_COMPRESSION_SNAPPY;
+        sl_buf file = {0};
+        pq_file_stats st = {0};
+        sl_err err = {0};
+        pq_writer *w = pq_writer_new(RCOLS, R_NCOLS, &o, &err);
+        assert_non_null(w);
+        for (int r = 0; r < g.nrows; r++)
+            if (pq_writer_add_row(w, &g.cells[(size_t)r * R_NCOLS], &err) != SL_OK)
+                fail_msg("row %d: %s", r, err.msg);
+        assert_int_equal(pq_writer_finish(w, &file, &st, &err), SL_OK);
+        pq_writer_free(w);
+        check_grid(&file, RCOLS, &g);
+        /* k, c went through the dictionary; w fell back to PLAIN */
+        json_t *fm = read_footer(&file);
+        sl_buf keep = {0};
+        chunk_seen seen;
+        free(read_column(&file, fm, R_C, &RCOLS[R_C], (size_t)g.nrows, &keep, &seen));
+        assert_true(seen.dict_data_pages > 0 && seen.plain_pages == 0);
+        assert_int_equal(seen.dict_entries, 1);
+        free(read_column(&file, fm, R_W, &RCOLS[R_W], (size_t)g.nrows, &keep, &seen));
+        assert_true(seen.dict_data_pages > 0 && seen.plain_pages > 0);
+        buf_free(&keep);
+        json_decref(fm);
+        json_t *nc = json_object_get(st.delta_stats, "nullCount");
+        assert_int_equal(json_integer_value(json_object_get(nc, "k")), 182);
+        assert_int_equal(json_integer_value(json_object_get(nc, "n")), 154);
+        pq_file_stats_free(&st);
+        buf_free(&file);
+    }
+    free(g.cells);
+    buf_free(&g.text);
+
+    /* The first page drops the dictionary (unique values: not smaller than
+     * PLAIN); the value after it repeats the page's last one, which must go
+     * PLAIN now, not as a dictionary index. */
+    static const pq_schema_col u = {"u", PQ_TYPE_STRING, false};
+    grid gu = {.ncols = 1, .nrows = 40};
+    gu.cells = sl_calloc(40, sizeof *gu.cells);
+    for (int r = 0; r < 40; r++) {
+        char s[32];
+        int n = snprintf(s, sizeof s, "unique-value-%d", r < 4 || r > 9 ? r : 3);
+        grid_put_str(&gu, r, 0, s, (size_t)n);
+    }
+    grid_fix(&gu, &u);
+    pq_writer_opts tiny = {.page_size = 1}; /* a page of four indices */
+    sl_buf file = {0};
+    sl_err err = {0};
+    pq_writer *w = pq_writer_new(&u, 1, &tiny, &err);
+    for (int r = 0; r < 40; r++)
+        assert_int_equal(pq_writer_add_row(w, &gu.cells[r], &err), SL_OK);
+    assert_int_equal(pq_writer_finish(w, &file, NULL, &err), SL_OK);
+    pq_writer_free(w);
+    check_grid(&file, &u, &gu);
+    buf_free(&file);
+    free(gu.cells);
+    buf_free(&gu.text);
+}
+
+/* PLAIN pages take their bounds from a scan when they close: many small
+ * pages and two row groups of numbers (NaN, both zeros, extremes) and
+ * strings that differ only past their first eight bytes or in high bytes. */
+static void test_plain_page_statistics(void **state)
+{
+    (void)state;
+    static const pq_schema_col cols[] = {
+        {"i", PQ_TYPE_INT32, true},  {"l", PQ_TYPE_INT64, true},
+        {"f", PQ_TYPE_FLOAT, true},  {"d", PQ_TYPE_DOUBLE, true},
+        {"s", PQ_TYPE_STRING, true}, {"m", PQ_TYPE_DECIMAL_OF(9, 2), true},
+        {"b", PQ_TYPE_BINARY, true},
+    };
+    enum { NC = 7 };
+    grid g = {.ncols = NC, .nrows = 900};
+    g.cells = sl_calloc((size_t)g.nrows * NC, sizeof *g.cells);
+    static const float fs[] = {NAN, -0.0f, 0.0f, 3.5f, -1e30f, 1e30f};
+    static const char *const ss[] = {"prefix-same-0001",
+                                     "prefix-same-0001z",
+                                     "prefix-same-000",
+                                     "\xc3\xa9t\xc3\xa9",
+                                     "",
+                                     "Z"};
+    for (int r = 0; r < g.nrows; r++) {
+        pq_value *row = &g.cells[(size_t)r * NC];
+        bool null = r % 10 == 9;
+        int h = (r * 7919) % 1000; /* a scattered order */
+        row[0] = null ? pq_val_null() : pq_val_i32(h == 500 ? INT32_MIN : h - 400);
+        row[1] = null ? pq_val_null() : pq_val_i64(h == 17 ? INT64_MAX : (int64_t)h * -3);
+        row[2] = null ? pq_val_null() : pq_val_f32(fs[h % 6]);
+        row[3] = null ? pq_val_null() : pq_val_f64(r < 450 ? NAN : (double)fs[h % 6] / 3);
+        if (null) {
+            row[4] = pq_val_null();
+            row[6] = pq_val_null();
+        } else {
+            char s[48];
+            int n = snprintf(s, sizeof s, "%s%d", ss[h % 6], h / 97);
+            grid_put_str(&g, r, 4, s, (size_t)n);
+            char b[3] = {(char)(h & 0xff), (char)(h >> 8), (char)0xff};
+            grid_put_str(&g, r, 6, b, (size_t)(h % 4 == 0 ? 0 : 3));
+        }
+        row[5] = null ? pq_val_null() : pq_val_dec(h * 1001 - 500000);
+    }
+    grid_fix(&g, cols);
+    pq_writer_opts o = {.no_dictionary = true, .page_size = 100, .row_group_rows = 450};
+    sl_buf file = {0};
+    sl_err err = {0};
+    pq_writer *w = pq_writer_new(cols, NC, &o, &err);
+    assert_non_null(w);
+    for (int r = 0; r < g.nrows; r++)
+        assert_int_equal(pq_writer_add_row(w, &g.cells[(size_t)r * NC], &err), SL_OK);
+    assert_int_equal(pq_writer_finish(w, &file, NULL, &err), SL_OK);
+    pq_writer_free(w);
+    check_grid(&file, cols, &g);
+    /* d's first row group is all NaN: no bounds, but the second has them */
+    json_t *fm = read_footer(&file);
+    json_t *d0 =
+        fld(fld(json_array_get(fld(json_array_get(fld(fm, 4), 0), 1), 3), 3), 12);
+    assert_null(fld(d0, 6));
+    json_decref(fm);
+    buf_free(&file);
+    free(g.cells);
+    buf_free(&g.text);
+}
+
+/* The column writers fed directly, as pq_writer feeds them, summing their
+ * bytes after every row: the row counts of the row groups row_group_bytes
+ * asks for (limit 0: none) into want; sums (may be NULL) gets the sum after
+ * each row. Returns the number of groups. */
+static size_t oracle_groups(const pq_schema_col *cols, size_t nc, const grid *g,
+                            const pq_writer_opts *o, int64_t *want, size_t cap,
+                            size_t *sums)
+{
+    pq_codec codec;
+    assert_true(pq_compression_codec(o->compression, &codec));
+    pq_page_scratch scratch = {0};
+    pq_column *oc = sl_calloc(nc, sizeof *oc);
+    bool *rep = sl_calloc(nc, sizeof *rep);
+    for (size_t c = 0; c < nc; c++)
+        pq_column_init(&oc[c], &cols[c], o, codec, &scratch);
+    size_t n = 0;
+    int64_t in_group = 0;
+    sl_err err = {0};
+    for (int r = 0; r < g->nrows; r++) {
+        const pq_value *row = &g->cells[(size_t)r * nc];
+        for (size_t c = 0; c < nc; c++)
+            rep[c] = !row[c].is_null && pq_column_repeats(&oc[c], &row[c]);
+        size_t sum = 0;
+        for (size_t c = 0; c < nc; c++) {
+            assert_int_equal(pq_column_add(&oc[c], &row[c], rep[c], &err), SL_OK);
+            sum += pq_column_buffered(&oc[c]);
+        }
+        if (sums)
+            sums[r] = sum;
+        in_group++;
+        if (o->row_group_bytes && sum >= o->row_group_bytes) {
+            assert_true(n < cap);
+            want[n++] = in_group;
+            in_group = 0;
+            for (size_t c = 0; c < nc; c++) {
+                assert_int_equal(pq_column_finish_chunk(&oc[c], &err), SL_OK);
+                pq_column_next_chunk(&oc[c]);
+            }
+        }
+    }
+    if (in_group) {
+        assert_true(n < cap);
+        want[n++] = in_group;
+    }
+    for (size_t c = 0; c < nc; c++)
+        pq_column_free(&oc[c]);
+    free(oc);
+    free(rep);
+    buf_free(&scratch.body);
+    buf_free(&scratch.comp);
+    buf_free(&scratch.levels);
+    return n;
+}
+
+/* A row group closes on the first row whose columns hold row_group_bytes,
+ * though the writer sums its columns only when the bound may be near. The
+ * hard case is a new dictionary entry that widens every index of a long
+ * page at once: one bound lands exactly on the row with the largest jump. */
+static void test_row_group_bytes_exact(void **state)
+{
+    (void)state;
+    static const pq_schema_col cols[] = {
+        {"grow", PQ_TYPE_STRING, true}, /* each value twice: the dictionary stays */
+        {"n", PQ_TYPE_INT64, true},
+        {"c", PQ_TYPE_STRING, false},
+        {"x", PQ_TYPE_DOUBLE, true},
+    };
+    enum { NC = 4, ROWS = 6000 };
+    grid g = {.ncols = NC, .nrows = ROWS};
+    g.cells = sl_calloc((size_t)ROWS * NC, sizeof *g.cells);
+    for (int r = 0; r < ROWS; r++) {
+        pq_value *row = &g.cells[(size_t)r * NC];
+        char s[32];
+        int n = snprintf(s, sizeof s, "g%d", r / 2);
+        if (r % 50 == 7)
+            row[0] = pq_val_null();
+        else
+            grid_put_str(&g, r, 0, s, (size_t)n);
+        row[1] = r % 7 == 0 ? pq_val_null() : pq_val_i64((int64_t)r * 37 % 101);
+        grid_put_str(&g, r, 2, "constant", 8);
+        row[3] = pq_val_f64(r * 0.25);
+    }
+    grid_fix(&g, cols);
+    /* the row where one cell adds the most bytes (an index widening) */
+    size_t *sums = sl_calloc(ROWS, sizeof *sums);
+    int64_t want[128];
+    pq_writer_opts whole = {0};
+    oracle_groups(cols, NC, &g, &whole, want, 128, sums);
+    int jump_row = 1;
+    for (int r = 2; r < ROWS; r++)
+        if (sums[r] - sums[r - 1] > sums[jump_row] - sums[jump_row - 1])
+            jump_row = r;
+    assert_true(sums[jump_row] - sums[jump_row - 1] > 200);
+    pq_writer_opts variants[] = {
+        {.row_group_bytes = sums[jump_row]},
+        {.row_group_bytes = 9000, .page_size = 512},
+        {.row_group_bytes = 3000, .page_size = 128, .compression = PQ_COMPRESSION_NONE},
+    };
+    for (size_t v = 0; v < sizeof variants / sizeof *variants; v++) {
+        const pq_writer_opts *o = &variants[v];
+        size_t nwant = oracle_groups(cols, NC, &g, o, want, 128, NULL);
+        assert_true(nwant >= 2);
+        if (v == 0)
+            assert_int_equal(want[0], jump_row + 1);
+        sl_err err = {0};
+        pq_writer *w = pq_writer_new(cols, NC, o, &err);
+        assert_non_null(w);
+        for (int r = 0; r < ROWS; r++)
+            assert_int_equal(pq_writer_add_row(w, &g.cells[(size_t)r * NC], &err), SL_OK);
+        sl_buf file = {0};
+        assert_int_equal(pq_writer_finish(w, &file, NULL, &err), SL_OK);
+        pq_writer_free(w);
+        json_t *fm = read_footer(&file);
+        json_t *rgs = fld(fm, 4);
+        assert_int_equal(json_array_size(rgs), nwant);
+        for (size_t k = 0; k < nwant; k++)
+            assert_int_equal(fld_int(json_array_get(rgs, k), 3), want[k]);
+        json_decref(fm);
+        check_grid(&file, cols, &g);
+        buf_free(&file);
+    }
+    free(sums);
+    free(g.cells);
+    buf_free(&g.text);
+}
+
+/* A refused row changes nothing, also when cells before the bad one repeat
+ * their column's previous value; a string equal in length to the previous
+ * one but not in bytes is checked. */
+static void test_refused_row_with_repeats(void **state)
+{
+    (void)state;
+    static const pq_schema_col cols[] = {{"a", PQ_TYPE_STRING, false},
+                                         {"b", PQ_TYPE_STRING, true}};
+    sl_err err = {0};
+    pq_writer *w = pq_writer_new(cols, 2, NULL, &err);
+    pq_value ok[2] = {pq_val_str("same"), pq_val_str("ok\xc3\xa9")};
+    pq_value bad[2] = {pq_val_str("same"), pq_val_strn("ok\xc3\x28", 4)};
+    pq_value bad_a[2] = {pq_val_strn("sam\xff", 4), pq_val_str("ok\xc3\xa9")};
+    assert_int_equal(pq_writer_add_row(w, ok, &err), SL_OK);
+    assert_int_equal(pq_writer_add_row(w, bad, &err), SL_PARQUET_VALUE);
+    assert_non_null(strstr(err.msg, "'b'"));
+    assert_int_equal(pq_writer_add_row(w, bad_a, &err), SL_PARQUET_VALUE);
+    assert_non_null(strstr(err.msg, "'a'"));
+    assert_int_equal(pq_writer_num_rows(w), 1);
+    assert_int_equal(pq_writer_add_row(w, ok, &err), SL_OK);
+    sl_buf file = {0};
+    assert_int_equal(pq_writer_finish(w, &file, NULL, &err), SL_OK);
+    pq_writer_free(w);
+    grid g = {.ncols = 2, .nrows = 2, .cells = (pq_value[4]){ok[0], ok[1], ok[0], ok[1]}};
+    check_grid(&file, cols, &g);
+    buf_free(&file);
+    /* the inline ASCII check: a bad byte at every position of every length */
+    pq_schema_col one = {"s", PQ_TYPE_STRING, false};
+    w = pq_writer_new(&one, 1, NULL, &err);
+    for (size_t n = 1; n <= 24; n++)
+        for (size_t at = 0; at < n; at++) {
+            char s[24];
+            memset(s, 'x', sizeof s);
+            s[at] = (char)0x80;
+            pq_value v = pq_val_strn(s, n);
+            assert_int_equal(pq_writer_add_row(w, &v, &err), SL_PARQUET_VALUE);
+        }
+    assert_int_equal(pq_writer_num_rows(w), 0);
+    pq_writer_free(w);
+}
+
+/* ------------------------------------------------------------------ */
 /* Refusals                                                            */
 
 static void test_writer_refusals(void **state)
@@ -2446,6 +2870,10 @@ int main(void)
         cmocka_unit_test(test_double_edge_stats),
         cmocka_unit_test(test_timestamp_iso_floor),
         cmocka_unit_test(test_string_utf8_check),
+        cmocka_unit_test(test_repeats_and_dictionary_cache),
+        cmocka_unit_test(test_plain_page_statistics),
+        cmocka_unit_test(test_row_group_bytes_exact),
+        cmocka_unit_test(test_refused_row_with_repeats),
         cmocka_unit_test(test_writer_refusals),
         cmocka_unit_test(test_independent_reader),
     };
