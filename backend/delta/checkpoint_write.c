@@ -198,6 +198,33 @@ static sl_code put_action(pq_shredder *sh, const char *name, json_t *body, int64
     return rc;
 }
 
+/* The body text of f's add: as written, or its checkpoint record's text
+ * written into buf. NULL when there is none. */
+static const char *add_text(const delta_file *f, sl_buf *buf)
+{
+    if (f->add_text)
+        return f->add_text;
+    if (!f->add_batch ||
+        delta_cp_batch_add_text(f->add_batch, f->add_rec, buf, NULL) != SL_OK)
+        return NULL;
+    return buf->data;
+}
+
+/* One row {name: body} from the body's text. A checkpoint holds state, not
+ * changes: dataChange is false, as Delta Lake writes it. */
+static sl_code put_file_text(pq_shredder *sh, const char *name, const char *body,
+                             int64_t *rows, sl_err *err)
+{
+    static const pq_shred_set data_change = {"dataChange", "false"};
+    if (!body)
+        return err_set(err, SL_INTERNAL, "checkpoint: a %s action could not be rebuilt",
+                       name);
+    sl_code rc = pq_shred_member_text(sh, name, body, strlen(body), &data_change, 1, err);
+    if (rc == SL_OK)
+        (*rows)++;
+    return rc;
+}
+
 static sl_code put_all(pq_shredder *sh, const delta_snapshot *snap, int64_t now_ms,
                        delta_checkpoint_result *res, sl_err *err)
 {
@@ -220,16 +247,16 @@ static sl_code put_all(pq_shredder *sh, const delta_snapshot *snap, int64_t now_
             break;
         rc = put_action(sh, "domainMetadata", json_deep_copy(v), &res->rows, err);
     }
-    /* a checkpoint holds state, not changes: dataChange is false, as Delta
-     * Lake writes it */
+    /* Adds and removes, nearly every row, go from their JSON text to the
+     * columns with no tree in between; the add texts of a checkpoint's
+     * records are written into one reused buffer. */
+    sl_buf text = {0};
     for (size_t i = 0; rc == SL_OK && i < snap->nfiles; i++) {
-        json_t *add = delta_file_add(&snap->files[i]);
-        if (add)
-            json_object_set_new(add, "dataChange", json_false());
-        rc = put_action(sh, "add", add, &res->rows, err);
+        rc = put_file_text(sh, "add", add_text(&snap->files[i], &text), &res->rows, err);
         if (rc == SL_OK)
             res->num_adds++;
     }
+    buf_free(&text);
     int64_t retention = delta_deleted_file_retention_ms(snap->metadata);
     for (size_t i = 0; rc == SL_OK && i < snap->ntombstones; i++) {
         const delta_tombstone *t = &snap->tombstones[i];
@@ -238,10 +265,7 @@ static sl_code put_all(pq_shredder *sh, const delta_snapshot *snap, int64_t now_
         int64_t ts = t->deletion_timestamp < 0 ? 0 : t->deletion_timestamp;
         if (retention >= 0 && ts <= now_ms - retention)
             continue;
-        json_t *rm = delta_tombstone_remove(t);
-        if (rm)
-            json_object_set_new(rm, "dataChange", json_false());
-        rc = put_action(sh, "remove", rm, &res->rows, err);
+        rc = put_file_text(sh, "remove", t->remove_json, &res->rows, err);
         if (rc == SL_OK)
             res->num_removes++;
     }

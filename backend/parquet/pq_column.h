@@ -25,6 +25,7 @@
 #define PQ_PAGE_MAX_ROWS 20000
 #define PQ_PAGE_HARD_MAX ((size_t)1 << 30)
 #define PQ_DICT_DEFAULT_LIMIT ((size_t)1 << 20)
+/* Slots (as a power of two) of a column's cache of recent dictionary indices. */
 #define PQ_DCACHE_BITS 8
 /* Binary min/max longer than this are left out of the Parquet statistics
  * (the footer would carry them once per row group). */

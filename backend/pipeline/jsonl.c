@@ -965,7 +965,9 @@ static sl_code parse_line(jsonl_reader *r, const char *line, size_t len, sl_err 
     r->st.lines++;
     int64_t unknown_before = r->st.unknown_keys;
     reset_line(r, line, len);
+    int slow = 0;
     if (!r->fast || !fast_line(r, line, len)) {
+        slow = 1;
         /* Anything the fast path does not vouch for goes through yajl. */
         r->st.unknown_keys = unknown_before;
         reset_line(r, line, len);
@@ -992,6 +994,13 @@ static sl_code parse_line(jsonl_reader *r, const char *line, size_t len, sl_err 
         } else if (r->cols[i].type == PQ_TYPE_STRING) {
             r->row[i] =
                 pq_val_strn(c->direct ? c->direct : r->arena.data + c->off, c->len);
+            /* yajl turns a lone \uD800-\uDFFF escape into bytes that are not
+             * UTF-8: such a line is malformed, never a failed step. */
+            if (slow && !text_utf8_valid((const uint8_t *)r->row[i].str.ptr, c->len)) {
+                report_bad(r, line, len,
+                           "a string is not valid UTF-8 (a lone \\u surrogate escape)");
+                return SL_OK;
+            }
         } else {
             r->row[i] = c->v;
             r->row[i].is_null = false;
@@ -999,6 +1008,12 @@ static sl_code parse_line(jsonl_reader *r, const char *line, size_t len, sl_err 
     }
     if (r->resc.len)
         buf_append_char(&r->resc, '}');
+    if (slow && r->resc.len &&
+        !text_utf8_valid((const uint8_t *)r->resc.data, r->resc.len)) {
+        report_bad(r, line, len,
+                   "a string is not valid UTF-8 (a lone \\u surrogate escape)");
+        return SL_OK;
+    }
     r->st.rows++;
     return r->on_row(r->ctx, r->row, r->line_no, err);
 }

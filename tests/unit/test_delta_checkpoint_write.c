@@ -3,7 +3,9 @@
  * hand-made partitioned table with tags, nulls, txns and domain metadata,
  * and on copies of the fixture tables; tombstones past the deleted-file
  * retention are left out; _last_checkpoint says what was written; the
- * interval and retention settings are read as Delta spells them. */
+ * interval and retention settings are read as Delta spells them; a
+ * snapshot whose adds are kept as checkpoint columns checkpoints into the
+ * same bytes; rows shredded from JSON text equal rows shredded from trees. */
 #include "deltatest.h"
 
 #include <stdbool.h>
@@ -16,6 +18,7 @@
 #include "backend/delta/checkpoint_write.h"
 #include "backend/delta/delta.h"
 #include "backend/delta/delta_internal.h"
+#include "backend/parquet/pq_shred.h"
 #include "backend/store/store.h"
 #include "backend/util/buf.h"
 
@@ -416,12 +419,192 @@ static void test_settings(void **state)
     json_decref(md);
 }
 
+/* ---- adds kept as checkpoint columns; rows shredded from text ---- */
+
+static sl_buf read_bytes(const char *path)
+{
+    sl_buf b = {0};
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(fp);
+    return b;
+}
+
+/* A snapshot whose adds and removes come from our checkpoint (the adds as
+ * kept columns, their texts written on demand) checkpoints into the very
+ * same bytes as the JSON-only snapshot of that version. */
+static void test_checkpoint_of_checkpoint(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("cpw2"), *dir2 = tu_mkdtemp("cpw2b");
+    build_table(dir);
+    delta_checkpoint_result res = {0}, res2 = {0};
+    int64_t v = checkpoint_and_compare(dir, NOW, NOW - 2 * 24 * HOUR, "cp of cp", &res);
+    store *s = dt_open_store(dir), *s2 = dt_open_store(dir2);
+    sl_err err = {0};
+    delta_snapshot *c = NULL;
+    assert_int_equal(delta_snapshot_open_ex(s, "", &LATEST, 1, &c, &err), SL_OK);
+    assert_int_equal(c->checkpoint_version, v);
+    size_t from_cols = 0;
+    for (size_t i = 0; i < c->nfiles; i++)
+        from_cols += c->files[i].add_batch != NULL && !c->files[i].add_text;
+    assert_int_equal(from_cols, c->nfiles); /* the path under test was taken */
+    assert_int_equal(delta_checkpoint_write(s2, "", c, NOW, &res2, &err), SL_OK);
+    assert_int_equal(res2.rows, res.rows);
+    assert_int_equal(res2.num_adds, res.num_adds);
+    assert_int_equal(res2.num_removes, res.num_removes);
+    char *a = sl_asprintf("%s/_delta_log/%020lld.checkpoint.parquet", dir, (long long)v);
+    char *b = sl_asprintf("%s/_delta_log/%020lld.checkpoint.parquet", dir2, (long long)v);
+    sl_buf ba = read_bytes(a), bb = read_bytes(b);
+    assert_int_equal(ba.len, bb.len);
+    assert_memory_equal(ba.data, bb.data, ba.len);
+    buf_free(&ba);
+    buf_free(&bb);
+    free(a);
+    free(b);
+    delta_snapshot_free(c);
+    store_close(s);
+    store_close(s2);
+    tu_rmtree(dir);
+    tu_rmtree(dir2);
+    free(dir);
+    free(dir2);
+}
+
+/* Rows shredded from their text give the file json_loads + pq_shred_row
+ * gives: escapes, surrogate pairs, repeated keys (the last wins, also in
+ * maps), empty and null maps and lists, maps as {key, value} arrays,
+ * members the schema lacks. */
+static void test_text_rows_match_trees(void **state)
+{
+    (void)state;
+    static const char *rows[] = {
+        "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,"
+        "\"readerFeatures\":[],\"writerFeatures\":[\"deletionVectors\",\"x\"]}}",
+        "{\"metaData\":{\"id\":\"i\",\"name\":null,\"format\":{\"provider\":\"parquet\","
+        "\"options\":{}},\"partitionColumns\":[\"a\",null],\"configuration\":"
+        "{\"k\":\"1\",\"j\":null,\"k\":\"2\",\"z\":\"3\"},\"createdTime\":-5}}",
+        "{\"add\":{\"path\":\"q\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\","
+        "\"path\":\"p%20x\",\"partitionValues\":{\"d\":\"2024\",\"e\":null},"
+        "\"size\":0,\"modificationTime\":-9223372036854775808,\"dataChange\":true,"
+        "\"stats\":\"{\\\"numRecords\\\":1}\",\"tags\":[{\"key\":\"t\",\"value\":\"v\"}],"
+        "\"deletionVector\":{\"storageType\":\"u\",\"pathOrInlineDv\":\"ab\",\"offset\":"
+        "1,"
+        "\"sizeInBytes\":36,\"cardinality\":2},\"unknown\":{\"deep\":[1,2.5e3,{}]},"
+        "\"baseRowId\":9223372036854775807}}",
+        " {\"txn\" : {\"appId\":\"\",\"version\":0} , \"remove\":null}\n",
+        "{\"remove\":{\"path\":\"r\",\"deletionTimestamp\":1,\"partitionValues\":{},"
+        "\"tags\":null,\"extendedFileMetadata\":false}}",
+        "{\"domainMetadata\":{\"domain\":\"d\",\"configuration\":\"{}\",\"removed\":"
+        "false}}",
+    };
+    size_t nrows = sizeof rows / sizeof rows[0];
+    sl_err err = {0};
+    pq_writer_opts opts = {.compression = PQ_COMPRESSION_SNAPPY};
+    pq_nwriter *wt = pq_nwriter_new(delta_checkpoint_schema(), &opts, &err);
+    pq_nwriter *wx = pq_nwriter_new(delta_checkpoint_schema(), &opts, &err);
+    assert_non_null(wt);
+    assert_non_null(wx);
+    pq_shredder *st = pq_shred_new(wt, false), *sx = pq_shred_new(wx, false);
+    for (size_t i = 0; i < nrows; i++) {
+        json_error_t jerr;
+        json_t *row = json_loads(rows[i], 0, &jerr);
+        if (!row)
+            fail_msg("row %zu: %s", i, jerr.text);
+        if (pq_shred_row(st, row, &err) != SL_OK)
+            fail_msg("tree row %zu: %s", i, err.msg);
+        json_decref(row);
+        if (pq_shred_row_text(sx, rows[i], strlen(rows[i]), &err) != SL_OK)
+            fail_msg("text row %zu: %s", i, err.msg);
+    }
+    /* a body with a member set, as the checkpoint writes its adds */
+    const char *body = "{\"path\":\"m\",\"dataChange\":true,\"size\":3}";
+    json_t *row =
+        json_pack("{s:{s:s, s:b, s:i}}", "add", "path", "m", "dataChange", 0, "size", 3);
+    assert_int_equal(pq_shred_row(st, row, &err), SL_OK);
+    json_decref(row);
+    pq_shred_set set = {"dataChange", "false"};
+    assert_int_equal(pq_shred_member_text(sx, "add", body, strlen(body), &set, 1, &err),
+                     SL_OK);
+    sl_buf ft = {0}, fx = {0};
+    assert_int_equal(pq_nwriter_finish(wt, &ft, NULL, &err), SL_OK);
+    assert_int_equal(pq_nwriter_finish(wx, &fx, NULL, &err), SL_OK);
+    assert_int_equal(ft.len, fx.len);
+    assert_memory_equal(ft.data, fx.data, ft.len);
+    buf_free(&ft);
+    buf_free(&fx);
+    pq_shred_free(st);
+    pq_shred_free(sx);
+    pq_nwriter_free(wt);
+    pq_nwriter_free(wx);
+}
+
+/* Text json_loads or the tree shredder refuses is refused too, with
+ * SL-PARQUET-VALUE, and the writer keeps its rows. */
+static void test_text_rows_refused(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "{\"add\":{\"path\":\"a\\u0000b\"}}",
+        "{\"add\":{\"size\":99999999999999999999}}",
+        "{\"add\":{\"size\":1}} x",
+        "{\"add\":{\"path\":\"a}}",
+        "{\"add\":{\"size\":01}}",
+        "{\"add\":{\"size\":1.5}}",
+        "{\"add\":{\"path\":\"\\ud800\"}}",
+        "{\"add\":{\"path\":\"\\q\"}}",
+        "{\"add\":{\"path\":\"a\tb\"}}",
+        "{\"add\":{\"dataChange\":tru}}",
+        "{\"add\":{\"path\":1}}",
+        "{\"protocol\":{\"minReaderVersion\":3000000000}}",
+        "{\"add\":{\"partitionValues\":\"x\"}}",
+        "[{\"add\":{}}]",
+        "",
+    };
+    sl_err err = {0};
+    pq_nwriter *w = pq_nwriter_new(delta_checkpoint_schema(), NULL, &err);
+    assert_non_null(w);
+    pq_shredder *sh = pq_shred_new(w, false);
+    const char *ok = "{\"add\":{\"path\":\"fine\"}}";
+    assert_int_equal(pq_shred_row_text(sh, ok, strlen(ok), &err), SL_OK);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        /* the old way refuses it as well */
+        json_t *j = json_loads(bad[i], 0, NULL);
+        if (j) {
+            sl_err e2 = {0};
+            if (pq_shred_row(sh, j, &e2) == SL_OK)
+                fail_msg("'%s' is fine as a tree", bad[i]);
+            json_decref(j);
+        }
+        sl_err e = {0};
+        if (pq_shred_row_text(sh, bad[i], strlen(bad[i]), &e) != SL_PARQUET_VALUE)
+            fail_msg("'%s' was not refused", bad[i]);
+        assert_true(strlen(e.msg) > 0);
+        assert_int_equal(pq_nwriter_num_rows(w), 1);
+    }
+    const char *body = "[1]";
+    pq_shred_set set = {"dataChange", "false"};
+    assert_int_equal(pq_shred_member_text(sh, "add", body, strlen(body), &set, 1, &err),
+                     SL_PARQUET_VALUE);
+    assert_int_equal(pq_shred_row_text(sh, ok, strlen(ok), &err), SL_OK);
+    assert_int_equal(pq_nwriter_num_rows(w), 2);
+    pq_shred_free(sh);
+    pq_nwriter_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_handmade_table),
         cmocka_unit_test(test_fixture_tables),
+        cmocka_unit_test(test_checkpoint_of_checkpoint),
+        cmocka_unit_test(test_text_rows_match_trees),
+        cmocka_unit_test(test_text_rows_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

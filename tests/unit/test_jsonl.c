@@ -81,6 +81,8 @@ static const char *INPUT =
     "{\"id\":\"bad utf8 \xff\"}\n"
     "{\"id\":\"i\",\"id\":\"j\"}\n"
     "42\n"
+    "{\"id\":\"lone \\udc00 surrogate\"}\n"
+    "{\"id\":\"pair \\ud83d\\ude00 ok\"}\n"
     "{\"id\":\"last\",\"n\":7}";
 
 static const char *WANT =
@@ -99,7 +101,10 @@ static const char *WANT =
     "11: BAD (not valid JSON) [{\"id\":\"bad utf8 \xff\"}]\n"
     "12: BAD (a key appears twice) [{\"id\":\"i\",\"id\":\"j\"}]\n"
     "13: BAD (not one complete JSON object on the line) [42]\n"
-    "14: 'last' null 7 null null null\n";
+    "14: BAD (a string is not valid UTF-8 (a lone \\u surrogate escape)) "
+    "[{\"id\":\"lone \\udc00 surrogate\"}]\n"
+    "15: 'pair \xf0\x9f\x98\x80 ok' null null null null null\n"
+    "16: 'last' null 7 null null null\n";
 
 static char *run_chunks(size_t chunk, jsonl_stats *st)
 {
@@ -127,9 +132,9 @@ static void test_rows_and_bad_lines(void **state)
         fprintf(stderr, "got:\n%s\nwant:\n%s\n", got, WANT);
     assert_string_equal(got, WANT);
     free(got);
-    assert_int_equal(st.lines, 13);
-    assert_int_equal(st.rows, 4);
-    assert_int_equal(st.malformed, 9);
+    assert_int_equal(st.lines, 15);
+    assert_int_equal(st.rows, 5);
+    assert_int_equal(st.malformed, 10);
     assert_int_equal(st.unknown_keys, 1);
     assert_int_equal(st.bytes, (int64_t)strlen(INPUT));
 }
