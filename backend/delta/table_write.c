@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "backend/delta/delta_internal.h"
+#include "backend/delta/delta_paths.h"
 #include "backend/delta/delta_write.h"
 #include "backend/util/ids.h"
 #include "backend/util/timeutil.h"
@@ -153,172 +154,6 @@ sl_code delta_schema_cols(const json_t *metadata, pq_schema_col **cols_out,
     return SL_OK;
 }
 
-/* ---- partition values and paths ---------------------------------------- */
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yy + (*m <= 2);
-}
-
-/* "YYYY-MM-DD HH:MM:SS[.ffffff]" (timestamp_ntz), or with utc set the
- * protocol's unambiguous ISO 8601 form "YYYY-MM-DDTHH:MM:SS.ffffffZ". */
-static char *format_ts(int64_t us, int utc)
-{
-    int64_t days =
-        us >= 0 ? us / 86400000000LL : -((-us + 86399999999LL) / 86400000000LL);
-    int64_t rem = us - days * 86400000000LL;
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    int64_t secs = rem / 1000000, frac = rem % 1000000;
-    char *base =
-        sl_asprintf("%04" PRId64 "-%02u-%02u%c%02d:%02d:%02d", y, m, d, utc ? 'T' : ' ',
-                    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
-    if (utc) {
-        char *r = sl_asprintf("%s.%06dZ", base, (int)frac);
-        free(base);
-        return r;
-    }
-    if (!frac)
-        return base;
-    char *r = sl_asprintf("%s.%06d", base, (int)frac);
-    free(base);
-    return r;
-}
-
-/* Shortest text that reads back as the same double, with ".0" on integral
- * values as Java prints them. */
-static char *format_double(double v)
-{
-    if (isnan(v))
-        return sl_strdup("NaN");
-    if (isinf(v))
-        return sl_strdup(v > 0 ? "Infinity" : "-Infinity");
-    char b[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(b, sizeof b, "%.*g", prec, v);
-        if (strtod(b, NULL) == v)
-            break;
-    }
-    if (!strpbrk(b, ".eEn"))
-        strcat(b, ".0");
-    return sl_strdup(b);
-}
-
-/* The partitionValues text of one cell; NULL for a null value. */
-static sl_code partition_value(const pq_schema_col *col, const pq_value *v, char **out,
-                               sl_err *err)
-{
-    *out = NULL;
-    if (v->is_null)
-        return SL_OK;
-    pq_type t = col->type;
-    switch (pq_type_base(t)) {
-    case PQ_TYPE_BOOLEAN:
-        *out = sl_strdup(v->b ? "true" : "false");
-        break;
-    case PQ_TYPE_INT32:
-        *out = sl_asprintf("%" PRId32, v->i32);
-        break;
-    case PQ_TYPE_INT64:
-        *out = sl_asprintf("%" PRId64, v->i64);
-        break;
-    case PQ_TYPE_DOUBLE:
-        *out = format_double(v->f64);
-        break;
-    case PQ_TYPE_FLOAT:
-        *out = format_double((double)v->f32);
-        break;
-    case PQ_TYPE_STRING:
-        /* Spark stores an empty partition string as null. */
-        if (v->str.len > 0)
-            *out = sl_strndup(v->str.ptr, v->str.len);
-        break;
-    case PQ_TYPE_DATE: {
-        int64_t y;
-        unsigned m, d;
-        civil_from_days(v->i32, &y, &m, &d);
-        *out = sl_asprintf("%04" PRId64 "-%02u-%02u", y, m, d);
-        break;
-    }
-    case PQ_TYPE_TIMESTAMP_US:
-        *out = format_ts(v->i64, 1);
-        break;
-    case PQ_TYPE_TIMESTAMP_NTZ:
-        *out = format_ts(v->i64, 0);
-        break;
-    case PQ_TYPE_DECIMAL: {
-        char b[48];
-        pq_decimal_format(v->dec, pq_type_scale(t), b, sizeof b);
-        *out = sl_strdup(b);
-        break;
-    }
-    default:
-        return err_set(err, SL_DELTA_SCHEMA,
-                       "column '%s' cannot be a partition column (binary)", col->name);
-    }
-    return SL_OK;
-}
-
-/* Spark's escapePathName: the characters Hive cannot have in a directory. */
-static void dir_escape(sl_buf *b, const char *s)
-{
-    static const char special[] = "\"#%'*/:=?\\{[]^";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f || strchr(special, *p))
-            buf_appendf(b, "%%%02X", *p);
-        else
-            buf_append_char(b, (char)*p);
-    }
-}
-
-/* The path as a relative URI (Hadoop Path.toUri): what add.path holds. */
-static char *uri_encode(const char *s)
-{
-    static const char keep[] = "-_.!~*'(),;:$&+=@/";
-    sl_buf b = {0};
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            (*p >= '0' && *p <= '9') || *p >= 0x80 || strchr(keep, *p))
-            buf_append_char(&b, (char)*p);
-        else
-            buf_appendf(&b, "%%%02X", *p);
-    }
-    if (!b.data)
-        buf_append_str(&b, "");
-    return buf_steal(&b);
-}
-
-static const char *compression_suffix(const pq_writer_opts *opts)
-{
-    pq_compression c = opts ? opts->compression : PQ_COMPRESSION_DEFAULT;
-    switch (c) {
-    case PQ_COMPRESSION_DEFAULT:
-    case PQ_COMPRESSION_SNAPPY:
-        return ".snappy";
-    case PQ_COMPRESSION_GZIP:
-        return ".gz";
-    case PQ_COMPRESSION_ZSTD:
-        return ".zstd";
-    case PQ_COMPRESSION_LZ4_RAW:
-        return ".lz4raw";
-    case PQ_COMPRESSION_BROTLI:
-        return ".brotli";
-    case PQ_COMPRESSION_NONE:
-        return "";
-    }
-    return "";
-}
-
 /* ---- one data file ---------------------------------------------------- */
 
 typedef struct table_shape {
@@ -391,7 +226,7 @@ static sl_code row_partition(const table_shape *sh, const pq_value *row, json_t 
     for (size_t i = 0; i < sh->npart; i++) {
         const pq_schema_col *col = &sh->cols[sh->part_idx[i]];
         char *text;
-        sl_code c = partition_value(col, &row[sh->part_idx[i]], &text, err);
+        sl_code c = delta_partition_text(col, &row[sh->part_idx[i]], &text, err);
         if (c != SL_OK) {
             json_decref(pv);
             return c;
@@ -406,10 +241,10 @@ static sl_code row_partition(const table_shape *sh, const pq_value *row, json_t 
         }
         json_object_set_new(pv, col->name, jv);
         if (dir) {
-            dir_escape(dir, col->name);
+            delta_dir_escape(dir, col->name, strlen(col->name));
             buf_append_char(dir, '=');
             if (text)
-                dir_escape(dir, text);
+                delta_dir_escape(dir, text, strlen(text));
             else
                 buf_append_str(dir, NULL_PARTITION);
             buf_append_char(dir, '/');
@@ -465,7 +300,7 @@ static sl_code write_file_shaped(store *s, const char *table_key, const table_sh
         char uuid[37];
         ids_uuid4(uuid);
         rel = sl_asprintf("%.*spart-00000-%s-c000%s.parquet", (int)dir.len,
-                          dir.data ? dir.data : "", uuid, compression_suffix(opts));
+                          dir.data ? dir.data : "", uuid, delta_codec_suffix(opts));
         key = table_key && *table_key ? sl_asprintf("%s/%s", table_key, rel)
                                       : sl_strdup(rel);
         /* A fresh random name: a plain put, so a request retried after a
@@ -473,7 +308,7 @@ static sl_code write_file_shaped(store *s, const char *table_key, const table_sh
         c = store_put(s, key, file.data, file.len, err);
     }
     if (c == SL_OK) {
-        char *path = uri_encode(rel);
+        char *path = delta_path_uri(rel);
         json_t *add = json_object();
         json_object_set_new(add, "path", json_string(path));
         json_object_set_new(add, "partitionValues", pv);

@@ -2,6 +2,8 @@
  * streaming data files of bronze and quarantine -> two commits with txns. */
 #include "backend/pipeline/ingest.h"
 
+#include "backend/delta/delta_paths.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -101,129 +103,9 @@ sl_code ingest_quarantine_cols(pq_schema_col **cols, size_t *n, sl_err *err)
 
 /* ---- partition values (as Delta writes them in partitionValues) ---------- */
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yy + (*m <= 2);
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a / b - (a % b < 0);
-}
-
-/* The partitionValues text of a cell (NULL: null). The forms match
- * delta_table_append's, which delta_rows_partition_cell reads back. */
-static char *partition_text(pq_type t, const pq_value *v)
-{
-    if (v->is_null)
-        return NULL;
-    switch (pq_type_base(t)) {
-    case PQ_TYPE_BOOLEAN:
-        return sl_strdup(v->b ? "true" : "false");
-    case PQ_TYPE_INT32:
-        return sl_asprintf("%" PRId32, v->i32);
-    case PQ_TYPE_INT64:
-        return sl_asprintf("%" PRId64, v->i64);
-    case PQ_TYPE_DOUBLE:
-    case PQ_TYPE_FLOAT: {
-        double x = pq_type_base(t) == PQ_TYPE_FLOAT ? (double)v->f32 : v->f64;
-        if (isnan(x))
-            return sl_strdup("NaN");
-        if (isinf(x))
-            return sl_strdup(x > 0 ? "Infinity" : "-Infinity");
-        char b[40];
-        for (int prec = 1; prec <= 17; prec++) {
-            snprintf(b, sizeof b, "%.*g", prec, x);
-            if (strtod(b, NULL) == x)
-                break;
-        }
-        if (!strpbrk(b, ".eEn"))
-            strcat(b, ".0");
-        return sl_strdup(b);
-    }
-    case PQ_TYPE_STRING:
-        /* Spark stores an empty partition string as null. */
-        return v->str.len ? sl_strndup(v->str.ptr, v->str.len) : NULL;
-    case PQ_TYPE_DATE: {
-        int64_t y;
-        unsigned m, d;
-        civil_from_days(v->i32, &y, &m, &d);
-        return sl_asprintf("%04" PRId64 "-%02u-%02u", y, m, d);
-    }
-    case PQ_TYPE_TIMESTAMP_US: {
-        int64_t days = floor_div(v->i64, US_PER_DAY), rem = v->i64 - days * US_PER_DAY;
-        int64_t y;
-        unsigned m, d;
-        civil_from_days(days, &y, &m, &d);
-        int64_t secs = rem / 1000000;
-        return sl_asprintf("%04" PRId64 "-%02u-%02uT%02d:%02d:%02d.%06dZ", y, m, d,
-                           (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60),
-                           (int)(rem % 1000000));
-    }
-    case PQ_TYPE_DECIMAL: {
-        char b[48];
-        pq_decimal_format(v->dec, pq_type_scale(t), b, sizeof b);
-        return sl_strdup(b);
-    }
-    default:
-        return NULL;
-    }
-}
-
-/* Spark's escapePathName: what a Hive directory name cannot hold. */
-static void dir_escape(sl_buf *b, const char *s)
-{
-    static const char special[] = "\"#%'*/:=?\\{[]^";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f || strchr(special, *p))
-            buf_appendf(b, "%%%02X", *p);
-        else
-            buf_append_char(b, (char)*p);
-    }
-}
-
-/* The path as a relative URI (what add.path holds). */
-static char *uri_encode(const char *s)
-{
-    static const char keep[] = "-_.!~*'(),;:$&+=@/";
-    sl_buf b = {0};
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            (*p >= '0' && *p <= '9') || *p >= 0x80 || strchr(keep, *p))
-            buf_append_char(&b, (char)*p);
-        else
-            buf_appendf(&b, "%%%02X", *p);
-    }
-    buf_append_str(&b, "");
-    return buf_steal(&b);
-}
-
-static const char *codec_suffix(const pq_writer_opts *o)
-{
-    switch (o ? o->compression : PQ_COMPRESSION_DEFAULT) {
-    case PQ_COMPRESSION_DEFAULT:
-    case PQ_COMPRESSION_SNAPPY:
-        return ".snappy";
-    case PQ_COMPRESSION_GZIP:
-        return ".gz";
-    case PQ_COMPRESSION_ZSTD:
-        return ".zstd";
-    case PQ_COMPRESSION_LZ4_RAW:
-        return ".lz4raw";
-    case PQ_COMPRESSION_BROTLI:
-        return ".brotli";
-    default:
-        return "";
-    }
 }
 
 /* ---- streaming data files of one table ---------------------------------- */
@@ -329,7 +211,7 @@ static sl_code part_flush(table_out *t, part_file *p, sl_err *err)
     char uuid[37];
     ids_uuid4(uuid);
     char *rel = sl_asprintf("%spart-%05zu-%s-c000%s.parquet", p->dir, t->seq++, uuid,
-                            codec_suffix(t->opts));
+                            delta_codec_suffix(t->opts));
     char *key = *t->table_key ? sl_asprintf("%s/%s", t->table_key, rel) : sl_strdup(rel);
     /* A fresh random name: a plain put, so a request retried after a write
      * that landed (or tore) simply rewrites it. */
@@ -337,7 +219,7 @@ static sl_code part_flush(table_out *t, part_file *p, sl_err *err)
         c = store_put(t->s, key, file.data, file.len, err);
     if (c == SL_OK) {
         json_array_append_new(t->written, json_string(key));
-        char *path = uri_encode(rel);
+        char *path = delta_path_uri(rel);
         json_t *add = json_object();
         json_object_set_new(add, "path", json_string(path));
         json_object_set(add, "partitionValues", p->pv);
@@ -457,12 +339,14 @@ static sl_code part_new(table_out *t, const pq_value *row, size_t *idx, sl_err *
         p->cells[i] = *v;
         if (pq_type_base(col->type) == PQ_TYPE_STRING && !v->is_null)
             p->cells[i].str.ptr = sl_strndup(v->str.ptr, v->str.len);
-        char *text = partition_text(col->type, v);
+        char *text = NULL;
+        sl_err ignored = {0}; /* a binary partition column: written as null */
+        delta_partition_text(col, v, &text, &ignored);
         json_object_set_new(p->pv, col->name, text ? json_string(text) : json_null());
-        dir_escape(&dir, col->name);
+        delta_dir_escape(&dir, col->name, strlen(col->name));
         buf_append_char(&dir, '=');
         if (text)
-            dir_escape(&dir, text);
+            delta_dir_escape(&dir, text, strlen(text));
         else
             buf_append_str(&dir, "__HIVE_DEFAULT_PARTITION__");
         buf_append_char(&dir, '/');

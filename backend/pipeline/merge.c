@@ -1,5 +1,7 @@
 #include "backend/pipeline/merge.h"
 
+#include "backend/delta/delta_paths.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -861,42 +863,21 @@ static int by_source(const delta_snapshot *snap)
     return json_array_size(pc) == 1 && p0 && strcmp(p0, source_part[0]) == 0;
 }
 
-/* Spark's escapePathName (what delta_data_file_write names partition
- * directories with), then Hadoop's Path.toUri (what add.path holds): a
- * source file's directory as the start of its data files' paths. */
-static void dir_escape(sl_buf *b, const char *s, size_t n)
-{
-    static const char special[] = "\"#%'*/:=?\\{[]^";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f || strchr(special, ch))
-            buf_appendf(b, "%%%02X", ch);
-        else
-            buf_append_char(b, (char)ch);
-    }
-}
-
+/* A source file's partition directory as the start of its data files'
+ * paths (delta_data_file_write names them the same way). */
 static char *source_dir_prefix(const pq_value *v)
 {
-    sl_buf dir = {0}, uri = {0};
-    dir_escape(&dir, source_part[0], strlen(source_part[0]));
+    sl_buf dir = {0};
+    delta_dir_escape(&dir, source_part[0], strlen(source_part[0]));
     buf_append_char(&dir, '=');
     if (v->is_null || v->str.len == 0) /* Spark: an empty string is null */
         buf_append_str(&dir, "__HIVE_DEFAULT_PARTITION__");
     else
-        dir_escape(&dir, v->str.ptr, v->str.len);
+        delta_dir_escape(&dir, v->str.ptr, v->str.len);
     buf_append_char(&dir, '/');
-    static const char keep[] = "-_.!~*'(),;:$&+=@/";
-    for (size_t i = 0; i < dir.len; i++) {
-        unsigned char ch = (unsigned char)dir.data[i];
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-            (ch >= '0' && ch <= '9') || ch >= 0x80 || strchr(keep, ch))
-            buf_append_char(&uri, (char)ch);
-        else
-            buf_appendf(&uri, "%%%02X", ch);
-    }
+    char *uri = delta_path_uri(dir.data);
     buf_free(&dir);
-    return buf_steal(&uri);
+    return uri;
 }
 
 /* First file whose path is not below prefix (files are sorted by path). */
