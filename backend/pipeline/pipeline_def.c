@@ -401,9 +401,9 @@ static sl_code table_name(pctx *p, const char *jpath, const char *name)
 
 /* ---- sections ---------------------------------------------------------- */
 
-static const char *const top_keys[] = {"name",    "source",   "lake",         "bronze",
-                                       "silver",  "gold",     "expectations", "checks",
-                                       "retries", "optimize", "vacuum",       NULL};
+static const char *const top_keys[] = {
+    "name",   "source",  "lake",     "bronze", "silver",   "gold", "expectations",
+    "checks", "retries", "optimize", "vacuum", "schedule", NULL};
 static const char *const source_keys[] = {
     "url", "layout", "format", "ready_marker", "settle_seconds", "key_from_name", NULL};
 static const char *const bronze_keys[] = {"table", "schema", "partition_by",
@@ -418,6 +418,7 @@ static const char *const checks_keys[] = {"max_count_mismatch_pct", NULL};
 static const char *const retries_keys[] = {"max_attempts", "backoff_seconds", NULL};
 static const char *const optimize_keys[] = {"every_runs", "zorder_by", NULL};
 static const char *const vacuum_keys[] = {"retain_hours", "every_runs", NULL};
+static const char *const schedule_keys[] = {"every_minutes", NULL};
 
 static const char *const layout_names[] = {"epoch", "files", NULL};
 static const char *const format_names[] = {"jsonl", "csv", "parquet", NULL};
@@ -854,14 +855,20 @@ static sl_code parse_expectations(pctx *p, json_t *root, pipeline_def *d)
 /* checks, retries, optimize, vacuum: small objects of numbers. */
 static sl_code parse_cadence(pctx *p, json_t *root, pipeline_def *d)
 {
-    json_t *ck, *rt, *op, *vc;
-    double backoff = 5.0;
+    json_t *ck, *rt, *op, *vc, *sc;
+    double backoff = 5.0, every_minutes = 0;
     sl_code c;
     if ((c = get_obj(p, root, "checks", "", 0, &ck)) ||
         (c = get_obj(p, root, "retries", "", 0, &rt)) ||
         (c = get_obj(p, root, "optimize", "", 0, &op)) ||
-        (c = get_obj(p, root, "vacuum", "", 0, &vc)))
+        (c = get_obj(p, root, "vacuum", "", 0, &vc)) ||
+        (c = get_obj(p, root, "schedule", "", 0, &sc)))
         return c;
+    if (sc &&
+        ((c = check_keys(p, sc, "schedule", schedule_keys)) ||
+         (c = get_num(p, sc, "every_minutes", "schedule", 0, 525600, &every_minutes))))
+        return c;
+    d->schedule.every_ms = llround(every_minutes * 60000.0);
     if (ck && ((c = check_keys(p, ck, "checks", checks_keys)) ||
                (c = get_num(p, ck, "max_count_mismatch_pct", "checks", 0, 100,
                             &d->checks.max_count_mismatch_pct))))

@@ -103,6 +103,9 @@ typedef struct pipeline_def {
         double retain_hours; /* default 168 */
         int every_runs;      /* 0: never */
     } vacuum;
+    struct {
+        int64_t every_ms; /* "schedule": {"every_minutes": N}; 0: not scheduled */
+    } schedule;
 } pipeline_def;
 
 /* Parses text (the file at path; relative URLs resolve against base_dir,

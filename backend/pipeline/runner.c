@@ -686,6 +686,59 @@ void runner_result_clear(runner_result *r)
 
 static void maintenance(run_ctx *rc, int64_t first_batch, int64_t last_batch);
 
+static int i64_cmp(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* The "after" check of a scheduled pipeline: runs missing from the runs
+ * table (a gap of more than one and a half periods between two runs' starts
+ * counts the periods nothing started in). Reported with the run and
+ * recorded as a step; it does not fail the run (the data are fine). */
+static void schedule_check(run_ctx *rc, runner_result *out, int64_t started_ms)
+{
+    int64_t every = rc->d->schedule.every_ms;
+    if (every <= 0)
+        return;
+    run_step *rows = NULL;
+    size_t n = 0;
+    sl_err e = {0};
+    if (runs_load(rc->lake, rc->d->name, NULL, &rows, &n, &e) != SL_OK)
+        return;
+    /* each run's start: its first row (rows come ordered by start) */
+    int64_t *starts = sl_calloc(n + 1, sizeof *starts);
+    size_t ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        int seen = 0;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(rows[k].run_id, rows[i].run_id) == 0;
+        if (!seen && rows[i].started_ms >= 0 && strcmp(rows[i].run_id, rc->run_id) != 0)
+            starts[ns++] = rows[i].started_ms;
+    }
+    starts[ns++] = started_ms;
+    qsort(starts, ns, sizeof *starts, i64_cmp);
+    int64_t missed = 0, longest = 0;
+    for (size_t i = 1; i < ns; i++) {
+        int64_t gap = starts[i] - starts[i - 1];
+        if (gap > longest)
+            longest = gap;
+        if (gap * 2 > every * 3)
+            missed += (gap + every / 2) / every - 1;
+    }
+    json_t *chk =
+        json_pack("{s:I, s:I, s:I, s:I}", "every_minutes", (json_int_t)(every / 60000),
+                  "runs_considered", (json_int_t)ns, "missed_runs", (json_int_t)missed,
+                  "longest_gap_minutes", (json_int_t)(longest / 60000));
+    char *detail = json_dumps(chk, JSON_COMPACT | JSON_SORT_KEYS);
+    json_object_set_new(out->report, "checks_after", chk);
+    runs_row(rc, NULL, -1, "schedule-check", 1, missed ? "warning" : "succeeded", SL_OK,
+             NULL, NULL, -1, -1, (int64_t)ns, missed, started_ms, detail);
+    free(detail);
+    free(starts);
+    run_steps_free(rows, n);
+}
+
 /* ---- the files layout -------------------------------------------------- */
 
 #define FILES_FOLDER "files"
@@ -867,6 +920,7 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
     pl_known *known = NULL;
     int64_t next_batch = -1, first_batch = -1, last_batch = -1;
     size_t done = 0;
+    int64_t run_started_ms = time_now_ms();
     sl_code c = stores_open(&rc, err);
     if (c == SL_OK && !o->dry_run)
         c = acquire(&rc, out, err);
@@ -973,6 +1027,8 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
 finish:
     if (c == SL_OK && !o->dry_run && last_batch >= 0)
         maintenance(&rc, first_batch, last_batch);
+    if (c == SL_OK && !o->dry_run)
+        schedule_check(&rc, out, run_started_ms);
     json_object_set_new(out->report, "processed",
                         json_integer((json_int_t)out->processed));
     json_object_set_new(out->report, "waiting", json_integer((json_int_t)out->waiting));

@@ -7,6 +7,7 @@
 #include "pipetest.h"
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,10 +130,54 @@ static void test_end_to_end(void **state)
     pt_world_free(&w);
 }
 
+/* A scheduled pipeline (every 60 minutes): runs at T, T+1h and T+4h leave
+ * two slots without a run, which the after-check reports and records. */
+static void test_missed_scheduled_runs(void **state)
+{
+    (void)state;
+    pt_world w;
+    pt_world_init(&w, "pipe-sched", 5, "\"schedule\": {\"every_minutes\": 60}");
+    pt_folder_write(&w, 1700000000, 1, 5);
+    pipeline_def *d = pt_def(&w);
+    assert_int_equal(d->schedule.every_ms, 3600000);
+    static const int64_t at_min[] = {0, 60, 240};
+    int64_t missed = -1;
+    for (int i = 0; i < 3; i++) {
+        char now[32];
+        snprintf(now, sizeof now, "%lld",
+                 (long long)(1800000000000LL + at_min[i] * 60000));
+        setenv("SLUICE_FAKE_NOW_MS", now, 1);
+        runner_result r = run(&w, d, SL_OK);
+        missed = json_integer_value(
+            json_object_get(json_object_get(r.report, "checks_after"), "missed_runs"));
+        if (i < 2)
+            assert_int_equal(missed, 0);
+        runner_result_clear(&r);
+    }
+    unsetenv("SLUICE_FAKE_NOW_MS");
+    assert_int_equal(missed, 2);
+    store *lake = NULL;
+    sl_err err = {0};
+    assert_int_equal(store_open(w.lake, &lake, &err), SL_OK);
+    run_step *steps;
+    size_t n;
+    assert_int_equal(runs_load(lake, "orders", NULL, &steps, &n, &err), SL_OK);
+    size_t warnings = 0;
+    for (size_t i = 0; i < n; i++)
+        warnings += strcmp(steps[i].step, "schedule-check") == 0 &&
+                    strcmp(steps[i].state, "warning") == 0;
+    assert_int_equal(warnings, 1);
+    run_steps_free(steps, n);
+    store_close(lake);
+    pipeline_def_free(d);
+    pt_world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_end_to_end),
+        cmocka_unit_test(test_missed_scheduled_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
