@@ -66,7 +66,8 @@ typedef struct folder_ctx {
     int64_t rows_in, rows_out, version_after;
     int skipped;
     int attempts;
-    json_t *commits; /* table -> version of each commit this attempt made */
+    json_t *commits;       /* table -> version of each commit this attempt made */
+    int64_t expected_rows; /* from the folder's marker; -1 when it says none */
     /* files layout: the batch's manifest (checkpoint detail), the source
      * files whose content it replaces (deleted ones included), and their
      * rows for _sluice/source_files */
@@ -183,9 +184,9 @@ static sl_code step_ingest(folder_ctx *fc, sl_err *err)
         free(q);
     }
     /* Before/during checks: the marker's expected rows against what was read. */
-    if (!fc->ing.skipped && fc->f->expected_rows >= 0) {
+    if (!fc->ing.skipped && fc->expected_rows >= 0) {
         int64_t got = fc->ing.rows_read + fc->ing.malformed;
-        int64_t want = fc->f->expected_rows;
+        int64_t want = fc->expected_rows;
         double pct =
             want ? 100.0 * (double)llabs(got - want) / (double)want : (got ? 100 : 0);
         if (pct > rc->d->checks.max_count_mismatch_pct)
@@ -523,6 +524,15 @@ static sl_code folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int re
                           const files_batch *fb, json_t **report_out, sl_err *err)
 {
     folder_ctx fc = {.rc = rc, .f = f, .batch = batch, .recovered = recovered};
+    /* The marker's row count is read for the folders a run takes, not for
+     * every pending one at discovery (a GET each on S3). */
+    fc.expected_rows = f->expected_rows;
+    if (!f->marker_checked && f->has_marker && rc->d->source.ready_marker) {
+        sl_err ignored = {0};
+        if (discover_marker_rows(rc->src, rc->d, f->folder, &fc.expected_rows,
+                                 &ignored) != SL_OK)
+            fc.expected_rows = -1;
+    }
     if (fb) {
         fc.manifest = fb->manifest;
         fc.changed_files = fb->changed;
@@ -645,7 +655,7 @@ static sl_code discover_once(void *arg, sl_err *err)
     if (rc != SL_OK)
         return rc;
     *c->known = ckpt_view_known(c->view);
-    pl_discover_opts dopt = {.now_ms = time_now_ms()};
+    pl_discover_opts dopt = {.now_ms = time_now_ms(), .max_marker_reads = (size_t)-1};
     return discover_epochs(c->rc->src, c->rc->d, *c->known, c->view->n, &dopt, c->dsc,
                            err);
 }

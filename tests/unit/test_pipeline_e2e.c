@@ -173,11 +173,43 @@ static void test_missed_scheduled_runs(void **state)
     pt_world_free(&w);
 }
 
+/* The "before" check of expected counts: a marker announcing more rows than
+ * the folder holds fails the folder (read for the folder the run takes);
+ * a marker that agrees passes. */
+static void test_marker_row_count(void **state)
+{
+    (void)state;
+    pt_world w;
+    pt_world_init(&w, "pipe-marker", 9, NULL);
+    pt_folder_write(&w, 1700000000, 1, 20);
+    tu_write_file(w.dir, "incoming/1700000000/_SUCCESS", "{\"rows\": 1000}");
+    pipeline_def *d = pt_def(&w);
+    runner_result r = run(&w, d, SL_CHECK_FAILED);
+    json_t *f = json_array_get(json_object_get(r.report, "folders"), 0);
+    const char *msg =
+        json_string_value(json_object_get(json_object_get(f, "error"), "message"));
+    assert_non_null(strstr(msg, "marker announces 1000 rows, 20 were read"));
+    runner_result_clear(&r);
+    pipeline_def_free(d);
+    pt_world_free(&w);
+
+    pt_world_init(&w, "pipe-marker", 9, NULL);
+    pt_folder_write(&w, 1700000000, 1, 20);
+    tu_write_file(w.dir, "incoming/1700000000/_SUCCESS", "{\"rows\": 20}");
+    d = pt_def(&w);
+    r = run(&w, d, SL_OK);
+    assert_int_equal(r.processed, 1);
+    runner_result_clear(&r);
+    pipeline_def_free(d);
+    pt_world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_end_to_end),
         cmocka_unit_test(test_missed_scheduled_runs),
+        cmocka_unit_test(test_marker_row_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
