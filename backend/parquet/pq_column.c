@@ -1017,3 +1017,34 @@ void pq_column_fill_meta(const pq_column *c, const char *const *path, size_t pat
         m->statistics.write_legacy = c->t->legacy_stats && c->kind != PQ_KIND_FLBA;
     }
 }
+
+pq_rg_record *pq_rg_records_add(pq_rg_record **v, size_t *n, size_t *cap, size_t ncols)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        *v = sl_realloc(*v, *cap * sizeof **v);
+    }
+    pq_rg_record *rec = &(*v)[*n];
+    memset(rec, 0, sizeof *rec);
+    rec->chunks = sl_calloc(ncols ? ncols : 1, sizeof *rec->chunks);
+    rec->enc_stats = sl_calloc(ncols ? ncols : 1, sizeof *rec->enc_stats);
+    rec->stat_min = sl_calloc(ncols ? ncols : 1, sizeof *rec->stat_min);
+    rec->stat_max = sl_calloc(ncols ? ncols : 1, sizeof *rec->stat_max);
+    (*n)++;
+    return rec;
+}
+
+void pq_rg_records_free(pq_rg_record *v, size_t n, size_t ncols)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < ncols; j++) {
+            buf_free(&v[i].stat_min[j]);
+            buf_free(&v[i].stat_max[j]);
+        }
+        free(v[i].stat_min);
+        free(v[i].stat_max);
+        free(v[i].enc_stats);
+        free(v[i].chunks);
+    }
+    free(v);
+}

@@ -315,4 +315,22 @@ int pq_int128_cmp(pq_int128 a, pq_int128 b);
 /* Whether |v| < 10^precision. */
 bool pq_int128_fits_precision(pq_int128 v, int32_t precision);
 
+/* ---- closed row groups (both writers) ------------------------------- */
+
+/* page encoding stats per chunk: dictionary page, PLAIN and RLE_DICTIONARY data */
+#define PQ_MAX_ENC_STATS 3
+
+/* A closed row group: its metadata plus the bytes its statistics point to. */
+typedef struct pq_rg_record {
+    pq_row_group rg;
+    pq_column_chunk *chunks;
+    pq_page_encoding_stats (*enc_stats)[PQ_MAX_ENC_STATS];
+    sl_buf *stat_min, *stat_max;
+} pq_rg_record;
+
+/* A new zeroed record of ncols chunks at the end of *v (grown as needed);
+ * owned by the array from here, even when the flush then fails. */
+pq_rg_record *pq_rg_records_add(pq_rg_record **v, size_t *n, size_t *cap, size_t ncols);
+void pq_rg_records_free(pq_rg_record *v, size_t n, size_t ncols);
+
 #endif

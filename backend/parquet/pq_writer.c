@@ -18,16 +18,6 @@
 #define PQ_VALUE_MAX ((size_t)1 << 30)
 #define PQ_RG_DEFAULT_ROWS ((int64_t)1 << 20)
 #define PQ_RG_DEFAULT_BYTES ((size_t)128 << 20)
-/* page encoding stats per chunk: dictionary page, PLAIN and RLE_DICTIONARY data */
-#define PQ_MAX_ENC_STATS 3
-
-/* A closed row group: its metadata plus the bytes it points to. */
-typedef struct rg_record {
-    pq_row_group rg;
-    pq_column_chunk *chunks;
-    pq_page_encoding_stats (*enc_stats)[PQ_MAX_ENC_STATS];
-    sl_buf *stat_min, *stat_max;
-} rg_record;
 
 struct pq_writer {
     pq_column *cols;
@@ -48,7 +38,7 @@ struct pq_writer {
     uint64_t offset; /* bytes written so far */
     int64_t num_rows;
     int64_t rg_rows;
-    rg_record *rgs;
+    pq_rg_record *rgs;
     size_t nrgs, cap_rgs;
     bool finished, failed;
 };
@@ -316,17 +306,8 @@ static sl_code flush_row_group(pq_writer *w, sl_err *err)
 {
     if (w->rg_rows == 0)
         return SL_OK;
-    if (w->nrgs == w->cap_rgs) {
-        w->cap_rgs = w->cap_rgs ? w->cap_rgs * 2 : 4;
-        w->rgs = sl_realloc(w->rgs, w->cap_rgs * sizeof *w->rgs);
-    }
-    rg_record *rec = &w->rgs[w->nrgs];
-    memset(rec, 0, sizeof *rec);
-    rec->chunks = sl_calloc(w->ncols, sizeof *rec->chunks);
-    rec->enc_stats = sl_calloc(w->ncols, sizeof *rec->enc_stats);
-    rec->stat_min = sl_calloc(w->ncols, sizeof *rec->stat_min);
-    rec->stat_max = sl_calloc(w->ncols, sizeof *rec->stat_max);
-    w->nrgs++; /* owned by the writer from here, even on failure */
+    /* owned by the writer from here, even on failure */
+    pq_rg_record *rec = pq_rg_records_add(&w->rgs, &w->nrgs, &w->cap_rgs, w->ncols);
 
     int64_t total_unc = 0, total_comp = 0;
     for (size_t i = 0; i < w->ncols; i++) {
@@ -520,17 +501,7 @@ void pq_writer_free(pq_writer *w)
         pq_column_free(&w->cols[i]);
     free(w->cols);
     free(w->repeat);
-    for (size_t i = 0; i < w->nrgs; i++) {
-        for (size_t j = 0; j < w->ncols; j++) {
-            buf_free(&w->rgs[i].stat_min[j]);
-            buf_free(&w->rgs[i].stat_max[j]);
-        }
-        free(w->rgs[i].stat_min);
-        free(w->rgs[i].stat_max);
-        free(w->rgs[i].enc_stats);
-        free(w->rgs[i].chunks);
-    }
-    free(w->rgs);
+    pq_rg_records_free(w->rgs, w->nrgs, w->ncols);
     buf_free(&w->scratch.body);
     buf_free(&w->scratch.comp);
     buf_free(&w->scratch.levels);
