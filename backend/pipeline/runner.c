@@ -1,4 +1,4 @@
-#include "backend/pipeline/runner.h"
+#include "backend/pipeline/runner_internal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,23 +26,6 @@
 #include "backend/util/timeutil.h"
 
 #define DEFAULT_LEASE_TTL_MS (60 * 1000)
-
-typedef struct run_ctx {
-    const pipeline_def *d;
-    const runner_opts *o;
-    store *lake, *src;
-    store *own_lake, *own_src;
-    store *retry_lake, *retry_src; /* request-level retries around lake and src */
-    /* silver and tombstones kept warm across the run's batches (the merge
-     * brings them up to date instead of reopening them) */
-    delta_snapshot *silver_warm, *tomb_warm;
-    lease *lease;
-    char run_id[40];
-    retry_policy rp;
-    delta_commit_meta meta;
-    int64_t ttl_ms;
-    json_t *folders; /* report */
-} run_ctx;
 
 /* One folder on its way through the steps. */
 typedef struct folder_ctx {
@@ -93,7 +76,7 @@ static sl_code retry_call_fn(void *ctx, int attempt, sl_err *err)
     return c->fn(c->arg, err);
 }
 
-static sl_code with_retries(run_ctx *rc, sl_code (*fn)(void *, sl_err *), void *arg,
+sl_code runner_with_retries(run_ctx *rc, sl_code (*fn)(void *, sl_err *), void *arg,
                             sl_err *err)
 {
     retry_call c = {fn, arg};
@@ -114,7 +97,7 @@ static int64_t table_version(store *lake, const char *key)
 
 /* ---- runs rows -------------------------------------------------------- */
 
-static void runs_row(run_ctx *rc, const char *folder, int64_t batch, const char *step,
+void runner_runs_row(run_ctx *rc, const char *folder, int64_t batch, const char *step,
                      int attempt, const char *state, sl_code c, const sl_err *e,
                      const char *table, int64_t vbefore, int64_t vafter, int64_t rows_in,
                      int64_t rows_out, int64_t started_ms, const char *detail)
@@ -388,10 +371,10 @@ static void on_attempt(void *ctx, int attempt, sl_code c, const sl_err *e,
     char *detail =
         json_object_size(d) ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(d);
-    runs_row(rc, fc->f->folder, fc->batch, fc->step, attempt, state, c, e, fc->table,
-             fc->version_before, c == SL_OK ? fc->version_after : -1,
-             c == SL_OK ? fc->rows_in : -1, c == SL_OK ? fc->rows_out : -1,
-             fc->step_started_ms, detail);
+    runner_runs_row(rc, fc->f->folder, fc->batch, fc->step, attempt, state, c, e,
+                    fc->table, fc->version_before, c == SL_OK ? fc->version_after : -1,
+                    c == SL_OK ? fc->rows_in : -1, c == SL_OK ? fc->rows_out : -1,
+                    fc->step_started_ms, detail);
     free(detail);
     fc->step_started_ms = time_now_ms();
 }
@@ -412,11 +395,11 @@ static sl_code lease_renew_once(void *arg, sl_err *err)
     return lease_renew(rc->lake, rc->lease, time_now_ms(), rc->ttl_ms, err);
 }
 
-static sl_code lease_keep(run_ctx *rc, sl_err *err)
+sl_code runner_lease_keep(run_ctx *rc, sl_err *err)
 {
     if (!rc->lease)
         return SL_OK;
-    return with_retries(rc, lease_renew_once, rc, err);
+    return runner_with_retries(rc, lease_renew_once, rc, err);
 }
 
 /* Runs one step with retries; records it in the report. */
@@ -424,7 +407,7 @@ static sl_code step_run(folder_ctx *fc, const char *step, const char *table,
                         sl_code (*fn)(folder_ctx *, sl_err *), sl_err *err)
 {
     run_ctx *rc = fc->rc;
-    sl_code c = lease_keep(rc, err);
+    sl_code c = runner_lease_keep(rc, err);
     if (c != SL_OK)
         return c;
     fc->step = step;
@@ -494,18 +477,10 @@ static sl_code record_state(run_ctx *rc, folder_ctx *fc, const char *state, sl_c
     row.detail = (char *)fc->manifest;
     row.finished_ms = strcmp(state, "running") ? time_now_ms() : -1;
     record_call call = {rc, &row, app_step, fc->batch};
-    sl_code c = with_retries(rc, record_once, &call, err);
+    sl_code c = runner_with_retries(rc, record_once, &call, err);
     free(versions);
     return c;
 }
-
-typedef struct files_batch {
-    const char *manifest;
-    const char *const *changed;
-    size_t nchanged;
-    const srcfile *rows;
-    size_t nrows;
-} files_batch;
 
 typedef struct srcfiles_call {
     run_ctx *rc;
@@ -520,7 +495,7 @@ static sl_code srcfiles_once(void *arg, sl_err *err)
                            c->batch, &c->rc->meta, err);
 }
 
-static sl_code folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int recovered,
+sl_code runner_folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int recovered,
                           const files_batch *fb, json_t **report_out, sl_err *err)
 {
     folder_ctx fc = {.rc = rc, .f = f, .batch = batch, .recovered = recovered};
@@ -565,16 +540,17 @@ static sl_code folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int re
             log_op(rc->o->log, "checkpoint.record", f->folder, rc2, 0, rec.msg);
     } else if (!stop) {
         int64_t started = time_now_ms();
-        c = lease_keep(rc, err);
+        c = runner_lease_keep(rc, err);
         /* Files layout: what was loaded is remembered before the batch is
          * marked done (its own txn makes it once-only). */
         srcfiles_call sc = {rc, fb, batch};
         if (c == SL_OK && fb)
-            c = with_retries(rc, srcfiles_once, &sc, err);
+            c = runner_with_retries(rc, srcfiles_once, &sc, err);
         if (c == SL_OK)
             c = record_state(rc, &fc, "processed", SL_OK, NULL, "done", err);
-        runs_row(rc, f->folder, batch, "mark", 1, c == SL_OK ? "succeeded" : "failed", c,
-                 err, CKPT_TABLE_KEY, -1, -1, -1, -1, started, NULL);
+        runner_runs_row(rc, f->folder, batch, "mark", 1,
+                        c == SL_OK ? "succeeded" : "failed", c, err, CKPT_TABLE_KEY, -1,
+                        -1, -1, -1, started, NULL);
         if (c != SL_OK)
             state = "failed";
     }
@@ -694,216 +670,6 @@ void runner_result_clear(runner_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static void maintenance(run_ctx *rc, int64_t first_batch, int64_t last_batch);
-
-static int i64_cmp(const void *x, const void *y)
-{
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    return (a > b) - (a < b);
-}
-
-/* The "after" check of a scheduled pipeline: runs missing from the runs
- * table (a gap of more than one and a half periods between two runs' starts
- * counts the periods nothing started in). Reported with the run and
- * recorded as a step; it does not fail the run (the data are fine). */
-static void schedule_check(run_ctx *rc, runner_result *out, int64_t started_ms)
-{
-    int64_t every = rc->d->schedule.every_ms;
-    if (every <= 0)
-        return;
-    run_step *rows = NULL;
-    size_t n = 0;
-    sl_err e = {0};
-    if (runs_load(rc->lake, rc->d->name, NULL, &rows, &n, &e) != SL_OK)
-        return;
-    /* each run's start: its first row (rows come ordered by start) */
-    int64_t *starts = sl_calloc(n + 1, sizeof *starts);
-    size_t ns = 0;
-    for (size_t i = 0; i < n; i++) {
-        int seen = 0;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = strcmp(rows[k].run_id, rows[i].run_id) == 0;
-        if (!seen && rows[i].started_ms >= 0 && strcmp(rows[i].run_id, rc->run_id) != 0)
-            starts[ns++] = rows[i].started_ms;
-    }
-    starts[ns++] = started_ms;
-    qsort(starts, ns, sizeof *starts, i64_cmp);
-    int64_t missed = 0, longest = 0;
-    for (size_t i = 1; i < ns; i++) {
-        int64_t gap = starts[i] - starts[i - 1];
-        if (gap > longest)
-            longest = gap;
-        if (gap * 2 > every * 3)
-            missed += (gap + every / 2) / every - 1;
-    }
-    json_t *chk =
-        json_pack("{s:I, s:I, s:I, s:I}", "every_minutes", (json_int_t)(every / 60000),
-                  "runs_considered", (json_int_t)ns, "missed_runs", (json_int_t)missed,
-                  "longest_gap_minutes", (json_int_t)(longest / 60000));
-    char *detail = json_dumps(chk, JSON_COMPACT | JSON_SORT_KEYS);
-    json_object_set_new(out->report, "checks_after", chk);
-    runs_row(rc, NULL, -1, "schedule-check", 1, missed ? "warning" : "succeeded", SL_OK,
-             NULL, NULL, -1, -1, (int64_t)ns, missed, started_ms, detail);
-    free(detail);
-    free(starts);
-    run_steps_free(rows, n);
-}
-
-/* ---- the files layout -------------------------------------------------- */
-
-#define FILES_FOLDER "files"
-
-typedef struct files_state {
-    ckpt_view view;
-    srcfile *known_rows;
-    size_t nknown_rows;
-    pl_known_file *known;
-    size_t nknown;
-    pl_file_discovery fd;
-} files_state;
-
-static void files_state_free(files_state *fs)
-{
-    ckpt_view_free(&fs->view);
-    srcfiles_free(fs->known_rows, fs->nknown_rows);
-    free(fs->known);
-    pl_file_discovery_free(&fs->fd);
-    memset(fs, 0, sizeof *fs);
-}
-
-typedef struct files_discover_call {
-    run_ctx *rc;
-    files_state *fs;
-} files_discover_call;
-
-static sl_code files_discover_once(void *arg, sl_err *err)
-{
-    files_discover_call *a = arg;
-    files_state_free(a->fs);
-    sl_code c = ckpt_load(a->rc->lake, a->rc->d->name, &a->fs->view, err);
-    if (c == SL_OK)
-        c = srcfiles_load(a->rc->lake, a->rc->d->name, &a->fs->known_rows,
-                          &a->fs->nknown_rows, err);
-    if (c == SL_OK) {
-        a->fs->known =
-            srcfiles_known(a->fs->known_rows, a->fs->nknown_rows, &a->fs->nknown);
-        c = discover_files(a->rc->src, a->rc->d, a->fs->known, a->fs->nknown, &a->fs->fd,
-                           err);
-    }
-    return c;
-}
-
-/* The batch's manifest: every new, changed or deleted source file, with
- * what it was when listed (recorded before any step, so a resumed batch
- * remembers the versions it loaded even if a file changed again since). */
-static json_t *manifest_build(const pl_file_discovery *fd)
-{
-    json_t *m = json_array();
-    for (size_t i = 0; i < fd->n; i++) {
-        const pl_file *f = &fd->files[i];
-        if (strcmp(f->state, "unchanged") == 0)
-            continue;
-        json_array_append_new(
-            m, json_pack("{s:s, s:s?, s:s, s:I, s:I, s:s}", "file", f->file, "key",
-                         f->key, "etag", f->etag, "size", (json_int_t)f->size, "mtime_ms",
-                         (json_int_t)f->mtime_ms, "state",
-                         strcmp(f->state, "deleted") ? "present" : "deleted"));
-    }
-    return m;
-}
-
-/* Every source file new, changed or deleted since the last batch goes
- * through the steps as one batch; the folder of its checkpoint rows is
- * "files". *batch_out: the batch processed, -1 when none. */
-static sl_code run_files(run_ctx *rc, runner_result *out, int64_t *batch_out, sl_err *err)
-{
-    *batch_out = -1;
-    files_state fs = {0};
-    files_discover_call arg = {rc, &fs};
-    int64_t t0 = time_now_ms();
-    sl_code c = with_retries(rc, files_discover_once, &arg, err);
-    if (!rc->o->dry_run)
-        runs_row(rc, NULL, -1, "discover", 1, c == SL_OK ? "succeeded" : "failed", c, err,
-                 NULL, -1, -1, c == SL_OK ? (int64_t)fs.fd.n : -1,
-                 c == SL_OK ? (int64_t)(fs.fd.nnew + fs.fd.nchanged + fs.fd.ndeleted)
-                            : -1,
-                 t0, NULL);
-    const ckpt_entry *e = c == SL_OK ? ckpt_find(&fs.view, FILES_FOLDER) : NULL;
-    int resumable = e && e->batch_id >= 0 && e->detail &&
-                    (strcmp(e->state, "running") == 0 || strcmp(e->state, "failed") == 0);
-    if (e && strcmp(e->state, "failed") == 0 && !rc->o->folder) {
-        c = err_set(
-            err, SL_CHECK_FAILED,
-            "the files batch %lld failed earlier (run %s); retry it before new files run",
-            (long long)e->batch_id, e->run_id ? e->run_id : "?");
-        json_object_set_new(out->report, "blocked_by", json_string(FILES_FOLDER));
-    }
-    json_t *man = NULL;
-    if (c == SL_OK)
-        man = resumable ? json_loads(e->detail, 0, NULL) : manifest_build(&fs.fd);
-    size_t n = json_array_size(man);
-    if (c == SL_OK && n > 0) {
-        int64_t batch = resumable ? e->batch_id : fs.view.max_batch_id + 1;
-        const char **changed = sl_calloc(n, sizeof *changed);
-        char **data = sl_calloc(n, sizeof *data);
-        srcfile *rows = sl_calloc(n, sizeof *rows);
-        size_t ndata = 0;
-        uint64_t bytes = 0;
-        for (size_t i = 0; i < n; i++) {
-            json_t *m = json_array_get(man, i);
-            changed[i] = json_string_value(json_object_get(m, "file"));
-            rows[i].file = (char *)changed[i];
-            rows[i].key = (char *)json_string_value(json_object_get(m, "key"));
-            rows[i].etag = (char *)json_string_value(json_object_get(m, "etag"));
-            rows[i].size = json_integer_value(json_object_get(m, "size"));
-            rows[i].mtime_ms = json_integer_value(json_object_get(m, "mtime_ms"));
-            rows[i].state = (char *)json_string_value(json_object_get(m, "state"));
-            if (strcmp(rows[i].state, "present") == 0) {
-                data[ndata++] = (char *)changed[i];
-                bytes += (uint64_t)rows[i].size;
-            }
-        }
-        char *text = json_dumps(man, JSON_COMPACT);
-        pl_folder f = {.folder = (char *)FILES_FOLDER,
-                       .epoch = -1,
-                       .state = "pending",
-                       .files = ndata,
-                       .bytes = bytes,
-                       .expected_rows = -1,
-                       .data_files = data,
-                       .ndata_files = ndata,
-                       .batch_id = batch};
-        files_batch fb = {text, changed, n, rows, n};
-        int recovered = resumable && strcmp(e->state, "running") == 0;
-        if (rc->o->dry_run) {
-            json_array_append_new(rc->folders,
-                                  json_pack("{s:s, s:I, s:s, s:b, s:I}", "folder",
-                                            FILES_FOLDER, "batch_id", (json_int_t)batch,
-                                            "state", "planned", "recovered", recovered,
-                                            "files", (json_int_t)n));
-        } else {
-            json_t *rep = NULL;
-            c = folder_run(rc, &f, batch, resumable, &fb, &rep, err);
-            json_object_set_new(rep, "source_files", json_incref(man));
-            json_array_append_new(rc->folders, rep);
-            if (c == SL_OK) {
-                out->processed = 1;
-                out->recovered = (size_t)recovered;
-                *batch_out = batch;
-            } else {
-                out->failed = 1;
-            }
-        }
-        free(text);
-        free(changed);
-        free(data);
-        free(rows);
-    }
-    json_decref(man);
-    files_state_free(&fs);
-    return c;
-}
-
 sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *out,
                    sl_err *err)
 {
@@ -935,7 +701,7 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
     if (c == SL_OK && !o->dry_run)
         c = acquire(&rc, out, err);
     if (c == SL_OK && d->source.layout == PL_LAYOUT_FILES) {
-        c = run_files(&rc, out, &first_batch, err);
+        c = runner_files_run(&rc, out, &first_batch, err);
         last_batch = first_batch;
         goto finish;
     }
@@ -943,7 +709,7 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
     int64_t t0 = time_now_ms();
     discover_call dc = {&rc, &view, &dsc, &known};
     if (c == SL_OK)
-        c = with_retries(&rc, discover_once, &dc, err);
+        c = runner_with_retries(&rc, discover_once, &dc, err);
     /* The "before" checks: how far behind the checkpoint is, late folders,
      * folders skipped over by an operator; recorded with the run. */
     char *before = NULL;
@@ -968,9 +734,9 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
         json_object_set_new(out->report, "checks_before", checks);
     }
     if (!o->dry_run && c != SL_LEASE_HELD)
-        runs_row(&rc, NULL, -1, "discover", 1, c == SL_OK ? "succeeded" : "failed", c,
-                 err, NULL, -1, -1, c == SL_OK ? (int64_t)dsc.n : -1,
-                 c == SL_OK ? (int64_t)dsc.npending : -1, t0, before);
+        runner_runs_row(&rc, NULL, -1, "discover", 1, c == SL_OK ? "succeeded" : "failed",
+                        c, err, NULL, -1, -1, c == SL_OK ? (int64_t)dsc.n : -1,
+                        c == SL_OK ? (int64_t)dsc.npending : -1, t0, before);
     free(before);
 
     next_batch = view.max_batch_id + 1;
@@ -1016,8 +782,8 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
             continue;
         }
         json_t *rep = NULL;
-        c = folder_run(&rc, f, batch, recovered || (resumable && !recovered), NULL, &rep,
-                       err);
+        c = runner_folder_run(&rc, f, batch, recovered || (resumable && !recovered), NULL,
+                              &rep, err);
         json_array_append_new(rc.folders, rep);
         if (c == SL_OK) {
             out->processed++;
@@ -1036,9 +802,9 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
             out->pending_left++;
 finish:
     if (c == SL_OK && !o->dry_run && last_batch >= 0)
-        maintenance(&rc, first_batch, last_batch);
+        runner_maintenance(&rc, first_batch, last_batch);
     if (c == SL_OK && !o->dry_run)
-        schedule_check(&rc, out, run_started_ms);
+        runner_schedule_check(&rc, out, run_started_ms);
     json_object_set_new(out->report, "processed",
                         json_integer((json_int_t)out->processed));
     json_object_set_new(out->report, "waiting", json_integer((json_int_t)out->waiting));
@@ -1060,71 +826,4 @@ finish:
     store_close(rc.own_lake);
     store_close(rc.own_src);
     return c;
-}
-
-/* ---- optimize / vacuum on their cadence ------------------------------- */
-
-/* Did batches (first..last] cross a multiple of every? */
-static int due(int every, int64_t first, int64_t last)
-{
-    if (every <= 0)
-        return 0;
-    return (last + 1) / every > first / every || (first + 1) % every == 0;
-}
-
-static void maintain_table(run_ctx *rc, const char *table, int optimize, int vacuum)
-{
-    int64_t started = time_now_ms();
-    sl_err e = {0};
-    delta_at latest = {.kind = DELTA_AT_LATEST};
-    delta_snapshot *snap = NULL;
-    sl_code c = delta_snapshot_open(rc->lake, table, &latest, &snap, &e);
-    if (c == SL_OK && optimize) {
-        delta_optimize_opts oo = {
-            .now_ms = time_now_ms(),
-            .zorder_by = (const char *const *)rc->d->optimize.zorder_by,
-            .nzorder_by = table == rc->d->silver.table ? rc->d->optimize.nzorder_by : 0};
-        delta_optimize_result r;
-        c = delta_optimize_run(rc->lake, table, snap, &oo, &rc->meta, &r, &e);
-        char *detail =
-            c == SL_OK && r.committed
-                ? sl_asprintf("{\"commits\":{\"%s\":%lld}}", table, (long long)r.version)
-                : NULL;
-        runs_row(rc, NULL, -1, "optimize", 1, c == SL_OK ? "succeeded" : "failed", c, &e,
-                 table, snap->version, c == SL_OK && r.committed ? r.version : -1,
-                 (int64_t)r.removed_files, (int64_t)r.added_files, started, detail);
-        free(detail);
-    }
-    if (c == SL_OK && vacuum) {
-        started = time_now_ms();
-        delta_vacuum_opts vo = {.retain_ms =
-                                    (int64_t)(rc->d->vacuum.retain_hours * 3600000.0),
-                                .record_commits = -1,
-                                .meta = &rc->meta};
-        delta_vacuum_result vr;
-        c = delta_vacuum(rc->lake, table, &vo, &vr, &e);
-        char *detail = c == SL_OK && vr.start_version >= 0
-                           ? sl_asprintf("{\"commits\":{\"%s\":%lld}}", table,
-                                         (long long)vr.start_version)
-                           : NULL;
-        runs_row(rc, NULL, -1, "vacuum", 1, c == SL_OK ? "succeeded" : "failed", c, &e,
-                 table, -1, c == SL_OK ? vr.end_version : -1, -1,
-                 c == SL_OK ? (int64_t)vr.nfiles : -1, started, detail);
-        free(detail);
-        if (c == SL_OK)
-            delta_vacuum_result_free(&vr);
-    }
-    delta_snapshot_free(snap);
-}
-
-static void maintenance(run_ctx *rc, int64_t first_batch, int64_t last_batch)
-{
-    int opt = due(rc->d->optimize.every_runs, first_batch, last_batch);
-    int vac = due(rc->d->vacuum.every_runs, first_batch, last_batch);
-    if (!opt && !vac)
-        return;
-    const char *tables[] = {rc->d->bronze.table, rc->d->silver.table, rc->d->gold.table};
-    for (size_t i = 0; i < 3; i++)
-        if (tables[i] && lease_keep(rc, &(sl_err){0}) == SL_OK)
-            maintain_table(rc, tables[i], opt, vac);
 }
