@@ -142,6 +142,15 @@ json_t *delta_history_to_json(const delta_history *h);
 sl_code delta_commit_read(store *s, const char *table_key, int64_t version,
                           json_t **actions_out, sl_err *err);
 
+/* The version of the commit that carries txn(app_id, txn_version), found by
+ * reading commits back from the newest, at most max_back of them, stopping
+ * at one with an older txn of app_id (txn versions only grow). -1 when none
+ * (also for a table with no log yet). What a resumed run uses to attribute a
+ * commit made before a crash. Errors: SL_STORE_* / SL_DELTA_CORRUPT_LOG. */
+sl_code delta_txn_commit_find(store *s, const char *table_key, const char *app_id,
+                              int64_t txn_version, size_t max_back,
+                              int64_t *version_out, sl_err *err);
+
 /* ---- snapshot_update.c ---------------------------------------------------- */
 
 /* Brings *snap (an open snapshot of the table, at any version) to the latest

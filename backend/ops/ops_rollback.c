@@ -43,6 +43,32 @@ static int in_array(const json_t *a, const char *s)
     return 0;
 }
 
+/* The lowest and highest version of a commits entry: a version, or an
+ * array of them (a step that committed twice to one table, e.g. evolve's
+ * ADD COLUMNS and then the data). 0 when it holds none. */
+static int commit_range(const json_t *v, json_int_t *lo, json_int_t *hi)
+{
+    if (json_is_integer(v)) {
+        *lo = *hi = json_integer_value(v);
+        return 1;
+    }
+    int any = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach((json_t *)v, i, e)
+    {
+        if (!json_is_integer(e))
+            continue;
+        json_int_t x = json_integer_value(e);
+        if (!any || x < *lo)
+            *lo = x;
+        if (!any || x > *hi)
+            *hi = x;
+        any = 1;
+    }
+    return any;
+}
+
 /* Adds the commits and folders of run id to the plan. */
 static void plan_add_run(rb_plan *p, const run_step *rows, size_t n, const char *id)
 {
@@ -59,13 +85,15 @@ static void plan_add_run(rb_plan *p, const run_step *rows, size_t n, const char 
         json_t *v;
         json_object_foreach(json_object_get(d, "commits"), table, v)
         {
-            json_int_t ver = json_integer_value(v);
+            json_int_t vlo, vhi;
+            if (!commit_range(v, &vlo, &vhi))
+                continue;
             json_t *lo = json_object_get(p->low, table),
                    *hi = json_object_get(p->high, table);
-            if (!lo || json_integer_value(lo) > ver)
-                json_object_set_new(p->low, table, json_integer(ver));
-            if (!hi || json_integer_value(hi) < ver)
-                json_object_set_new(p->high, table, json_integer(ver));
+            if (!lo || json_integer_value(lo) > vlo)
+                json_object_set_new(p->low, table, json_integer(vlo));
+            if (!hi || json_integer_value(hi) < vhi)
+                json_object_set_new(p->high, table, json_integer(vhi));
         }
         json_decref(d);
     }
@@ -85,7 +113,8 @@ static json_t *dependents(const rb_plan *p, const run_step *rows, size_t n)
         json_object_foreach(json_object_get(d, "commits"), table, v)
         {
             json_t *lo = json_object_get(p->low, table);
-            if (lo && json_integer_value(v) > json_integer_value(lo) &&
+            json_int_t vlo, vhi;
+            if (lo && commit_range(v, &vlo, &vhi) && vhi > json_integer_value(lo) &&
                 !in_array(deps, rows[i].run_id))
                 json_array_append_new(deps, json_string(rows[i].run_id));
         }

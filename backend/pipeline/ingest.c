@@ -464,12 +464,15 @@ static sl_code schema_check(const char *key, const pq_schema_col *have, size_t n
 }
 
 /* Appends columns to the table's schema with a metaData commit of their
- * own (no txn: adding a column that is already there is skipped, so a
- * repeat is harmless). */
+ * own. Adding a column that is already there is skipped, so a repeat is
+ * harmless; the commit carries txn(<pipeline>:bronze-schema, batch) so that
+ * a run resumed after a crash can still find it and attribute it to the
+ * batch (rollback-run undoes it with the data). *version: the commit, or -1. */
 static sl_code add_columns(store *lake, const char *key, const delta_snapshot *snap,
                            const pq_schema_col *add, size_t nadd, const ingest_req *req,
-                           sl_err *err)
+                           int64_t *version, sl_err *err)
 {
+    *version = -1;
     json_error_t je;
     const char *ss = json_string_value(json_object_get(snap->metadata, "schemaString"));
     json_t *schema = ss ? json_loads(ss, 0, &je) : NULL;
@@ -503,7 +506,11 @@ static sl_code add_columns(store *lake, const char *key, const delta_snapshot *s
         char *text = json_dumps(schema, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_object_set_new(md, "schemaString", json_string(text));
         free(text);
-        json_t *actions = json_pack("[{s:o}]", "metaData", md);
+        char *app = pipeline_app_id(req->def, "bronze-schema");
+        json_t *actions = json_pack("[{s:o},{s:{s:s,s:I,s:I}}]", "metaData", md, "txn",
+                                    "appId", app, "version", (json_int_t)req->batch_id,
+                                    "lastUpdated", (json_int_t)time_now_ms());
+        free(app);
         char *cols_text = json_dumps(added, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_t *params = json_pack("{s:s}", "columns", cols_text);
         free(cols_text);
@@ -514,6 +521,8 @@ static sl_code add_columns(store *lake, const char *key, const delta_snapshot *s
         creq.actions = actions;
         delta_commit_result res;
         c = delta_commit(lake, key, &creq, &res, err);
+        if (c == SL_OK)
+            *version = res.version;
         json_decref(params);
         json_decref(actions);
     }
@@ -549,7 +558,8 @@ typedef struct ingest_ctx {
     pq_value *brow, qrow[NQUAR];
     expect_set *ex;
     table_out bout, qout;
-    int quar_done; /* quarantine's txn already holds this batch (a re-run) */
+    int quar_done;          /* quarantine's txn already holds this batch (a re-run) */
+    int64_t evolve_version; /* evolve's ADD COLUMNS commit, -1: none */
     /* per file */
     const char *file;
     jsonl_reader *jr;
@@ -1004,7 +1014,8 @@ static sl_code evolve(ingest_ctx *x, json_t *added, sl_err *err)
         add[i] = (pq_schema_col){n, evolved_type(x->newc[i].kinds), true};
     }
     if (c == SL_OK)
-        c = add_columns(x->lake, x->bronze_key, x->bsnap, add, x->nnew, x->req, err);
+        c = add_columns(x->lake, x->bronze_key, x->bsnap, add, x->nnew, x->req,
+                        &x->evolve_version, err);
     free(add);
     if (c != SL_OK)
         return c;
@@ -1173,7 +1184,7 @@ static sl_code ingest_batch(ingest_ctx *x, ingest_result *out, const char *bronz
 sl_code ingest_run(store *lake, const ingest_req *req, ingest_result *out, sl_err *err)
 {
     memset(out, 0, sizeof *out);
-    out->bronze_version = out->quarantine_version = -1;
+    out->bronze_version = out->quarantine_version = out->evolve_version = -1;
     out->expectations = json_array();
     out->added_columns = json_array();
     sl_code c = check_req(req, err);
@@ -1188,6 +1199,7 @@ sl_code ingest_run(store *lake, const ingest_req *req, ingest_result *out, sl_er
     x.d = d;
     x.bronze_key = sl_strdup(d->bronze.table);
     x.quar_key = sl_asprintf("%s_quarantine", d->bronze.table);
+    x.evolve_version = -1;
     char *bronze_app = pipeline_app_id(d, "bronze");
     char *quar_app = pipeline_app_id(d, "quarantine");
     c = open_tables(&x, err);
@@ -1204,6 +1216,7 @@ sl_code ingest_run(store *lake, const ingest_req *req, ingest_result *out, sl_er
             out->expectations = expect_results_json(x.ex);
         }
     }
+    out->evolve_version = x.evolve_version;
     free(bronze_app);
     free(quar_app);
     ctx_free(&x);
@@ -1217,5 +1230,5 @@ void ingest_result_clear(ingest_result *r)
     json_decref(r->expectations);
     json_decref(r->added_columns);
     memset(r, 0, sizeof *r);
-    r->bronze_version = r->quarantine_version = -1;
+    r->bronze_version = r->quarantine_version = r->evolve_version = -1;
 }

@@ -45,6 +45,7 @@ typedef struct ingest_result {
     int skipped; /* bronze txn for this batch already there: nothing done */
     int64_t bronze_version, quarantine_version; /* -1 when no commit was made (when
                                                  * skipped: the tables' versions) */
+    int64_t evolve_version; /* evolve's ADD COLUMNS commit on bronze, -1: none */
     int64_t files, bytes, lines; /* input; lines: non-blank lines, CSV records or
                                   * Parquet rows */
     int64_t rows_read;           /* lines/records that were rows (malformed excluded) */

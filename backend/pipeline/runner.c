@@ -49,7 +49,8 @@ typedef struct folder_ctx {
     int64_t rows_in, rows_out, version_after;
     int skipped;
     int attempts;
-    json_t *commits;       /* table -> version of each commit this attempt made */
+    json_t *commits;       /* table -> version (or an array of versions, oldest first)
+                            * of each commit this attempt made or recovered */
     int64_t expected_rows; /* from the folder's marker; -1 when it says none */
     /* files layout: the batch's manifest (checkpoint detail), the source
      * files whose content it replaces (deleted ones included), and their
@@ -133,8 +134,115 @@ void runner_runs_row(run_ctx *rc, const char *folder, int64_t batch, const char 
 
 static void commit_note(folder_ctx *fc, const char *table, int64_t version)
 {
-    if (version >= 0)
+    if (version < 0)
+        return;
+    json_t *have = json_object_get(fc->commits, table);
+    if (!have) {
         json_object_set_new(fc->commits, table, json_integer(version));
+        return;
+    }
+    json_t *all = json_is_array(have) ? json_incref(have) : json_pack("[O]", have);
+    size_t i;
+    json_t *v;
+    json_array_foreach(all, i, v) if (json_integer_value(v) == version)
+    {
+        json_decref(all);
+        return;
+    }
+    /* kept ascending: rollback restores to before the first */
+    for (i = 0;
+         i < json_array_size(all) && json_integer_value(json_array_get(all, i)) < version;
+         i++)
+        ;
+    json_array_insert_new(all, i, json_integer(version));
+    json_object_set_new(fc->commits, table, all);
+}
+
+/* Whether a runs row already names table@version among its commits. */
+static int commit_claimed(const run_step *rows, size_t n, const char *table,
+                          int64_t version)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *d = rows[i].detail ? json_loads(rows[i].detail, 0, NULL) : NULL;
+        json_t *v = json_object_get(json_object_get(d, "commits"), table);
+        int hit = json_is_integer(v) && json_integer_value(v) == version;
+        size_t k;
+        json_t *e;
+        json_array_foreach(v, k, e) hit |= json_integer_value(e) == version;
+        json_decref(d);
+        if (hit)
+            return 1;
+    }
+    return 0;
+}
+
+/* The tables a step commits to and the txn app each commit carries. */
+typedef struct step_table {
+    char *table;
+    char *app;
+} step_table;
+
+static size_t step_tables(const folder_ctx *fc, step_table out[3])
+{
+    const pipeline_def *d = fc->rc->d;
+    size_t n = 0;
+    if (strcmp(fc->step, "ingest") == 0) {
+        out[n++] = (step_table){sl_strdup(d->bronze.table), pipeline_app_id(d, "bronze")};
+        out[n++] =
+            (step_table){sl_strdup(d->bronze.table), pipeline_app_id(d, "bronze-schema")};
+        out[n++] = (step_table){sl_asprintf("%s_quarantine", d->bronze.table),
+                                pipeline_app_id(d, "quarantine")};
+    } else if (strcmp(fc->step, "merge") == 0) {
+        out[n++] = (step_table){sl_strdup(d->silver.table), pipeline_app_id(d, "silver")};
+        out[n++] = (step_table){sl_asprintf("_sluice/tombstones/%s", d->silver.table),
+                                pipeline_app_id(d, "tombstones")};
+    } else if (strcmp(fc->step, "aggregate") == 0) {
+        out[n++] = (step_table){sl_strdup(d->gold.table), pipeline_app_id(d, "gold")};
+    }
+    return n;
+}
+
+/* Commits of this batch that no runs row names: made by an attempt that
+ * failed after committing, or by a run killed before it wrote its row.
+ * Found in each table's log by the batch's txn, so rollback-run of the
+ * run that finishes the batch undoes them too. Only looked for when an
+ * earlier attempt or run may have left one (it costs log reads). */
+static void commits_recover(folder_ctx *fc)
+{
+    step_table st[3];
+    size_t n = step_tables(fc, st);
+    run_step *rows = NULL;
+    size_t nrows = 0;
+    int loaded = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t v = -1;
+        sl_err ignored = {0};
+        if (delta_txn_commit_find(fc->rc->lake, st[i].table, st[i].app, fc->batch, 64, &v,
+                                  &ignored) != SL_OK ||
+            v < 0)
+            continue;
+        json_t *have = json_object_get(fc->commits, st[i].table);
+        int noted = json_is_integer(have) && json_integer_value(have) == v;
+        size_t k;
+        json_t *e;
+        json_array_foreach(have, k, e) noted |= json_integer_value(e) == v;
+        if (noted)
+            continue;
+        if (!loaded) {
+            loaded = runs_load(fc->rc->lake, fc->rc->d->name, NULL, &rows, &nrows,
+                               &ignored) == SL_OK;
+            if (!loaded)
+                break; /* unknown who owns it: better unattributed than twice */
+        }
+        if (!commit_claimed(rows, nrows, st[i].table, v))
+            commit_note(fc, st[i].table, v);
+    }
+    if (loaded)
+        run_steps_free(rows, nrows);
+    for (size_t i = 0; i < n; i++) {
+        free(st[i].table);
+        free(st[i].app);
+    }
 }
 
 static sl_code step_ingest(folder_ctx *fc, sl_err *err)
@@ -161,6 +269,7 @@ static sl_code step_ingest(folder_ctx *fc, sl_err *err)
     fc->rows_out = fc->ing.skipped ? -1 : fc->ing.rows_written;
     fc->version_after = fc->ing.bronze_version;
     if (!fc->ing.skipped) {
+        commit_note(fc, rc->d->bronze.table, fc->ing.evolve_version);
         commit_note(fc, rc->d->bronze.table, fc->ing.bronze_version);
         char *q = sl_asprintf("%s_quarantine", rc->d->bronze.table);
         commit_note(fc, q, fc->ing.quarantine_version);
@@ -366,7 +475,9 @@ static void on_attempt(void *ctx, int attempt, sl_code c, const sl_err *e,
     json_t *d = json_object();
     if (delay_ms >= 0)
         json_object_set_new(d, "retry_in_ms", json_integer(delay_ms));
-    if (c == SL_OK && json_object_size(fc->commits))
+    if (c != SL_OK || attempt > 1 || fc->recovered)
+        commits_recover(fc);
+    if (json_object_size(fc->commits))
         json_object_set(d, "commits", fc->commits);
     char *detail =
         json_object_size(d) ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

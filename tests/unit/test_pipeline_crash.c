@@ -7,6 +7,7 @@
 #include "pipetest.h"
 #include "testutil.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include "backend/delta/delta.h"
 #include "backend/pipeline/checkpoint.h"
 #include "backend/pipeline/runner.h"
+#include "backend/pipeline/runs.h"
 #include "backend/util/buf.h"
 #include "backend/util/paths.h"
 #include "backend/util/timeutil.h"
@@ -78,6 +80,64 @@ static void expect_same(const char *what, char *want, char *got, int trial, uint
     }
     free(want);
     free(got);
+}
+
+/* How many runs rows name table@version among their commits. */
+static int claims(const run_step *rows, size_t n, const char *table, int64_t version)
+{
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *d = rows[i].detail ? json_loads(rows[i].detail, 0, NULL) : NULL;
+        json_t *v = json_object_get(json_object_get(d, "commits"), table);
+        k += json_is_integer(v) && json_integer_value(v) == version;
+        size_t j;
+        json_t *e;
+        json_array_foreach(v, j, e) k += json_integer_value(e) == version;
+        json_decref(d);
+    }
+    return k;
+}
+
+/* Every commit a step made (it carries a txn of the pipeline) is named by
+ * exactly one runs row, whichever run made it: so rollback-run can undo
+ * what a killed run committed, and never undoes a commit twice. */
+static void expect_commits_attributed(store *lake, int trial, uint64_t at)
+{
+    static const char *const tables[] = {"orders_raw", "orders_raw_quarantine", "orders",
+                                         "_sluice/tombstones/orders", "orders_by_day"};
+    run_step *rows = NULL;
+    size_t n = 0;
+    sl_err err = {0};
+    assert_int_equal(runs_load(lake, "orders", NULL, &rows, &n, &err), SL_OK);
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        delta_at latest = {.kind = DELTA_AT_LATEST};
+        delta_snapshot *snap = NULL;
+        if (delta_snapshot_open(lake, tables[t], &latest, &snap, &err) != SL_OK)
+            continue; /* e.g. no tombstones table when nothing was deleted */
+        int64_t last = snap->version;
+        delta_snapshot_free(snap);
+        for (int64_t v = 0; v <= last; v++) {
+            json_t *actions = NULL;
+            assert_int_equal(delta_commit_read(lake, tables[t], v, &actions, &err),
+                             SL_OK);
+            int ours = 0;
+            size_t i;
+            json_t *a;
+            json_array_foreach(actions, i, a)
+            {
+                const char *app = json_string_value(
+                    json_object_get(json_object_get(a, "txn"), "appId"));
+                ours |= app && strncmp(app, "sluice:orders:", 14) == 0;
+            }
+            json_decref(actions);
+            int k = claims(rows, n, tables[t], v);
+            if (ours && k != 1)
+                fail_msg("trial %d (crash at lake op %llu): %s@%lld is named by %d runs "
+                         "rows",
+                         trial, (unsigned long long)at, tables[t], (long long)v, k);
+        }
+    }
+    run_steps_free(rows, n);
 }
 
 static void test_crash_anywhere(void **state)
@@ -160,6 +220,7 @@ static void test_crash_anywhere(void **state)
                      (unsigned long long)at, (long long)snap->num_rows,
                      pt_count(&w, PT_VALID));
         delta_snapshot_free(snap);
+        expect_commits_attributed(lake, t, at);
         store_close(lake);
     }
     printf("%d of %d trials crashed mid-run (the rest crashed after the run's last "

@@ -204,6 +204,73 @@ static void test_rollback_run(void **state)
     free(silver_after_r1);
 }
 
+/* bronze's schemaString at a version (latest when < 0). */
+static char *schema_at(fx *f, int64_t version)
+{
+    store *s = NULL;
+    sl_err err = {0};
+    char *dir = paths_join(f->w.lake, "orders_raw");
+    assert_int_equal(store_open(dir, &s, &err), SL_OK);
+    delta_at at = {.kind = version < 0 ? DELTA_AT_LATEST : DELTA_AT_VERSION,
+                   .version = version};
+    delta_snapshot *snap = NULL;
+    assert_int_equal(delta_snapshot_open(s, "", &at, &snap, &err), SL_OK);
+    char *out =
+        sl_strdup(json_string_value(json_object_get(snap->metadata, "schemaString")));
+    delta_snapshot_free(snap);
+    store_close(s);
+    free(dir);
+    return out;
+}
+
+/* A run whose ingest evolved bronze (an ADD COLUMNS commit before the data)
+ * is rolled back: bronze's schema and files are those of before the run,
+ * not only its data. */
+static void test_rollback_evolve(void **state)
+{
+    fx *f = *state;
+    /* The pipeline evolves: unknown keys become columns. */
+    char *def_path = paths_join(f->w.dir, "pipelines/orders.json");
+    char *def = tu_read_file(def_path);
+    free(def_path);
+    char *at = strstr(def, "\"rescue\"");
+    assert_non_null(at);
+    char *evolved = sl_asprintf("%.*s\"evolve\"%s", (int)(at - def), def, at + 8);
+    tu_write_file(f->w.dir, "pipelines/orders.json", evolved);
+    free(def);
+    free(evolved);
+    json_t *r1 = sl_json(f, 0, "run --json");
+    json_decref(r1);
+    char *schema_before = schema_at(f, -1), *files_before = files_at(f, "orders_raw", -1);
+    assert_null(strstr(schema_before, "channel"));
+    /* A delivery with a key bronze has never seen. */
+    tu_write_file(f->w.dir, "incoming/1700020000/part-0.jsonl",
+                  "{\"order_id\": \"n1\", \"customer_id\": \"c1\", \"amount\": 5.5, "
+                  "\"qty\": 1, \"updated_at\": \"2023-11-20T00:00:00Z\", \"op\": \"U\", "
+                  "\"channel\": \"web\"}\n");
+    tu_write_file(f->w.dir, "incoming/1700020000/_SUCCESS", "");
+    json_t *r2 = sl_json(f, 0, "run --json");
+    const char *run2 = json_string_value(json_object_get(r2, "run_id"));
+    char *schema_mid = schema_at(f, -1);
+    if (!strstr(schema_mid, "channel"))
+        fail_msg("the run did not evolve bronze: %s", schema_mid);
+    free(schema_mid);
+
+    char *args =
+        sl_asprintf("rollback-run %s --reason 'evolved by mistake' --yes --json", run2);
+    json_t *rb = sl_json(f, 0, args);
+    free(args);
+    json_decref(rb);
+    char *schema_after = schema_at(f, -1), *files_after = files_at(f, "orders_raw", -1);
+    assert_string_equal(schema_after, schema_before);
+    assert_string_equal(files_after, files_before);
+    free(schema_after);
+    free(files_after);
+    free(schema_before);
+    free(files_before);
+    json_decref(r2);
+}
+
 static void test_cascade(void **state)
 {
     fx *f = *state;
@@ -345,6 +412,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rollback_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_evolve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_skip_reset_mark, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
