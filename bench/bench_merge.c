@@ -7,9 +7,16 @@
  * content in memory, in three ways:
  *   warm      the runner's steady state: silver's snapshot kept across
  *             batches (merge_req.silver_snap), brought up to date by
- *             replaying only new commits; its median, and its mean, which
- *             includes the checkpoint written every 10th commit;
- *   cold      the first batch of a process: the snapshot opened;
+ *             replaying only new commits; its median, and its mean;
+ *   period    warm, over one whole checkpoint period of the table's size
+ *             (delta_checkpoint_due_sized: every 10 commits under 320
+ *             files, else a 32nd of the files, rounded up to 10): the
+ *             amortised cost of a replacement, exactly one checkpoint
+ *             (write and reopen) included;
+ *   cold      the first batch of a process: the snapshot opened; against
+ *             it, ingesting the file alone into a table of the same size
+ *             in a fresh process (an append to silver, which opens its
+ *             snapshot too; run last, as it leaves duplicates behind);
  *   warm+gold warm, also reading the old rows (what the aggregate needs).
  * Tables are built under DATA_DIR on each run (untimed). Prints one JSON
  * line per N over BENCH_ROUNDS (default 21) replacements per way, each of
@@ -154,6 +161,52 @@ static double ingest_once(store *s, const pipeline_def *d, int c, int round)
     return t;
 }
 
+/* Checkpoint files in silver's log. */
+static size_t checkpoints(store *s)
+{
+    store_page pg = {0};
+    sl_err err = {0};
+    size_t n = 0;
+    if (store_list_all(s, "orders/_delta_log/", NULL, &pg, &err) != SL_OK)
+        die("list", &err);
+    for (size_t i = 0; i < pg.n; i++)
+        n += strstr(pg.items[i].key, ".checkpoint.parquet") != NULL;
+    store_page_free(&pg);
+    return n;
+}
+
+/* Commits between two checkpoints of a table of n files, as
+ * delta_checkpoint_due_sized spaces them. */
+static int period_of(int n)
+{
+    int want = n / 32 > 1000 ? 1000 : n / 32;
+    int p = 10;
+    while (p < want)
+        p += 10;
+    return p;
+}
+
+/* Customer c's file appended to silver with no snapshot in hand. */
+static double ingest_cold_once(store *s, const pipeline_def *d, int c, int64_t batch)
+{
+    pq_schema_col *cols;
+    size_t nc;
+    sl_err err = {0};
+    merge_silver_cols(d, &cols, &nc, &err);
+    delta_rows r;
+    delta_rows_init(&r, cols, nc);
+    cust_rows(&r, c, (int)batch, batch);
+    delta_append_req q = {.rows = r.cells, .nrows = r.nrows, .ncols = nc};
+    delta_append_result ar;
+    double t = now_s();
+    if (delta_table_append(s, d->silver.table, &q, NULL, &ar, &err) != SL_OK)
+        die("append", &err);
+    t = now_s() - t;
+    delta_rows_free(&r);
+    free(cols);
+    return t;
+}
+
 static double merge_once(store *s, const pipeline_def *d, int c, int64_t batch,
                          delta_snapshot **warm, size_t *files_read)
 {
@@ -235,6 +288,23 @@ int main(int argc, char **argv)
         double mean_w = 0;
         for (int k = 0; k < rounds; k++)
             mean_w += tw[k] / rounds;
+        /* One whole checkpoint period, started right after a checkpoint. */
+        int period = period_of(n);
+        size_t ck0 = checkpoints(s);
+        while (checkpoints(s) == ck0)
+            merge_once(s, &d, (int)(batch % n), batch, &warm, &fr), batch++;
+        size_t ck1 = checkpoints(s);
+        double tp = 0;
+        for (int k = 0; k < period; k++) {
+            int c = (int)((unsigned)(k * 7919 + 23) % (unsigned)n);
+            tp += merge_once(s, &d, c, batch++, &warm, &fr);
+        }
+        if (checkpoints(s) != ck1 + 1) {
+            fprintf(stderr, "bench_merge: %zu checkpoints in a period of %d commits\n",
+                    checkpoints(s) - ck1, period);
+            return 1;
+        }
+        double amort = tp / period;
         d.gold.table = "orders_by_day"; /* merge keeps the old rows */
         for (int k = 0; k < rounds; k++) {
             int c = (int)((unsigned)(k * 7919 + 17) % (unsigned)n);
@@ -246,14 +316,21 @@ int main(int argc, char **argv)
             int c = (int)((unsigned)(k * 7919 + 19) % (unsigned)n);
             tc[k] = merge_once(s, &d, c, batch++, NULL, &fr);
         }
+        double tci[MAX_ROUNDS];
+        for (int k = 0; k < rounds; k++)
+            tci[k] = ingest_cold_once(
+                s, &d, (int)((unsigned)(k * 7919 + 29) % (unsigned)n), batch++);
+        double mci = median(tci, rounds);
         double mi = median(ti, rounds), mw = median(tw, rounds), mc = median(tc, rounds),
                mg = median(tg, rounds);
         printf("{\"customers\":%d,\"rounds\":%d,\"ingest_s\":%.5f,\"warm_s\":%.5f,"
-               "\"warm_mean_s\":%.5f,\"cold_s\":%.5f,\"warm_gold_s\":%.5f,"
-               "\"ratio_warm\":%.2f,\"ratio_warm_mean\":%.2f,\"ratio_cold\":%.2f,"
+               "\"warm_mean_s\":%.5f,\"period\":%d,\"period_mean_s\":%.5f,"
+               "\"cold_s\":%.5f,\"cold_ingest_s\":%.5f,\"warm_gold_s\":%.5f,"
+               "\"ratio_warm\":%.2f,\"ratio_warm_mean\":%.2f,\"ratio_period\":%.2f,"
+               "\"ratio_cold\":%.2f,\"ratio_cold_vs_cold_ingest\":%.2f,"
                "\"ratio_warm_gold\":%.2f,\"files_read\":%zu,\"files_read_gold\":%zu}\n",
-               n, rounds, mi, mw, mean_w, mc, mg, mw / mi, mean_w / mi, mc / mi, mg / mi,
-               fr, frg);
+               n, rounds, mi, mw, mean_w, period, amort, mc, mci, mg, mw / mi,
+               mean_w / mi, amort / mi, mc / mi, mc / mci, mg / mi, fr, frg);
         fflush(stdout);
         store_close(s);
         free(root);

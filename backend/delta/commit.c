@@ -310,7 +310,12 @@ static void checkpoint_after(store *s, const char *table_key, const delta_commit
     const json_t *md = sc->new_metadata ? sc->new_metadata
                        : req->read_snap ? req->read_snap->metadata
                                         : NULL;
-    if (!md || !delta_checkpoint_due(md, version))
+    if (!md)
+        return;
+    /* With the table's snapshot in hand its size sets the cadence too. */
+    const delta_snapshot *rs = req->read_snap;
+    if (rs ? !delta_checkpoint_due_sized(md, version, rs->checkpoint_version, rs->nfiles)
+           : !delta_checkpoint_due(md, version))
         return;
     sl_err cerr = {0};
     bool written = false;

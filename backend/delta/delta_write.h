@@ -83,6 +83,15 @@ typedef struct delta_commit_req {
     int no_checkpoint;
 } delta_commit_req;
 
+/* Whether a writer holding the table's snapshot should checkpoint after
+ * committing `version`: Delta's every-delta.checkpointInterval rule, and,
+ * unless the table sets that interval itself, not before the commits since
+ * last_checkpoint (-1: none) number a 32nd of the nfiles live files (at most
+ * 1,000), so a checkpoint costs each commit a constant share of a large
+ * table (checkpoint_policy.c). */
+bool delta_checkpoint_due_sized(const json_t *metadata, int64_t version,
+                                int64_t last_checkpoint, size_t nfiles);
+
 typedef struct delta_commit_result {
     int64_t version; /* the version this commit became */
     int attempts;    /* 1 when the first try won */

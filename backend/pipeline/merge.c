@@ -1069,9 +1069,21 @@ static void warm_follow(store *lake, const char *key, delta_snapshot **warm,
         return;
     }
     const delta_snapshot *snap = *warm;
-    if (committed >= 0 && snap->version == committed &&
-        delta_checkpoint_due(snap->metadata, committed))
-        delta_checkpoint_write(lake, key, snap, time_now_ms(), NULL, &e);
+    if (committed < 0 || snap->version != committed ||
+        !delta_checkpoint_due_sized(snap->metadata, committed, snap->checkpoint_version,
+                                    snap->nfiles))
+        return;
+    if (delta_checkpoint_write(lake, key, snap, time_now_ms(), NULL, &e) != SL_OK)
+        return;
+    /* Rebuilt from the checkpoint just written: its tail starts again there
+     * (the cadence counts from it) and the strings of removed files the
+     * update kept are let go. Costs less than the write did. */
+    delta_snapshot *fresh = NULL;
+    delta_at at = {.kind = DELTA_AT_VERSION, .version = committed};
+    if (delta_snapshot_open(lake, key, &at, &fresh, &e) == SL_OK) {
+        delta_snapshot_free(*warm);
+        *warm = fresh;
+    }
 }
 
 static void warm_drop(delta_snapshot **warm)

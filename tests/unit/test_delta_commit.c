@@ -649,6 +649,64 @@ static char *commit_bytes(const fx *f, int64_t v)
     return t;
 }
 
+/* ---- checkpoint cadence ---------------------------------------------------- */
+
+/* Table key with nfiles live files at v1, then single-add commits up to v30
+ * (each with the latest snapshot in hand, as sluice's writers commit); the
+ * versions after which a checkpoint was written, as text "10 20 ". */
+static char *cadence(store *s, const char *key, size_t nfiles, json_t *configuration)
+{
+    delta_table_spec spec = {.cols = COLS, .ncols = 3, .configuration = configuration};
+    delta_commit_meta meta = {.run_id = "run-1"};
+    delta_commit_result r;
+    sl_err err = {0};
+    assert_int_equal(delta_table_create(s, key, &spec, &meta, &r, &err), SL_OK);
+    sl_buf out = {0};
+    for (int64_t v = 1; v <= 30; v++) {
+        json_t *actions = json_array();
+        size_t n = v == 1 ? nfiles : 1;
+        for (size_t i = 0; i < n; i++) {
+            char path[48];
+            snprintf(path, sizeof path, "v%lld-%zu.parquet", (long long)v, i);
+            json_array_append_new(actions, add_action(path));
+        }
+        delta_snapshot *snap = dt_snap_latest(s, key);
+        delta_commit_req req = {
+            .meta = {.operation = "WRITE"}, .read_snap = snap, .actions = actions};
+        assert_int_equal(delta_commit(s, key, &req, &r, &err), SL_OK);
+        assert_int_equal(r.version, v);
+        if (r.checkpoint_written)
+            buf_appendf(&out, "%lld ", (long long)v);
+        delta_snapshot_free(snap);
+        json_decref(actions);
+    }
+    return out.data ? buf_steal(&out) : sl_strdup("");
+}
+
+/* Delta's every-10-commits rule on small tables and on tables that set
+ * delta.checkpointInterval; a large table waits until the commits since its
+ * last checkpoint number a 32nd of its files (here 660 files: 20 commits). */
+static void test_checkpoint_cadence(void **state)
+{
+    fx *f = *state;
+    char *small = cadence(f->s, "small", 5, NULL);
+    assert_string_equal(small, "10 20 30 ");
+    char *large = cadence(f->s, "large", 640, NULL);
+    assert_string_equal(large, "20 ");
+    json_t *conf = json_pack("{s:s}", "delta.checkpointInterval", "10");
+    char *chosen = cadence(f->s, "chosen", 640, conf);
+    json_decref(conf);
+    assert_string_equal(chosen, "10 20 30 ");
+    /* The large table still reads back whole from its checkpoint + tail. */
+    delta_snapshot *snap = dt_snap_latest(f->s, "large");
+    assert_int_equal(snap->nfiles, 640 + 29);
+    assert_int_equal(snap->checkpoint_version, 20);
+    delta_snapshot_free(snap);
+    free(small);
+    free(large);
+    free(chosen);
+}
+
 static void test_conflict_matrix(void **state)
 {
     fx *f = *state;
@@ -909,6 +967,7 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_timestamp_partition, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_lost_answers, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_cadence, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
