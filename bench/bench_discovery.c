@@ -11,16 +11,21 @@
  * BENCH_ROUNDS rounds, default 5, interleaved):
  *   list_only                the paged listing alone (S3's 1,000 keys a
  *                            page), nothing kept
- *   discover                 discover_epochs as the runner calls it
- *                            (DISCOVER_PAGE_KEYS, every pending marker read)
+ *   discover                 discover_epochs as the runner is meant to
+ *                            call it (done_by_name: the folder names, then
+ *                            the folders a run may take; DISCOVER_PAGE_KEYS,
+ *                            every pending marker read)
  *   discover_no_marker_reads the same without reading the markers
- *   discover_one_page        the same asking for 1,000,000 keys a page
+ *   discover_every_object    the same listing every object of the source
+ *                            (done_by_name 0: the console's call, and every
+ *                            call before done_by_name existed)
+ *   discover_one_page        discover asking for 1,000,000 keys a page
  *   folders_list             the console's folders_list (one pass, 1,000
  *                            keys a page)
  *   store_list_all           store_list_all of the whole source (every
  *                            object kept)
- * then, after those rounds, discover_root_changed: discover_epochs right
- * after a change to the source's top folder (a hidden folder made and
+ * then, after those rounds, discover_root_changed: discover right after a
+ * change to the source's top folder (a hidden folder made and
  * removed), so the local store cannot keep that folder's sorted entries
  * between pages and reads it again for each page: the worst case.
  * BENCH_FOLDERS changes the folder count (default 50000). */
@@ -162,6 +167,7 @@ typedef struct way {
     way_kind kind;
     size_t page_keys;  /* keys a page asked for */
     int no_markers;    /* 1: no marker read (max_marker_reads SIZE_MAX) */
+    int every_object;  /* 1: done_by_name 0 */
     long rss_after_kb; /* peak RSS after its first run */
     double ms[MAX_ROUNDS];
     double
@@ -222,10 +228,11 @@ static void run_way(way *x, store *st, const pipeline_def *d, const pl_known *kn
     double t0 = time_mono_ms();
     double c0 = cpu_ms();
     if (x->kind == W_DISCOVER) {
-        /* The runner's call: defaults but the page size. */
+        /* The runner's call: defaults but the page size and the mode. */
         pl_discover_opts o = {.now_ms = time_now_ms(),
                               .page_keys = x->page_keys,
-                              .max_marker_reads = x->no_markers ? SIZE_MAX : 0};
+                              .max_marker_reads = x->no_markers ? SIZE_MAX : 0,
+                              .done_by_name = !x->every_object};
         pl_discovery dsc;
         if (discover_epochs(st, d, known, nknown, &o, &dsc, &e) != SL_OK)
             fail(&e);
@@ -310,6 +317,10 @@ int main(int argc, char **argv)
          .kind = W_DISCOVER,
          .page_keys = DISCOVER_PAGE_KEYS,
          .no_markers = 1},
+        {.name = "discover_every_object",
+         .kind = W_DISCOVER,
+         .page_keys = DISCOVER_PAGE_KEYS,
+         .every_object = 1},
         {.name = "discover_one_page", .kind = W_DISCOVER, .page_keys = 1000000},
         {.name = "folders_list", .kind = W_FOLDERS, .page_keys = 1000},
         {.name = "store_list_all", .kind = W_LIST_ALL, .page_keys = 100000},

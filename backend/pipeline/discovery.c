@@ -23,6 +23,8 @@ static const char ST_PENDING[] = "pending", ST_WAITING[] = "waiting",
 typedef struct lister {
     store *s;
     size_t page_keys;
+    const char *prefix;    /* NULL: the whole source */
+    const char *delimiter; /* NULL: no roll-up */
     store_page page;
     size_t i;
     int started;
@@ -39,8 +41,10 @@ static sl_code lister_next(lister *l, const store_obj **out, sl_err *err)
         char *token = l->page.next_token;
         l->page.next_token = NULL;
         store_page_free(&l->page);
-        store_list_req req = {
-            .prefix = "", .start_token = token, .max_keys = l->page_keys};
+        store_list_req req = {.prefix = l->prefix,
+                              .delimiter = l->delimiter,
+                              .start_token = token,
+                              .max_keys = l->page_keys};
         sl_code c = store_list(l->s, &req, &l->page, err);
         free(token);
         if (c != SL_OK)
@@ -82,6 +86,7 @@ typedef struct fold {
     size_t files_cap;
     uint64_t marker_size;
     int candidate; /* no checkpoint state, or reset: pending unless waiting */
+    int gone;      /* done_by_name: listed by name, then found holding no object */
 } fold;
 
 typedef struct epoch_acc {
@@ -279,6 +284,8 @@ static sl_code epochs_finish(store *src, const pipeline_def *d, epoch_acc *a,
     for (size_t i = 0; i < a->n; i++) {
         fold *fo = &a->v[i];
         pl_folder *f = &fo->f;
+        if (fo->gone)
+            continue; /* emptied since the names were listed, as if never seen */
         if (fo->candidate)
             decide_candidate(fo, d, o->now_ms);
         if (f->state == ST_WAITING)
@@ -305,6 +312,73 @@ static sl_code epochs_finish(store *src, const pipeline_def *d, epoch_acc *a,
     return c;
 }
 
+/* Every object of the source in one paged pass. */
+static sl_code epochs_list_all(lister *l, epoch_acc *a, sl_err *err)
+{
+    for (;;) {
+        const store_obj *obj;
+        sl_code c = lister_next(l, &obj, err);
+        if (c != SL_OK || !obj)
+            return c;
+        if (!obj->is_prefix)
+            acc_object(a, obj);
+    }
+}
+
+/* The folders a run may take (pending or waiting candidates, running,
+ * failed) need their objects; processed and skipped ones only their name. */
+static int fold_needs_objects(const fold *fo)
+{
+    return fo->candidate || fo->f.state == ST_RUNNING || fo->f.state == ST_FAILED;
+}
+
+/* done_by_name, first pass: the top level's folder names (one roll-up
+ * listing, so no folder is opened); loose objects at the top are no
+ * folders. */
+static sl_code epochs_list_names(lister *l, epoch_acc *a, sl_err *err)
+{
+    for (;;) {
+        const store_obj *obj;
+        sl_code c = lister_next(l, &obj, err);
+        if (c != SL_OK || !obj)
+            return c;
+        size_t len = strlen(obj->key);
+        if (obj->is_prefix && len > 1)
+            acc_start(a, obj->key, len - 1); /* without the '/' */
+    }
+}
+
+/* done_by_name, second pass: one folder's objects, with their sizes and
+ * times, from a listing of its prefix; its counts come from this listing
+ * alone, the newer look at it. */
+static sl_code epochs_list_folder(lister *l, epoch_acc *a, fold *fo, sl_err *err)
+{
+    free(a->seg);
+    a->seg = sl_strdup(fo->f.folder);
+    a->seglen = strlen(a->seg);
+    a->cur = fo;
+    char *prefix = sl_asprintf("%s/", fo->f.folder);
+    lister fl = {.s = l->s, .page_keys = l->page_keys, .prefix = prefix};
+    size_t objects = 0;
+    sl_code c;
+    for (;;) {
+        const store_obj *obj;
+        c = lister_next(&fl, &obj, err);
+        if (c != SL_OK || !obj)
+            break;
+        if (!obj->is_prefix) {
+            acc_object(a, obj);
+            objects++;
+        }
+    }
+    fo->gone = c == SL_OK && objects == 0;
+    l->npages += fl.npages;
+    l->nlisted += fl.nlisted;
+    lister_free(&fl);
+    free(prefix);
+    return c;
+}
+
 sl_code discover_epochs(store *src, const pipeline_def *d, const pl_known *known,
                         size_t nknown, const pl_discover_opts *opts, pl_discovery *out,
                         sl_err *err)
@@ -315,13 +389,14 @@ sl_code discover_epochs(store *src, const pipeline_def *d, const pl_known *known
     epoch_acc a = {.d = d, .known = known, .nknown = known ? nknown : 0};
     lister l = {.s = src, .page_keys = o.page_keys ? o.page_keys : DISCOVER_PAGE_KEYS};
     sl_code c;
-    for (;;) {
-        const store_obj *obj;
-        c = lister_next(&l, &obj, err);
-        if (c != SL_OK || !obj)
-            break;
-        if (!obj->is_prefix)
-            acc_object(&a, obj);
+    if (!o.done_by_name) {
+        c = epochs_list_all(&l, &a, err);
+    } else {
+        l.delimiter = "/";
+        c = epochs_list_names(&l, &a, err);
+        for (size_t i = 0; c == SL_OK && i < a.n; i++)
+            if (fold_needs_objects(&a.v[i]))
+                c = epochs_list_folder(&l, &a, &a.v[i], err);
     }
     lister_free(&l);
     free(a.seg);

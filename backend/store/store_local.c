@@ -106,6 +106,13 @@ static void dir_sync(int fd)
     }
 }
 
+/* Closes a descriptor of dir_open's walk unless it is the root's. */
+static void dir_close_walk(const local_store *l, int fd)
+{
+    if (fd != l->root_fd)
+        close(fd);
+}
+
 /* Opens the folder rel[0..rel_len) beneath the root without following any
  * symbolic link, creating missing folders when create is set. Folders on the
  * way are opened with O_PATH (search permission suffices); the last one is
@@ -117,9 +124,16 @@ static int dir_open(const local_store *l, const char *rel, size_t rel_len, int c
 {
     const int walk_flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     const int read_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-    int fd = openat(l->root_fd, ".", rel_len == 0 && want_read ? read_flags : walk_flags);
-    if (fd < 0)
-        return errno;
+    if (rel_len == 0) {
+        int fd = openat(l->root_fd, ".", want_read ? read_flags : walk_flags);
+        if (fd < 0)
+            return errno;
+        *out_fd = fd;
+        return 0;
+    }
+    /* The walk starts at the root's own descriptor (never closed here): a
+     * copy of it would cost an open and a close on every operation. */
+    int fd = l->root_fd;
     size_t i = 0;
     while (i < rel_len) {
         size_t j = i;
@@ -127,7 +141,7 @@ static int dir_open(const local_store *l, const char *rel, size_t rel_len, int c
             j++;
         char name[NAME_MAX + 1];
         if (j - i > NAME_MAX) {
-            close(fd);
+            dir_close_walk(l, fd);
             return ENAMETOOLONG;
         }
         memcpy(name, rel + i, j - i);
@@ -139,7 +153,7 @@ static int dir_open(const local_store *l, const char *rel, size_t rel_len, int c
                 dir_sync(fd); /* the new folder's entry must survive a crash too */
             } else if (errno != EEXIST) {
                 int e = errno;
-                close(fd);
+                dir_close_walk(l, fd);
                 return e;
             }
             next = openat(fd, name, flags);
@@ -150,7 +164,7 @@ static int dir_open(const local_store *l, const char *rel, size_t rel_len, int c
             if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
                 e = ELOOP;
         }
-        close(fd);
+        dir_close_walk(l, fd);
         if (next < 0)
             return e;
         fd = next;
@@ -233,7 +247,7 @@ static sl_code local_stat(store *s, const char *key, store_obj *out, sl_err *err
     size_t dlen;
     const char *base;
     key_split(key, &dlen, &base);
-    int dfd;
+    int dfd = -1;
     int e = dir_open(l, key, dlen, 0, 0, &dfd);
     if (e)
         return dir_err(l, err, e, key, dlen, 0);
@@ -262,7 +276,7 @@ static sl_code local_get_range(store *s, const char *key, uint64_t offset, uint6
     size_t dlen;
     const char *base;
     key_split(key, &dlen, &base);
-    int dfd;
+    int dfd = -1;
     int e = dir_open(l, key, dlen, 0, 0, &dfd);
     if (e)
         return dir_err(l, err, e, key, dlen, 0);
@@ -286,12 +300,15 @@ static sl_code local_get_range(store *s, const char *key, uint64_t offset, uint6
         return not_object_err(l, err, key, st.st_mode);
     }
     uint64_t size = (uint64_t)st.st_size;
-    uint64_t want = whole ? UINT64_MAX : len;
-    if (offset >= size || want == 0) {
+    /* Reads stop at the size just seen rather than asking again for the
+     * end: the object as it was when opened, one read call fewer. */
+    uint64_t left = offset < size ? size - offset : 0;
+    uint64_t want = whole || len > left ? left : len;
+    if (want == 0) {
         close(fd);
         return SL_OK; /* S3 would say 416; an empty read is easier on callers */
     }
-    buf_reserve(out, (size_t)(size - offset < want ? size - offset : want));
+    buf_reserve(out, (size_t)want);
     uint64_t got = 0;
     char chunk[65536];
     while (got < want) {
@@ -531,7 +548,7 @@ static sl_code local_del(store *s, const char *key, sl_err *err)
     size_t dlen;
     const char *base;
     key_split(key, &dlen, &base);
-    int dfd;
+    int dfd = -1;
     int e = dir_open(l, key, dlen, 0, 0, &dfd);
     if (e == ENOENT || e == ENOTDIR || e == ELOOP)
         return SL_OK; /* no such object; S3 deletes are idempotent */
@@ -979,7 +996,7 @@ static sl_code local_list(store *s, const store_list_req *req, store_page *out,
         rest = w.token + klen;
     else if (w.token && strncmp(w.token, prefix, klen) > 0)
         return SL_OK;
-    int dfd;
+    int dfd = -1;
     int e = dir_open(l, prefix, dlen, 0, 1, &dfd);
     if (e == ENOENT || e == ENOTDIR || e == ELOOP)
         return SL_OK; /* no folder, so no keys with this prefix */

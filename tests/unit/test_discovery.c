@@ -334,6 +334,165 @@ static void test_pagination(void **state)
     free(dir);
 }
 
+/* ---- epoch layout: processed folders known by name ------------------------ */
+
+/* The pending folders' results of done_by_name equal those of the full
+ * pass: states, byte totals, files, markers, times. */
+static void assert_same_takers(const pl_discovery *full, const pl_discovery *named)
+{
+    assert_int_equal(named->n, full->n);
+    assert_int_equal(named->npending, full->npending);
+    assert_int_equal(named->nwaiting, full->nwaiting);
+    assert_int_equal(named->nlate, full->nlate);
+    assert_int_equal(named->newest_processed_epoch, full->newest_processed_epoch);
+    for (size_t i = 0; i < full->n; i++) {
+        const pl_folder *a = &full->folders[i], *b = &named->folders[i];
+        assert_string_equal(b->folder, a->folder);
+        assert_string_equal(b->state, a->state);
+        assert_int_equal(b->epoch, a->epoch);
+        assert_int_equal(b->batch_id, a->batch_id);
+        assert_int_equal(b->late, a->late);
+        assert_int_equal(b->expected_rows, a->expected_rows);
+        assert_int_equal(b->marker_checked, a->marker_checked);
+        assert_true((a->why == NULL) == (b->why == NULL));
+        if (a->why)
+            assert_string_equal(b->why, a->why);
+        int done = strcmp(a->state, "processed") == 0 || strcmp(a->state, "skipped") == 0;
+        if (done) { /* known by name: no counts */
+            assert_int_equal(b->files, 0);
+            assert_int_equal(b->bytes, 0);
+            assert_null(b->data_files);
+            continue;
+        }
+        assert_int_equal(b->files, a->files);
+        assert_int_equal(b->bytes, a->bytes);
+        assert_int_equal(b->newest_mtime_ms, a->newest_mtime_ms);
+        assert_int_equal(b->has_marker, a->has_marker);
+        assert_int_equal(b->ndata_files, a->ndata_files);
+        for (size_t k = 0; k < a->ndata_files; k++)
+            assert_string_equal(b->data_files[k], a->data_files[k]);
+    }
+}
+
+static void test_done_by_name(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("discovery-by-name");
+    build_states_source(dir);
+    char *empty = sl_asprintf("%s/2000", dir); /* a folder holding no object */
+    assert_int_equal(mkdir(empty, 0755), 0);
+    store *s = open_store(dir);
+    pipeline_def d = epoch_def(60000);
+    pl_discover_opts o = {.now_ms = (T0_S + 130) * 1000};
+    pl_discovery full, named;
+    sl_err err = {0};
+    assert_int_equal(discover_epochs(s, &d, KNOWN, NKNOWN, &o, &full, &err), SL_OK);
+    o.done_by_name = 1;
+    assert_int_equal(discover_epochs(s, &d, KNOWN, NKNOWN, &o, &named, &err), SL_OK);
+    assert_same_takers(&full, &named);
+    /* The pending folders' byte totals, spelled out. */
+    assert_int_equal(find(&named, "999")->bytes, 6);
+    assert_int_equal(find(&named, "1300")->bytes, 3);
+    assert_int_equal(find(&named, "1600")->bytes, 3 + 6 + 9);
+    assert_int_equal(find(&named, "1600")->files, 3);
+    assert_int_equal(find(&named, "1900")->bytes, 3);
+    assert_int_equal(find(&named, "1700")->newest_mtime_ms, (T0_S + 100) * 1000);
+    /* One page of the 15 top-level names, then one listing for each of the
+     * nine folders a run may take (999 1100 1200 1300 1500 1600 1700 1800
+     * 1900, and 2000 found empty): the processed 1000 and the skipped 1400
+     * are never opened: 15 names and those folders' 22 objects. */
+    assert_int_equal(named.npages, 1 + 10);
+    assert_int_equal(named.nlisted, 15 + 22);
+    pl_discovery_free(&named);
+    pl_discovery_free(&full);
+
+    /* Nothing known: every folder is listed by its prefix, still the same. */
+    d.source.ready_marker = NULL;
+    o.done_by_name = 0;
+    assert_int_equal(discover_epochs(s, &d, NULL, 0, &o, &full, &err), SL_OK);
+    o.done_by_name = 1;
+    assert_int_equal(discover_epochs(s, &d, NULL, 0, &o, &named, &err), SL_OK);
+    assert_same_takers(&full, &named);
+    assert_int_equal(named.npending, 10); /* 1700 is settling */
+    pl_discovery_free(&named);
+    pl_discovery_free(&full);
+
+    /* A processed folder holding no object is known by its name alone. */
+    const pl_known k2000[] = {{"2000", "processed", 3}};
+    assert_int_equal(discover_epochs(s, &d, k2000, 1, &o, &named, &err), SL_OK);
+    assert_int_equal(named.n, 12);
+    assert_string_equal(find(&named, "2000")->state, "processed");
+    assert_int_equal(named.newest_processed_epoch, 2000);
+    pl_discovery_free(&named);
+    store_close(s);
+    tu_rmtree(dir);
+    free(empty);
+    free(dir);
+}
+
+/* Pages of any size, folders straddling them, the fault-injecting store. */
+static void test_done_by_name_pages(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("discovery-by-name-pages");
+    char rel[64];
+    for (int i = 0; i < 300; i++) {
+        snprintf(rel, sizeof rel, "%d/part-0.jsonl", 7000 + i);
+        tu_write_file(dir, rel, "{}\n");
+        snprintf(rel, sizeof rel, "%d/part-1.jsonl", 7000 + i);
+        tu_write_file(dir, rel, i % 3 ? "{}\n{}\n" : "");
+        snprintf(rel, sizeof rel, "%d/_SUCCESS", 7000 + i);
+        tu_write_file(dir, rel, "{\"rows\": 3}");
+    }
+    store *s = open_store(dir);
+    pipeline_def d = epoch_def(0);
+    pl_known known[100];
+    char names[100][16];
+    for (int i = 0; i < 100; i++) { /* every third folder processed */
+        snprintf(names[i], sizeof names[i], "%d", 7000 + 3 * i);
+        known[i] = (pl_known){names[i], "processed", i};
+    }
+    const size_t sizes[] = {1, 2, 7, 1000};
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        pl_discover_opts o = {.now_ms = INT64_MAX / 2, .page_keys = sizes[z]};
+        pl_discovery full, named;
+        sl_err err = {0};
+        assert_int_equal(discover_epochs(s, &d, known, 100, &o, &full, &err), SL_OK);
+        o.done_by_name = 1;
+        assert_int_equal(discover_epochs(s, &d, known, 100, &o, &named, &err), SL_OK);
+        assert_same_takers(&full, &named);
+        assert_int_equal(named.npending, 200);
+        for (size_t i = 0; i < named.n; i++)
+            if (strcmp(named.folders[i].state, "pending") == 0) {
+                assert_int_equal(named.folders[i].bytes, 3 + 6);
+                assert_int_equal(named.folders[i].expected_rows, 3);
+            }
+        /* Names in pages of page_keys, then 200 folders of 3 keys. */
+        size_t per_folder = (3 + sizes[z] - 1) / sizes[z];
+        assert_int_equal(named.npages,
+                         (300 + sizes[z] - 1) / sizes[z] + 200 * per_folder);
+        pl_discovery_free(&named);
+        pl_discovery_free(&full);
+    }
+
+    /* A listing that fails part way is an error, not a short answer. */
+    store_fault_opts fo = {.seed = 3, .keep_inner = 1};
+    fo.fail_rate[SF_OP_LIST] = 0.2;
+    store *fs = NULL;
+    sl_err err = {0};
+    assert_int_equal(store_fault_wrap(s, &fo, &fs, &err), SL_OK);
+    pl_discover_opts o = {.now_ms = INT64_MAX / 2, .page_keys = 100, .done_by_name = 1};
+    pl_discovery dsc;
+    sl_code c = discover_epochs(fs, &d, known, 100, &o, &dsc, &err);
+    assert_true(c == SL_STORE_TIMEOUT || c == SL_STORE_UNAVAILABLE);
+    assert_int_equal(dsc.n, 0);
+    assert_null(dsc.folders);
+    store_close(fs);
+    store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* ---- files layout ------------------------------------------------------------ */
 
 static void test_files_layout(void **state)
@@ -469,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_epoch_states), cmocka_unit_test(test_marker_reads_limited),
         cmocka_unit_test(test_pagination),   cmocka_unit_test(test_files_layout),
         cmocka_unit_test(test_files_paged),  cmocka_unit_test(test_default_page),
+        cmocka_unit_test(test_done_by_name), cmocka_unit_test(test_done_by_name_pages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1196,6 +1196,77 @@ static void test_log_lines(void **state)
     buf_free(&b);
 }
 
+/* Open descriptors of this process (/proc/self/fd), the listing's own
+ * included: the same figure before and after shows no descriptor left open. */
+static int open_fds(void)
+{
+    int n = 0;
+    char path[64];
+    for (int fd = 0; fd < 4096; fd++) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        struct stat st;
+        n += lstat(path, &st) == 0;
+    }
+    return n;
+}
+
+/* Operations walk from the root's own descriptor: none may close it or leave
+ * one open, on success or on any failure part way down a path. */
+static void test_descriptors_kept(void **state)
+{
+    fx *f = *state;
+    sl_err err = {0};
+    put_text(f->s, "a/b/c/obj", "v");
+    put_text(f->s, "top", "t");
+    char *link = sl_asprintf("%s/a/link", f->dir);
+    char *target = sl_asprintf("%s/a/b", f->dir);
+    assert_int_equal(symlink(target, link), 0);
+    int before = open_fds();
+    char longname[300];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    char *longkey = sl_asprintf("a/%s/k", longname);
+    for (int round = 0; round < 50; round++) {
+        store_obj o = {0};
+        assert_int_equal(store_stat(f->s, "a/b/c/obj", &o, &err), SL_OK);
+        store_obj_clear(&o);
+        assert_int_equal(store_stat(f->s, "top", &o, &err), SL_OK);
+        store_obj_clear(&o);
+        assert_int_equal(store_stat(f->s, "a/missing/x/y", &o, &err), SL_STORE_NOT_FOUND);
+        assert_int_equal(store_stat(f->s, "top/under", &o, &err), SL_STORE_NOT_FOUND);
+        assert_int_equal(store_stat(f->s, "a/link/c/obj", &o, &err), SL_STORE_NOT_FOUND);
+        assert_int_not_equal(store_stat(f->s, longkey, &o, &err), SL_OK);
+        assert_int_equal(store_put(f->s, "top/under", "x", 1, &err),
+                         SL_STORE_PATH_CONFLICT);
+        assert_int_equal(store_put(f->s, "a/link/new", "x", 1, &err),
+                         SL_STORE_PATH_CONFLICT);
+        put_text(f->s, "a/n/m/tmp", "x");
+        assert_int_equal(store_delete(f->s, "a/n/m/tmp", &err), SL_OK);
+        assert_int_equal(store_delete(f->s, "a/missing/x", &err), SL_OK);
+        char *text = get_text(f->s, "a/b/c/obj");
+        assert_string_equal(text, "v");
+        free(text);
+        store_list_req req = {.prefix = "a/b/", .max_keys = 1};
+        store_page p;
+        assert_int_equal(store_list(f->s, &req, &p, &err), SL_OK);
+        assert_int_equal(p.n, 1);
+        assert_string_equal(p.items[0].key, "a/b/c/obj");
+        store_page_free(&p);
+        req.prefix = "nowhere/";
+        assert_int_equal(store_list(f->s, &req, &p, &err), SL_OK);
+        assert_int_equal(p.n, 0);
+        store_page_free(&p);
+    }
+    assert_int_equal(open_fds(), before);
+    store_page all;
+    assert_int_equal(store_list_all(f->s, "", NULL, &all, &err), SL_OK);
+    assert_int_equal(all.n, 2); /* a/b/c/obj, top: the root still serves */
+    store_page_free(&all);
+    free(longkey);
+    free(link);
+    free(target);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1219,6 +1290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_cached_folder_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_descriptors_kept, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
