@@ -6,7 +6,8 @@
  * and string leaves. Anything else is left to the row reader. For a
  * snapshot the add column is only walked (the fields replay needs are
  * captured) and kept decoded in a delta_cp_batch, which writes an add's
- * text when asked. */
+ * text when asked, or copies its levels and values into a checkpoint
+ * writer's add leaves (delta_cp_addw_put). */
 
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "backend/delta/delta_internal.h"
+#include "backend/parquet/pq_nested_writer.h"
 #include "backend/parquet/pq_reader.h"
 #include "backend/util/text.h"
 
@@ -653,6 +655,23 @@ static sl_code put_elements(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *
     return SL_OK;
 }
 
+/* add.stats_parsed.numRecords of the row (k has ROLE_PARSED_NUM) into
+ * cr->parsed_num. */
+static sl_code take_parsed_num(cols_reader *cr, const cnode *k, sl_err *err)
+{
+    slot *s = &cr->slots[k->kids[0].slot];
+    if (def_at(s) == s->leaf->max_def) {
+        if (s->val >= s->d.num_values)
+            return corrupt_col(cr, s, "more defined levels than values", err);
+        cr->parsed_num = s->leaf->type == PQ_PHYS_INT64
+                             ? ((const int64_t *)s->d.values)[s->val]
+                             : ((const int32_t *)s->d.values)[s->val];
+        s->val++;
+    }
+    s->lvl++;
+    return SL_OK;
+}
+
 static sl_code put_struct(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *err)
 {
     out_char(b, '{');
@@ -661,16 +680,9 @@ static sl_code put_struct(cols_reader *cr, const cnode *n, sl_buf *b, sl_err *er
         const cnode *k = &n->kids[i];
         slot *s0 = &cr->slots[k->leaf_begin];
         if (k->role == ROLE_PARSED_NUM) {
-            slot *s = &cr->slots[k->kids[0].slot];
-            if (def_at(s) == s->leaf->max_def) {
-                if (s->val >= s->d.num_values)
-                    return corrupt_col(cr, s, "more defined levels than values", err);
-                cr->parsed_num = s->leaf->type == PQ_PHYS_INT64
-                                     ? ((const int64_t *)s->d.values)[s->val]
-                                     : ((const int32_t *)s->d.values)[s->val];
-                s->val++;
-            }
-            s->lvl++;
+            sl_code c = take_parsed_num(cr, k, err);
+            if (c != SL_OK)
+                return c;
             continue;
         }
         /* Null members are left out, as JSON commits do. */
@@ -1065,4 +1077,627 @@ sl_code delta_checkpoint_cols_read(pq_reader *pr, const char *key, delta_cp_batc
     else
         slots_release(cr);
     return c;
+}
+
+/* ---- adds copied into a checkpoint writer ---------------------------------- */
+
+/* A checkpoint of a snapshot read from a checkpoint writes the adds it read:
+ * instead of writing each add's JSON text and parsing it again into the
+ * writer's leaves, the kept columns' levels and values go to the writer's
+ * add leaves directly. The writer's add fields are matched to the batch's
+ * by name, once per batch; a batch whose shapes or types do not match goes
+ * the text way, and so does a row that holds something the text way would
+ * write differently or refuse (a duplicate map key, a NUL in a string, a
+ * value out of range, corrupt levels): the text way writes it, or reports
+ * the error it always did. The output is the text way's, entry for entry. */
+
+enum { WT_PLAIN, WT_STATS, WT_DATA_CHANGE };
+
+struct wgroup;
+
+/* One field of a writer group and the writer leaves under it. */
+typedef struct wtarget {
+    const pq_wnode *wn;
+    size_t leaf0, nleaves;
+    int special;        /* WT_STATS, WT_DATA_CHANGE: written after the walk */
+    struct wgroup *sub; /* a struct: its own match */
+} wtarget;
+
+/* A writer group matched to a batch struct. */
+typedef struct wgroup {
+    wtarget *w;
+    size_t nw;
+    int *to_w; /* per batch kid: index into w, -1 when the writer lacks it */
+} wgroup;
+
+typedef struct addw_batch {
+    const delta_cp_batch *b;
+    int ok; /* the batch's add columns match the writer's */
+    wgroup plan;
+    cols_reader cr; /* private walking state over the add slots */
+    int valid;      /* the slots stand at the start of row `row` of row group `rg` */
+    uint32_t rg, row;
+    size_t row0; /* 1-based file row of the row group's first row (messages) */
+} addw_batch;
+
+/* One level entry of the row being copied. */
+typedef struct staged {
+    uint32_t leaf;
+    int16_t def, rep;
+    int has; /* a value (then def must be the leaf's maximum) */
+    pq_value v;
+} staged;
+
+struct delta_cp_addw {
+    pq_nwriter *w;
+    const pq_wnode *add; /* the writer's add group, NULL when it has none */
+    size_t add_leaf0, add_nleaves;
+    /* The row's entries in the order they were made (each leaf's in its
+     * order): all checked before any is put, so that a row the writer
+     * refuses can still go the text way. */
+    staged *st;
+    size_t nst, capst;
+    uint8_t *max_def, *max_rep; /* per writer leaf */
+    int add_def;                /* definition level of a present add */
+    addw_batch *bs;
+    size_t nbs;
+    sl_buf scratch;     /* texts of fields the writer lacks (checked, dropped) */
+    char stats_tmp[48]; /* stats written from stats_parsed.numRecords */
+    pq_span *keys;      /* a map's keys so far (duplicates go the text way) */
+    size_t nkeys, capkeys;
+    int has_stats;
+    pq_span stats;
+};
+
+static size_t wn_leaves(const pq_wnode *n)
+{
+    if (n->kind == PQ_WNODE_LEAF)
+        return 1;
+    size_t k = 0;
+    for (size_t i = 0; i < n->num_children; i++)
+        k += wn_leaves(n->children[i]);
+    return k;
+}
+
+delta_cp_addw *delta_cp_addw_new(pq_nwriter *w)
+{
+    delta_cp_addw *a = sl_calloc(1, sizeof *a);
+    a->w = w;
+    const pq_wnode *root = pq_nwriter_root(w);
+    size_t leaf0 = 0;
+    for (size_t i = 0; i < root->num_children; i++) {
+        const pq_wnode *c = root->children[i];
+        if (strcmp(c->name, "add") == 0 && c->kind == PQ_WNODE_GROUP) {
+            a->add = c;
+            a->add_leaf0 = leaf0;
+            a->add_nleaves = wn_leaves(c);
+            a->add_def = c->repetition != PQ_REP_REQUIRED;
+            break;
+        }
+        leaf0 += wn_leaves(c);
+    }
+    size_t n = pq_nwriter_num_leaves(w);
+    a->max_def = sl_calloc(n ? n : 1, 1);
+    a->max_rep = sl_calloc(n ? n : 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        a->max_def[i] = (uint8_t)pq_nwriter_leaf(w, i)->max_def;
+        a->max_rep[i] = (uint8_t)pq_nwriter_leaf(w, i)->max_rep;
+    }
+    return a;
+}
+
+static void wgroup_clear(wgroup *g)
+{
+    for (size_t i = 0; i < g->nw; i++) {
+        if (g->w[i].sub) {
+            wgroup_clear(g->w[i].sub);
+            free(g->w[i].sub);
+        }
+    }
+    free(g->w);
+    free(g->to_w);
+    memset(g, 0, sizeof *g);
+}
+
+void delta_cp_addw_free(delta_cp_addw *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nbs; i++) {
+        wgroup_clear(&a->bs[i].plan);
+        free(a->bs[i].cr.slots);
+    }
+    free(a->bs);
+    free(a->st);
+    free(a->max_def);
+    free(a->max_rep);
+    free(a->keys);
+    buf_free(&a->scratch);
+    free(a);
+}
+
+/* ---- matching ---- */
+
+/* Whether a batch leaf's values become the writer leaf's as the text way
+ * would turn them (ranges are checked per value). */
+static int leaf_fits(const pq_node *pn, const pq_wnode *wn)
+{
+    if (wn->kind != PQ_WNODE_LEAF)
+        return 0;
+    switch (pq_type_base(wn->type)) {
+    case PQ_TYPE_STRING:
+        return pn->type == PQ_PHYS_BYTE_ARRAY;
+    case PQ_TYPE_INT64:
+    case PQ_TYPE_INT32:
+        return pn->type == PQ_PHYS_INT32 || pn->type == PQ_PHYS_INT64;
+    case PQ_TYPE_BOOLEAN:
+        return pn->type == PQ_PHYS_BOOLEAN;
+    default:
+        return 0;
+    }
+}
+
+static int member_is(const cnode *k, const char *name)
+{
+    size_t n = strlen(name);
+    return k->member && k->member_len == n + 3 && memcmp(k->member + 1, name, n) == 0;
+}
+
+static int match_group(const cols_reader *cr, const cnode *src, const pq_wnode *wg,
+                       size_t leaf0, int top, wgroup *out);
+
+static int match_field(const cols_reader *cr, const cnode *k, wtarget *t)
+{
+    const pq_wnode *wn = t->wn;
+    switch (wn->kind) {
+    case PQ_WNODE_LEAF:
+        return k->kind == CN_LEAF && leaf_fits(cr->slots[k->slot].leaf, wn);
+    case PQ_WNODE_MAP: {
+        const pq_wnode *kv = wn->children[0];
+        return k->kind == CN_MAP &&
+               pq_type_base(kv->children[0]->type) == PQ_TYPE_STRING &&
+               cr->slots[k->kids[0].slot].leaf->type == PQ_PHYS_BYTE_ARRAY &&
+               leaf_fits(cr->slots[k->kids[1].slot].leaf, kv->children[1]);
+    }
+    case PQ_WNODE_GROUP:
+        if (k->kind != CN_STRUCT || k->role == ROLE_PARSED_NUM)
+            return 0;
+        t->sub = sl_calloc(1, sizeof *t->sub);
+        return match_group(cr, k, wn, t->leaf0, 0, t->sub);
+    default:
+        return 0;
+    }
+}
+
+/* Matches the writer group wg (leaves from leaf0) to the batch struct src;
+ * top: the add group itself (stats and dataChange are written after the
+ * walk). 0 when they do not match. */
+static int match_group(const cols_reader *cr, const cnode *src, const pq_wnode *wg,
+                       size_t leaf0, int top, wgroup *out)
+{
+    if (wg->num_children > 64)
+        return 0; /* fields seen in a row are a 64-bit mask */
+    out->nw = wg->num_children;
+    out->w = sl_calloc(out->nw ? out->nw : 1, sizeof *out->w);
+    out->to_w = sl_calloc(src->nkids ? src->nkids : 1, sizeof *out->to_w);
+    for (size_t i = 0; i < out->nw; i++) {
+        wtarget *t = &out->w[i];
+        t->wn = wg->children[i];
+        t->leaf0 = leaf0;
+        t->nleaves = wn_leaves(t->wn);
+        leaf0 += t->nleaves;
+        if (top && t->wn->kind == PQ_WNODE_LEAF && strcmp(t->wn->name, "stats") == 0 &&
+            pq_type_base(t->wn->type) == PQ_TYPE_STRING)
+            t->special = WT_STATS;
+        if (top && t->wn->kind == PQ_WNODE_LEAF &&
+            strcmp(t->wn->name, "dataChange") == 0 &&
+            pq_type_base(t->wn->type) == PQ_TYPE_BOOLEAN)
+            t->special = WT_DATA_CHANGE;
+    }
+    uint64_t taken = 0;
+    for (size_t j = 0; j < src->nkids; j++) {
+        const cnode *k = &src->kids[j];
+        out->to_w[j] = -1;
+        if (k->role == ROLE_PARSED_NUM)
+            continue;
+        size_t i = 0;
+        while (i < out->nw && !member_is(k, out->w[i].wn->name))
+            i++;
+        if (i == out->nw)
+            continue; /* the writer lacks it: its text is checked and dropped */
+        wtarget *t = &out->w[i];
+        if (taken & (1ULL << i))
+            return 0; /* two batch fields of one name: the last would win */
+        taken |= 1ULL << i;
+        if (t->special == WT_DATA_CHANGE)
+            continue; /* a checkpoint writes false */
+        if (t->special == WT_STATS) {
+            if (k->kind != CN_LEAF || k->role != ROLE_STATS)
+                return 0;
+        } else if (!match_field(cr, k, t)) {
+            return 0;
+        }
+        out->to_w[j] = (int)i;
+    }
+    return 1;
+}
+
+static addw_batch *addw_batch_get(delta_cp_addw *a, const delta_cp_batch *b)
+{
+    for (size_t i = 0; i < a->nbs; i++)
+        if (a->bs[i].b == b)
+            return &a->bs[i];
+    a->bs = sl_realloc(a->bs, (a->nbs + 1) * sizeof *a->bs);
+    addw_batch *ab = &a->bs[a->nbs++];
+    memset(ab, 0, sizeof *ab);
+    ab->b = b;
+    if (!a->add || b->add_act >= b->cr.nacts || b->kn == 0)
+        return ab;
+    ab->cr = (cols_reader){.pr = b->cr.pr, .key = b->key, .nslots = b->cr.nslots};
+    ab->cr.slots = sl_calloc(b->cr.nslots ? b->cr.nslots : 1, sizeof *ab->cr.slots);
+    for (size_t i = 0; i < b->kn; i++)
+        ab->cr.slots[b->kbegin + i].leaf = b->cr.slots[b->kbegin + i].leaf;
+    ab->ok = match_group(&ab->cr, &b->cr.acts[b->add_act].root, a->add, a->add_leaf0, 1,
+                         &ab->plan);
+    return ab;
+}
+
+/* ---- the walk ---- */
+
+/* The unsigned annotations put_value honours. */
+static int leaf_unsigned32(const pq_node *leaf)
+{
+    return leaf->converted == PQ_CONV_UINT_32 || leaf->converted == PQ_CONV_UINT_16 ||
+           leaf->converted == PQ_CONV_UINT_8 ||
+           (leaf->logical.kind == PQ_LOGICAL_INTEGER && !leaf->logical.int_signed);
+}
+
+/* Whether n bytes hold a NUL; strings here are short (paths, stats), where
+ * eight bytes at a time beat a call to memchr. */
+static inline int has_nul(const uint8_t *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        if ((x - ones) & ~x & high)
+            return 1;
+    }
+    for (; i < n; i++)
+        if (!p[i])
+            return 1;
+    return 0;
+}
+
+/* The value at the slot as the writer leaf's, consumed (lvl too). 0 when
+ * the text way must decide: a missing value, a NUL in a string (the text
+ * way refuses \u0000), an integer out of the leaf's range. */
+static int take_value(slot *s, const pq_wnode *wn, pq_value *out)
+{
+    if (s->val >= s->d.num_values)
+        return 0;
+    size_t i = s->val++;
+    s->lvl++;
+    const pq_node *leaf = s->leaf;
+    switch (pq_type_base(wn->type)) {
+    case PQ_TYPE_STRING: {
+        const pq_span *sp = &((const pq_span *)s->d.values)[i];
+        if (has_nul(sp->ptr, sp->len))
+            return 0;
+        *out = pq_val_strn((const char *)sp->ptr, sp->len);
+        return 1;
+    }
+    case PQ_TYPE_BOOLEAN:
+        *out = pq_val_bool(((const uint8_t *)s->d.values)[i] != 0);
+        return 1;
+    default: {
+        int64_t v;
+        if (leaf->type == PQ_PHYS_INT64)
+            v = ((const int64_t *)s->d.values)[i];
+        else if (leaf_unsigned32(leaf))
+            v = (int64_t)(uint32_t)((const int32_t *)s->d.values)[i];
+        else
+            v = ((const int32_t *)s->d.values)[i];
+        if (pq_type_base(wn->type) == PQ_TYPE_INT64) {
+            *out = pq_val_i64(v);
+            return 1;
+        }
+        if (v < INT32_MIN || v > INT32_MAX)
+            return 0;
+        *out = pq_val_i32((int32_t)v);
+        return 1;
+    }
+    }
+}
+
+/* A sentinel for "the text way decides"; never reported. */
+static sl_code not_direct(sl_err *err)
+{
+    return err_set(err, SL_PARQUET_VALUE, "checkpoint: add left to the text way");
+}
+
+static void stage(delta_cp_addw *a, size_t leaf, int def, int rep, const pq_value *v)
+{
+    if (a->nst == a->capst) {
+        a->capst = a->capst ? a->capst * 2 : 64;
+        a->st = sl_realloc(a->st, a->capst * sizeof *a->st);
+    }
+    staged *e = &a->st[a->nst++];
+    e->leaf = (uint32_t)leaf;
+    e->def = (int16_t)def;
+    e->rep = (int16_t)rep;
+    e->has = v != NULL;
+    if (v)
+        e->v = *v;
+}
+
+/* The staged row to the writer: every entry checked first (a refusal,
+ * told in *refused with its message in *why, puts nothing), then put, the
+ * leaves outside add given their nulls, the row ended. */
+static sl_code write_staged(delta_cp_addw *a, int *refused, sl_err *why, sl_err *err)
+{
+    pq_nwriter *w = a->w;
+    *refused = 1;
+    size_t nleaves = pq_nwriter_num_leaves(w);
+    for (size_t i = 0; i < a->nst; i++) {
+        const staged *e = &a->st[i];
+        /* a null below the leaf's definition cannot be refused */
+        if (!e->has && e->leaf < nleaves && e->def >= 0 && e->def < a->max_def[e->leaf] &&
+            e->rep >= 0 && e->rep <= a->max_rep[e->leaf])
+            continue;
+        sl_code c =
+            pq_nwriter_check(w, e->leaf, e->def, e->rep, e->has ? &e->v : NULL, why);
+        if (c != SL_OK)
+            return c;
+    }
+    *refused = 0;
+    size_t end = a->add_leaf0 + a->add_nleaves;
+    sl_code c = pq_nwriter_put_nulls(w, 0, a->add_leaf0, err);
+    for (size_t i = 0; i < a->nst && c == SL_OK; i++) {
+        const staged *e = &a->st[i];
+        c = pq_nwriter_leaf_put_checked(w, e->leaf, e->def, e->rep, e->has ? &e->v : NULL,
+                                        err);
+    }
+    if (c == SL_OK)
+        c = pq_nwriter_put_nulls(w, end, pq_nwriter_num_leaves(w) - end, err);
+    return c == SL_OK ? pq_nwriter_end_row(w, err) : c;
+}
+
+static void put_nulls(delta_cp_addw *a, const wtarget *t, int def)
+{
+    for (size_t l = t->leaf0; l < t->leaf0 + t->nleaves; l++)
+        stage(a, l, def, 0, NULL);
+}
+
+static int key_seen(delta_cp_addw *a, const pq_span *k)
+{
+    for (size_t i = 0; i < a->nkeys; i++)
+        if (a->keys[i].len == k->len && memcmp(a->keys[i].ptr, k->ptr, k->len) == 0)
+            return 1;
+    if (a->nkeys == a->capkeys) {
+        a->capkeys = a->capkeys ? a->capkeys * 2 : 16;
+        a->keys = sl_realloc(a->keys, a->capkeys * sizeof *a->keys);
+    }
+    a->keys[a->nkeys++] = *k;
+    return 0;
+}
+
+/* A non-null, non-empty map (as put_elements walks it) into the writer's
+ * key and value leaves; mdef: the writer map's definition when present. */
+static sl_code emit_entries(delta_cp_addw *a, cols_reader *cr, const wtarget *t,
+                            const cnode *n, int mdef, sl_err *err)
+{
+    const pq_wnode *vn = t->wn->children[0]->children[1];
+    int vdef = mdef + 1 + (vn->repetition != PQ_REP_REQUIRED);
+    slot *ks = &cr->slots[n->kids[0].slot], *vs = &cr->slots[n->kids[1].slot];
+    a->nkeys = 0;
+    for (size_t e = 0;; e++) {
+        for (int k = 0; k < 2; k++) {
+            slot *s = k ? vs : ks;
+            if (s->lvl >= s->d.num_levels || (e > 0 && rep_at(s) != 1))
+                return not_direct(err);
+        }
+        if (def_at(ks) != ks->leaf->max_def || ks->val >= ks->d.num_values)
+            return not_direct(err);
+        int rep = e ? 1 : 0;
+        pq_value kv, vv;
+        if (!take_value(ks, t->wn->children[0]->children[0], &kv) ||
+            key_seen(a, &((const pq_span *)ks->d.values)[ks->val - 1]))
+            return not_direct(err);
+        stage(a, t->leaf0, mdef + 1, rep, &kv);
+        if (def_at(vs) == vs->leaf->max_def) {
+            if (!take_value(vs, vn, &vv))
+                return not_direct(err);
+            stage(a, t->leaf0 + 1, vdef, rep, &vv);
+        } else {
+            vs->lvl++;
+            stage(a, t->leaf0 + 1, mdef + 1, rep, NULL);
+        }
+        if (ks->lvl >= ks->d.num_levels || rep_at(ks) != 1)
+            return SL_OK;
+    }
+}
+
+static sl_code emit_group(delta_cp_addw *a, cols_reader *cr, const wgroup *g,
+                          const cnode *n, int wdef, int top, sl_err *err);
+
+/* The non-null batch node k into writer field t of a group present at
+ * definition wdef. */
+static sl_code emit_field(delta_cp_addw *a, cols_reader *cr, const wtarget *t,
+                          const cnode *k, int wdef, sl_err *err)
+{
+    int def = wdef + (t->wn->repetition != PQ_REP_REQUIRED);
+    switch (t->wn->kind) {
+    case PQ_WNODE_LEAF: {
+        pq_value v;
+        if (!take_value(&cr->slots[k->slot], t->wn, &v))
+            return not_direct(err);
+        stage(a, t->leaf0, def, 0, &v);
+        return SL_OK;
+    }
+    case PQ_WNODE_MAP:
+        if (def_at(&cr->slots[k->leaf_begin]) < k->rdef) { /* empty */
+            put_nulls(a, t, def);
+            skip_subtree(cr, k);
+            return SL_OK;
+        }
+        return emit_entries(a, cr, t, k, def, err);
+    default:
+        return emit_group(a, cr, t->sub, k, def, 0, err);
+    }
+}
+
+static sl_code emit_group(delta_cp_addw *a, cols_reader *cr, const wgroup *g,
+                          const cnode *n, int wdef, int top, sl_err *err)
+{
+    uint64_t seen = 0;
+    sl_code c = SL_OK;
+    for (size_t i = 0; i < n->nkids && c == SL_OK; i++) {
+        const cnode *k = &n->kids[i];
+        if (k->role == ROLE_PARSED_NUM) {
+            c = take_parsed_num(cr, k, err);
+            continue;
+        }
+        if (def_at(&cr->slots[k->leaf_begin]) < k->def) {
+            skip_subtree(cr, k);
+            continue;
+        }
+        int ti = g->to_w[i];
+        if (ti < 0 && k->kind == CN_LEAF &&
+            cr->slots[k->slot].leaf->type != PQ_PHYS_BYTE_ARRAY) {
+            /* a number or boolean the writer lacks (dataChange): nothing
+             * in it can be refused, it is only consumed */
+            slot *s = &cr->slots[k->slot];
+            if (s->val >= s->d.num_values)
+                return not_direct(err);
+            s->val++;
+            s->lvl++;
+            continue;
+        }
+        if (ti < 0) {
+            /* written as text, which checks it as the text way would */
+            buf_reset(&a->scratch);
+            c = put_node(cr, k, &a->scratch, err);
+            continue;
+        }
+        const wtarget *t = &g->w[ti];
+        if (t->special == WT_STATS) {
+            slot *s = &cr->slots[k->slot];
+            if (s->val >= s->d.num_values)
+                return not_direct(err);
+            a->stats = ((const pq_span *)s->d.values)[s->val++];
+            s->lvl++;
+            if (has_nul(a->stats.ptr, a->stats.len))
+                return not_direct(err);
+            a->has_stats = 1;
+            continue;
+        }
+        seen |= 1ULL << ti;
+        c = emit_field(a, cr, t, k, wdef, err);
+    }
+    for (size_t i = 0; i < g->nw && c == SL_OK; i++)
+        if (!(seen & (1ULL << i)) && !(top && g->w[i].special != WT_PLAIN))
+            put_nulls(a, &g->w[i], wdef);
+    return c;
+}
+
+/* stats and dataChange of the add just walked (as the text way sets them:
+ * dataChange false, stats from stats_parsed.numRecords when the string is
+ * absent). */
+static void emit_specials(delta_cp_addw *a, cols_reader *cr, const wgroup *g, int wdef)
+{
+    for (size_t i = 0; i < g->nw; i++) {
+        const wtarget *t = &g->w[i];
+        int def = wdef + (t->wn->repetition != PQ_REP_REQUIRED);
+        if (t->special == WT_DATA_CHANGE) {
+            pq_value f = pq_val_bool(false);
+            stage(a, t->leaf0, def, 0, &f);
+        } else if (t->special == WT_STATS) {
+            if (!a->has_stats && cr->parsed_num >= 0) {
+                int n = snprintf(a->stats_tmp, sizeof a->stats_tmp,
+                                 "{\"numRecords\":%lld}", (long long)cr->parsed_num);
+                a->stats = (pq_span){(const uint8_t *)a->stats_tmp, (size_t)n};
+                a->has_stats = 1;
+            }
+            pq_value v = pq_val_strn((const char *)a->stats.ptr, a->stats.len);
+            stage(a, t->leaf0, a->has_stats ? def : wdef, 0, a->has_stats ? &v : NULL);
+        }
+    }
+}
+
+/* Sets the slots at the start of record rec's row: from where they stand
+ * when that is on the way (records in file order, the common case: the
+ * snapshot's files are sorted by path, and so is a checkpoint we wrote),
+ * else from the nearest seek record. */
+static sl_code cursor_to(addw_batch *ab, uint32_t rec, sl_err *err)
+{
+    const delta_cp_batch *b = ab->b;
+    const add_rec *want = &b->recs[rec];
+    size_t from = rec;
+    while (!rec_is_seek(b, from))
+        from--;
+    const add_rec *at = &b->recs[from];
+    cols_reader *cr = &ab->cr;
+    if (!ab->valid || ab->rg != want->rg || ab->row > want->row || ab->row < at->row) {
+        const uint32_t *p = b->seek + (size_t)at->seek * 2 * b->kn;
+        const pq_column_data *cols = b->rgs[want->rg];
+        for (size_t i = 0; i < b->kn; i++) {
+            slot *s = &cr->slots[b->kbegin + i];
+            s->d = cols[b->kbegin + i];
+            s->lvl = p[2 * i];
+            s->val = p[2 * i + 1];
+        }
+        ab->row0 = 1;
+        for (size_t rg = 0; rg < want->rg; rg++)
+            ab->row0 += (size_t)pq_reader_info(b->cr.pr)->row_groups[rg].num_rows;
+        ab->rg = want->rg;
+        ab->row = at->row;
+        ab->valid = 1;
+    }
+    const cnode *root = &b->cr.acts[b->add_act].root;
+    sl_code c = SL_OK;
+    for (; ab->row < want->row && c == SL_OK; ab->row++) {
+        cr->row = ab->row0 + ab->row;
+        action_begin(cr);
+        if (def_at(&cr->slots[root->leaf_begin]) < root->def)
+            skip_subtree(cr, root);
+        else
+            c = put_struct(cr, root, NULL, err);
+    }
+    return c;
+}
+
+sl_code delta_cp_addw_put(delta_cp_addw *a, const delta_cp_batch *b, uint32_t rec,
+                          int *done, sl_err *err)
+{
+    *done = 0;
+    addw_batch *ab = addw_batch_get(a, b);
+    if (!ab->ok || rec >= b->nrec)
+        return SL_OK;
+    /* Whatever stops the direct way here is left to the text way, which
+     * writes the row or reports what is wrong with it as it always did. */
+    sl_err quiet = {0};
+    cols_reader *cr = &ab->cr;
+    const cnode *root = &b->cr.acts[b->add_act].root;
+    a->nst = 0;
+    sl_code c = cursor_to(ab, rec, &quiet);
+    if (c == SL_OK) {
+        cr->row = ab->row0 + ab->row;
+        action_begin(cr);
+        a->has_stats = 0;
+        c = emit_group(a, cr, &ab->plan, root, a->add_def, 1, &quiet);
+    }
+    if (c == SL_OK)
+        emit_specials(a, cr, &ab->plan, a->add_def);
+    int refused = 1;
+    if (c == SL_OK)
+        c = write_staged(a, &refused, &quiet, err);
+    if (c != SL_OK) {
+        ab->valid = 0;
+        return refused ? SL_OK : c;
+    }
+    ab->row++;
+    *done = 1;
+    return SL_OK;
 }

@@ -225,8 +225,29 @@ static sl_code put_file_text(pq_shredder *sh, const char *name, const char *body
     return rc;
 }
 
-static sl_code put_all(pq_shredder *sh, const delta_snapshot *snap, int64_t now_ms,
-                       delta_checkpoint_result *res, sl_err *err)
+int delta_checkpoint_text_adds = 0;
+
+/* One add row: copied from its checkpoint columns when it has them and
+ * they fit, else from its text. */
+static sl_code put_add(pq_shredder *sh, delta_cp_addw *aw, const delta_file *f,
+                       sl_buf *text, delta_checkpoint_result *res, sl_err *err)
+{
+    if (!f->add_text && f->add_batch && !delta_checkpoint_text_adds) {
+        int done = 0;
+        sl_code rc = delta_cp_addw_put(aw, f->add_batch, f->add_rec, &done, err);
+        if (rc != SL_OK || done) {
+            if (rc == SL_OK) {
+                res->rows++;
+                res->num_adds_direct++;
+            }
+            return rc;
+        }
+    }
+    return put_file_text(sh, "add", add_text(f, text), &res->rows, err);
+}
+
+static sl_code put_all(pq_shredder *sh, delta_cp_addw *aw, const delta_snapshot *snap,
+                       int64_t now_ms, delta_checkpoint_result *res, sl_err *err)
 {
     sl_code rc = SL_OK;
     if (snap->protocol)
@@ -247,12 +268,13 @@ static sl_code put_all(pq_shredder *sh, const delta_snapshot *snap, int64_t now_
             break;
         rc = put_action(sh, "domainMetadata", json_deep_copy(v), &res->rows, err);
     }
-    /* Adds and removes, nearly every row, go from their JSON text to the
-     * columns with no tree in between; the add texts of a checkpoint's
-     * records are written into one reused buffer. */
+    /* Adds and removes, nearly every row, go to the columns with no tree in
+     * between: adds read from a checkpoint straight from its columns, the
+     * others from their JSON text (add texts of checkpoint records the
+     * direct way leaves are written into one reused buffer). */
     sl_buf text = {0};
     for (size_t i = 0; rc == SL_OK && i < snap->nfiles; i++) {
-        rc = put_file_text(sh, "add", add_text(&snap->files[i], &text), &res->rows, err);
+        rc = put_add(sh, aw, &snap->files[i], &text, res, err);
         if (rc == SL_OK)
             res->num_adds++;
     }
@@ -283,11 +305,13 @@ sl_code delta_checkpoint_write(store *s, const char *table_key,
         return err_wrap(err, "checkpoint of version %lld", (long long)snap->version);
     /* lenient: fields the schema lacks are left out rather than refused */
     pq_shredder *sh = pq_shred_new(w, false);
+    delta_cp_addw *aw = delta_cp_addw_new(w);
     sl_buf file = {0};
     pq_nfile_stats st = {0};
-    sl_code rc = put_all(sh, snap, now_ms, &res, err);
+    sl_code rc = put_all(sh, aw, snap, now_ms, &res, err);
     if (rc == SL_OK)
         rc = pq_nwriter_finish(w, &file, &st, err);
+    delta_cp_addw_free(aw);
     pq_shred_free(sh);
     pq_nwriter_free(w);
     char *prefix = delta_log_prefix(table_key);

@@ -35,6 +35,9 @@ typedef struct delta_checkpoint_result {
     int64_t version;
     int64_t rows; /* actions written */
     int64_t num_adds;
+    /* of them, adds copied from a checkpoint's kept columns without their
+     * JSON text (the rest went through their text) */
+    int64_t num_adds_direct;
     int64_t num_removes; /* tombstones kept */
     int64_t size_bytes;  /* of the Parquet file */
 } delta_checkpoint_result;

@@ -359,6 +359,28 @@ void delta_cp_batch_unref(void *b);
 sl_code delta_cp_batch_add_text(const delta_cp_batch *b, uint32_t rec, sl_buf *out,
                                 sl_err *err);
 
+/* Adds kept as columns, written into a checkpoint writer (checkpoint_write.c)
+ * straight from their levels and values, without their JSON text: the
+ * writer's add fields are matched to a batch's by name and type once per
+ * batch, and a cursor per batch walks its records forward (a snapshot's
+ * files and the adds of a checkpoint we wrote are both sorted by path). */
+struct pq_nwriter;
+typedef struct delta_cp_addw delta_cp_addw;
+/* w is borrowed. */
+delta_cp_addw *delta_cp_addw_new(struct pq_nwriter *w);
+void delta_cp_addw_free(delta_cp_addw *a);
+/* Writes add record rec of b as one row {add: ...} with dataChange false:
+ * the entries the text way (delta_cp_batch_add_text, then
+ * pq_shred_member_text) gives. *done 0 (with SL_OK) leaves the record to
+ * the text way: a batch whose add columns do not match the writer's, or a
+ * row the direct way does not reproduce (the text way then writes it or
+ * reports why it cannot). Errors are the writer's. */
+sl_code delta_cp_addw_put(delta_cp_addw *a, const delta_cp_batch *b, uint32_t rec,
+                          int *done, sl_err *err);
+/* Sends every add of delta_checkpoint_write the text way (tests compare
+ * the two ways' files). */
+extern int delta_checkpoint_text_adds;
+
 /* Applies the whole checkpoint (all parts, a v2 top file and its sidecars)
  * to r. */
 sl_code delta_checkpoint_replay(store *s, const delta_log_listing *l,

@@ -89,10 +89,16 @@ void pq_wnode_free(pq_wnode *n)
 
 typedef struct nleaf {
     pq_nleaf_info info;
+    int64_t rows; /* rows this leaf has an entry in (the open one included) */
+    /* Null runs (pq_nwriter_put_nulls) are counted here and given to the
+     * column later, all at once: a checkpoint's add rows leave ~40 leaves
+     * null, and a count beats a column entry each. pending: (def 0, rep 0)
+     * entries not yet in the column; defer_left: how many more the open
+     * page takes without closing (0: look again). */
+    uint32_t pending, defer_left;
     const char **path; /* path_in_schema */
     size_t path_len;
     pq_column col;
-    int64_t rows; /* rows this leaf has an entry in (the open one included) */
 } nleaf;
 
 struct pq_nwriter {
@@ -331,6 +337,132 @@ static sl_code failed(sl_err *err)
     return err_set(err, SL_INTERNAL, "parquet writer: the writer failed earlier");
 }
 
+/* A null entry (def below the maximum) that starts a record, as
+ * pq_column_add_leveled would append it, when the open page has room and
+ * is not waiting to close: the levels and the null count. Most entries of
+ * a checkpoint row are those (the actions it does not hold), so they skip
+ * the general path. Returns false when the general path must take it. */
+static inline bool null_fast(pq_column *c, int def)
+{
+    /* every field read before the byte stores, which may alias them */
+    int64_t r = c->page_rows;
+    bool nested = c->max_rep > 0;
+    uint8_t *levels = c->levels, *reps = c->reps;
+    if ((nested && c->page_full) || r >= (int64_t)c->page_cap ||
+        r + 1 >= PQ_PAGE_MAX_ROWS)
+        return false;
+    c->page_rows = r + 1;
+    levels[r] = (uint8_t)def;
+    if (nested)
+        reps[r] = 0;
+    c->chunk_rows++;
+    c->chunk_stats.null_count++;
+    return true;
+}
+
+/* How many (def 0, rep 0) nulls the open page takes as null_fast would
+ * append them: none while it waits to close, else up to its capacity and
+ * the row bound. */
+static uint32_t defer_room(const pq_column *c)
+{
+    if (c->max_rep > 0 && c->page_full)
+        return 0;
+    int64_t cap = (int64_t)c->page_cap - c->page_rows;
+    int64_t lim = PQ_PAGE_MAX_ROWS - 1 - c->page_rows;
+    int64_t k = cap < lim ? cap : lim;
+    return k > 0 ? (uint32_t)(k < UINT32_MAX ? k : UINT32_MAX) : 0;
+}
+
+/* The counted nulls into the column: what null_fast would have done for
+ * each (defer_room guaranteed the room). */
+static void materialize(nleaf *l)
+{
+    l->defer_left = 0;
+    if (!l->pending)
+        return;
+    pq_column *c = &l->col;
+    memset(c->levels + c->page_rows, 0, l->pending);
+    if (c->max_rep > 0)
+        memset(c->reps + c->page_rows, 0, l->pending);
+    c->page_rows += l->pending;
+    c->chunk_rows += l->pending;
+    c->chunk_stats.null_count += l->pending;
+    l->pending = 0;
+}
+
+/* fast: nulls that start a record may take null_fast (pq_nwriter_leaf_put
+ * keeps the general path: tests compare the two). */
+static sl_code put_entry(pq_nwriter *w, nleaf *l, int def, int rep, const pq_value *v,
+                         bool fast, sl_err *err)
+{
+    materialize(l);
+    bool started = l->rows > w->num_rows;
+    if (started != (rep > 0))
+        return err_set(err, SL_PARQUET_VALUE, "parquet writer: row %lld: column '%s': %s",
+                       (long long)w->num_rows + 1, l->info.path,
+                       started ? "a second entry with rep 0 in one row"
+                               : "the row's first entry needs rep 0");
+    if (fast && rep == 0 && def < l->info.max_def && null_fast(&l->col, def)) {
+        l->rows++;
+        return SL_OK;
+    }
+    sl_code rc = pq_column_add_leveled(&l->col, def, rep, v, err);
+    if (rc != SL_OK) {
+        w->failed = true;
+        return rc;
+    }
+    if (!started)
+        l->rows++;
+    return SL_OK;
+}
+
+sl_code pq_nwriter_leaf_put_checked(pq_nwriter *w, size_t leaf, int def, int rep,
+                                    const pq_value *v, sl_err *err)
+{
+    if (w->finished)
+        return err_set(err, SL_INTERNAL, "parquet writer: leaf_put after finish");
+    if (w->failed)
+        return failed(err);
+    if (leaf >= w->nleaves)
+        return err_set(err, SL_PARQUET_VALUE, "parquet writer: no leaf column %zu", leaf);
+    return put_entry(w, &w->leaves[leaf], def, rep, v, true, err);
+}
+
+sl_code pq_nwriter_put_nulls(pq_nwriter *w, size_t first, size_t n, sl_err *err)
+{
+    if (w->finished)
+        return err_set(err, SL_INTERNAL, "parquet writer: leaf_put after finish");
+    if (w->failed)
+        return failed(err);
+    if (first > w->nleaves || n > w->nleaves - first)
+        return err_set(err, SL_PARQUET_VALUE, "parquet writer: no leaf column %zu",
+                       first + n - 1);
+    for (size_t i = first; i < first + n; i++) {
+        nleaf *l = &w->leaves[i];
+        if (l->info.max_def == 0)
+            return pq_nwriter_check(w, i, 0, 0, NULL, err);
+    }
+    for (size_t i = first; i < first + n; i++) {
+        nleaf *l = &w->leaves[i];
+        if (l->rows > w->num_rows)
+            return put_entry(w, l, 0, 0, NULL, true, err); /* its error */
+        if (!l->defer_left) {
+            materialize(l);
+            l->defer_left = defer_room(&l->col);
+        }
+        if (l->defer_left) {
+            l->defer_left--;
+            l->pending++;
+            l->rows++;
+            continue;
+        }
+        sl_code rc = put_entry(w, l, 0, 0, NULL, true, err);
+        if (rc != SL_OK)
+            return rc;
+    }
+    return SL_OK;
+}
+
 sl_code pq_nwriter_leaf_put(pq_nwriter *w, size_t leaf, int def, int rep,
                             const pq_value *v, sl_err *err)
 {
@@ -341,20 +473,7 @@ sl_code pq_nwriter_leaf_put(pq_nwriter *w, size_t leaf, int def, int rep,
     sl_code rc = pq_nwriter_check(w, leaf, def, rep, v, err);
     if (rc != SL_OK)
         return rc;
-    nleaf *l = &w->leaves[leaf];
-    bool started = l->rows > w->num_rows;
-    if (started != (rep > 0))
-        return err_set(err, SL_PARQUET_VALUE, "parquet writer: row %lld: column '%s': %s",
-                       (long long)w->num_rows + 1, l->info.path,
-                       started ? "a second entry with rep 0 in one row"
-                               : "the row's first entry needs rep 0");
-    if ((rc = pq_column_add_leveled(&l->col, def, rep, v, err)) != SL_OK) {
-        w->failed = true;
-        return rc;
-    }
-    if (!started)
-        l->rows++;
-    return SL_OK;
+    return put_entry(w, &w->leaves[leaf], def, rep, v, false, err);
 }
 
 static sl_code flush_row_group(pq_nwriter *w, sl_err *err)
@@ -368,6 +487,7 @@ static sl_code flush_row_group(pq_nwriter *w, sl_err *err)
     for (size_t i = 0; i < w->nleaves; i++) {
         nleaf *l = &w->leaves[i];
         pq_column *c = &l->col;
+        materialize(l);
         sl_code rc = pq_column_finish_chunk(c, err);
         if (rc != SL_OK)
             return rc;
@@ -410,7 +530,11 @@ sl_code pq_nwriter_end_row(pq_nwriter *w, sl_err *err)
                            "parquet writer: row %lld: column '%s' has no entry",
                            (long long)w->num_rows + 1, l->info.path);
         }
-        buffered += pq_column_buffered(&l->col);
+        /* the counted nulls as the column would count them (they close
+         * no page: defer_room saw to that) */
+        const pq_column *c = &l->col;
+        buffered += pq_column_buffered(c) + (size_t)(c->page_rows + l->pending) / 8 -
+                    (size_t)c->page_rows / 8;
     }
     w->num_rows++;
     w->rg_rows++;

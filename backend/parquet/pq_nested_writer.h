@@ -96,6 +96,15 @@ sl_code pq_nwriter_check(const pq_nwriter *w, size_t leaf, int def, int rep,
  * writer unchanged; check every entry of a row first to keep rows whole. */
 sl_code pq_nwriter_leaf_put(pq_nwriter *w, size_t leaf, int def, int rep,
                             const pq_value *v, sl_err *err);
+/* pq_nwriter_leaf_put for an entry pq_nwriter_check has already accepted
+ * (a caller that checks a whole row before putting any of it): the same
+ * without checking it again. */
+sl_code pq_nwriter_leaf_put_checked(pq_nwriter *w, size_t leaf, int def, int rep,
+                                    const pq_value *v, sl_err *err);
+/* (def 0, rep 0, null) as the row's entry of each leaf in [first, first+n):
+ * the row does not hold their top-level field (a checkpoint row holds one
+ * action of six). Refused (nothing put) when one of them is required. */
+sl_code pq_nwriter_put_nulls(pq_nwriter *w, size_t first, size_t n, sl_err *err);
 /* Closes the row: every leaf must have had an entry (else SL-PARQUET-VALUE
  * and the writer fails). May close a row group. */
 sl_code pq_nwriter_end_row(pq_nwriter *w, sl_err *err);

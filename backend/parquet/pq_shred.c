@@ -920,6 +920,61 @@ static sl_code shred(pq_shredder *s, const pq_wnode *n, uint32_t v, int def, int
     return bad(s, at, err, "unknown schema node");
 }
 
+/* Checks every staged entry, before anything is put, to keep the row whole.
+ * A null below the leaf's full definition, levels in range, cannot be
+ * refused: most entries of a row are those (the actions it does not hold). */
+static sl_code check_entries(pq_shredder *s, sl_err *err)
+{
+    for (size_t i = 0; i < s->nleaves; i++) {
+        const tvec *t = &s->leaves[i];
+        for (size_t j = 0; j < t->n; j++) {
+            const trip *e = &t->t[j];
+            if (!e->has && e->def >= 0 && e->def < t->max_def && e->rep >= 0 &&
+                e->rep <= t->max_rep)
+                continue;
+            sl_code rc =
+                pq_nwriter_check(s->w, i, e->def, e->rep, e->has ? &e->v : NULL, err);
+            if (rc != SL_OK)
+                return rc;
+        }
+    }
+    return SL_OK;
+}
+
+/* A leaf whose one entry is (def 0, rep 0, null): the row does not hold
+ * its action. */
+static bool plain_null(const tvec *t)
+{
+    return t->n == 1 && !t->t[0].has && t->t[0].def == 0 && t->t[0].rep == 0;
+}
+
+/* Puts the staged entries (check_entries accepted them) and ends the row;
+ * runs of leaves of actions the row does not hold go in one call. */
+static sl_code write_entries(pq_shredder *s, sl_err *err)
+{
+    for (size_t i = 0; i < s->nleaves;) {
+        const tvec *t = &s->leaves[i];
+        sl_code rc = SL_OK;
+        if (plain_null(t)) {
+            size_t end = i + 1;
+            while (end < s->nleaves && plain_null(&s->leaves[end]))
+                end++;
+            rc = pq_nwriter_put_nulls(s->w, i, end - i, err);
+            i = end;
+        } else {
+            for (size_t j = 0; j < t->n && rc == SL_OK; j++) {
+                const trip *e = &t->t[j];
+                rc = pq_nwriter_leaf_put_checked(s->w, i, e->def, e->rep,
+                                                 e->has ? &e->v : NULL, err);
+            }
+            i++;
+        }
+        if (rc != SL_OK)
+            return rc;
+    }
+    return pq_nwriter_end_row(s->w, err);
+}
+
 /* Shreds the tape's root (node `root`), checks every entry, then writes. */
 static sl_code shred_tape(pq_shredder *s, uint32_t root, sl_err *err)
 {
@@ -930,33 +985,9 @@ static sl_code shred_tape(pq_shredder *s, uint32_t root, sl_err *err)
         s->tape[root].kind == T_OBJ
             ? shred_group(s, pq_nwriter_root(s->w), root, 0, 0, 0, &cur, NULL, err)
             : bad(s, NULL, err, "a row must be a JSON object");
-    if (rc != SL_OK)
-        return rc;
-    /* Checked before anything is put, to keep the row whole. A null below
-     * the leaf's full definition, levels in range, cannot be refused: most
-     * entries of a row are those (the actions it does not hold). */
-    for (size_t i = 0; i < s->nleaves; i++) {
-        const tvec *t = &s->leaves[i];
-        for (size_t j = 0; j < t->n; j++) {
-            const trip *e = &t->t[j];
-            if (!e->has && e->def >= 0 && e->def < t->max_def && e->rep >= 0 &&
-                e->rep <= t->max_rep)
-                continue;
-            rc = pq_nwriter_check(s->w, i, e->def, e->rep, e->has ? &e->v : NULL, err);
-            if (rc != SL_OK)
-                return rc;
-        }
-    }
-    for (size_t i = 0; i < s->nleaves; i++) {
-        const tvec *t = &s->leaves[i];
-        for (size_t j = 0; j < t->n; j++) {
-            const trip *e = &t->t[j];
-            rc = pq_nwriter_leaf_put(s->w, i, e->def, e->rep, e->has ? &e->v : NULL, err);
-            if (rc != SL_OK)
-                return rc;
-        }
-    }
-    return pq_nwriter_end_row(s->w, err);
+    if (rc == SL_OK)
+        rc = check_entries(s, err);
+    return rc == SL_OK ? write_entries(s, err) : rc;
 }
 
 sl_code pq_shred_row(pq_shredder *s, const json_t *row, sl_err *err)

@@ -5,7 +5,9 @@
  * retention are left out; _last_checkpoint says what was written; the
  * interval and retention settings are read as Delta spells them; a
  * snapshot whose adds are kept as checkpoint columns checkpoints into the
- * same bytes; rows shredded from JSON text equal rows shredded from trees. */
+ * same bytes (its adds copied from the checkpoint's columns, also of many
+ * shapes and from checkpoints written by others, give the text way's
+ * bytes); rows shredded from JSON text equal rows shredded from trees. */
 #include "deltatest.h"
 
 #include <stdbool.h>
@@ -454,6 +456,7 @@ static void test_checkpoint_of_checkpoint(void **state)
         from_cols += c->files[i].add_batch != NULL && !c->files[i].add_text;
     assert_int_equal(from_cols, c->nfiles); /* the path under test was taken */
     assert_int_equal(delta_checkpoint_write(s2, "", c, NOW, &res2, &err), SL_OK);
+    assert_int_equal(res2.num_adds_direct, (int64_t)c->nfiles);
     assert_int_equal(res2.rows, res.rows);
     assert_int_equal(res2.num_adds, res.num_adds);
     assert_int_equal(res2.num_removes, res.num_removes);
@@ -473,6 +476,241 @@ static void test_checkpoint_of_checkpoint(void **state)
     tu_rmtree(dir2);
     free(dir);
     free(dir2);
+}
+
+/* ---- adds copied from checkpoint columns (no JSON text in between) ---- */
+
+/* Writes snap's checkpoint into a fresh folder, the direct way allowed or
+ * not (text_only); returns the file's bytes. */
+static sl_buf checkpoint_bytes(const delta_snapshot *snap, int text_only,
+                               delta_checkpoint_result *res)
+{
+    char *dir = tu_mkdtemp("cpwd");
+    store *s = dt_open_store(dir);
+    sl_err err = {0};
+    delta_checkpoint_text_adds = text_only;
+    sl_code rc = delta_checkpoint_write(s, "", snap, NOW, res, &err);
+    delta_checkpoint_text_adds = 0;
+    if (rc != SL_OK)
+        fail_msg("checkpoint: %s", err.msg);
+    char *p = sl_asprintf("%s/_delta_log/%020lld.checkpoint.parquet", dir,
+                          (long long)snap->version);
+    sl_buf b = read_bytes(p);
+    free(p);
+    store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+    return b;
+}
+
+static size_t files_from_columns(const delta_snapshot *snap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < snap->nfiles; i++)
+        n += snap->files[i].add_batch != NULL && !snap->files[i].add_text;
+    return n;
+}
+
+/* The member of an add body, exactly (nulls kept; NULL when absent). */
+static void assert_member_eq(const json_t *a, const json_t *b, const char *name,
+                             const char *path)
+{
+    const json_t *x = json_object_get(a, name), *y = json_object_get(b, name);
+    if (!x != !y || (x && !json_equal((json_t *)x, (json_t *)y))) {
+        char *tx = x ? json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        char *ty = y ? json_dumps(y, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        fail_msg("%s: %s: %s vs %s", path, name, tx ? tx : "(absent)",
+                 ty ? ty : "(absent)");
+    }
+}
+
+/* Adds of many shapes: partition values with nulls and an empty map, tags
+ * (and empty tags), deletion vectors (with and without offset), stats
+ * with quotes, backslashes and non-ASCII text, and optional fields left out. */
+static void build_shapes_table(const char *dir)
+{
+    write_commit(
+        dir, 0,
+        "{\"commitInfo\":{\"timestamp\":1700000000000,\"operation\":\"WRITE\"}}\n"
+        "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,"
+        "\"readerFeatures\":[\"deletionVectors\"],\"writerFeatures\":"
+        "[\"deletionVectors\"]}}\n"
+        "{\"metaData\":{\"id\":\"shapes\",\"format\":{\"provider\":\"parquet\","
+        "\"options\":{}},\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":["
+        "{\\\"name\\\":\\\"id\\\",\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,"
+        "\\\"metadata\\\":{}},{\\\"name\\\":\\\"d\\\",\\\"type\\\":\\\"string\\\","
+        "\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\",\"partitionColumns\":[\"d\"],"
+        "\"configuration\":{},\"createdTime\":1700000000000}}\n"
+        "{\"add\":{\"path\":\"d=x/a%20b.parquet\",\"partitionValues\":{\"d\":\"x\"},"
+        "\"size\":10,\"modificationTime\":5,\"dataChange\":true,\"stats\":"
+        "\"{\\\"numRecords\\\":3,\\\"minValues\\\":{\\\"s\\\":\\\"q\\\\\\\"uote "
+        "\\\\\\\\ "
+        "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\\\"}}\",\"tags\":{\"INSERTION_TIME\":"
+        "\"17\",\"empty\":\"\"},\"deletionVector\":{\"storageType\":\"u\","
+        "\"pathOrInlineDv\":\"ab^-aqEH.-t@S}K{vb[*k^\",\"offset\":1,\"sizeInBytes\":36,"
+        "\"cardinality\":2},\"baseRowId\":7,\"defaultRowCommitVersion\":0}}\n"
+        "{\"add\":{\"path\":\"d=__HIVE_DEFAULT_PARTITION__/b.parquet\","
+        "\"partitionValues\":{\"d\":null},\"size\":11,\"modificationTime\":6,"
+        "\"dataChange\":false,\"tags\":{},\"deletionVector\":{\"storageType\":\"i\","
+        "\"pathOrInlineDv\":\"wi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L\","
+        "\"sizeInBytes\":40,\"cardinality\":6}}}\n"
+        "{\"add\":{\"path\":\"c.parquet\",\"partitionValues\":{},\"size\":12,"
+        "\"modificationTime\":7,\"dataChange\":true,\"clusteringProvider\":\"liquid\"}}\n"
+        "{\"add\":{\"path\":\"d=y/"
+        "\xe6\x97\xa5.parquet\",\"partitionValues\":{\"d\":\"y\"},"
+        "\"size\":13,\"modificationTime\":8,\"dataChange\":true,\"stats\":"
+        "\"{\\\"numRecords\\\":0}\",\"tags\":null}}\n"
+        "{\"add\":{\"path\":\"e.parquet\",\"partitionValues\":{\"d\":\"\"},\"size\":0,"
+        "\"modificationTime\":0,\"dataChange\":true,\"stats\":\"\"}}\n");
+    /* after the first checkpoint: one add from JSON, one remove */
+    write_commit(
+        dir, 1,
+        "{\"commitInfo\":{\"timestamp\":1700000001000,\"operation\":\"WRITE\"}}\n"
+        "{\"add\":{\"path\":\"f.parquet\",\"partitionValues\":{\"d\":\"z\"},"
+        "\"size\":14,\"modificationTime\":9,\"dataChange\":true}}\n"
+        "{\"remove\":{\"path\":\"c.parquet\",\"deletionTimestamp\":"
+        "1799999999000,\"dataChange\":true}}\n");
+}
+
+/* A checkpoint written from a checkpoint-based snapshot copies the adds it
+ * read from the checkpoint's columns (the direct way is counted, so a
+ * silent fall back to the texts fails here), re-reads equal to that
+ * snapshot file by file, and is byte for byte the file the text way
+ * writes. */
+static void test_direct_adds(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("cpwd0");
+    build_shapes_table(dir);
+    store *s = dt_open_store(dir);
+    sl_err err = {0};
+    delta_at v0 = {.kind = DELTA_AT_VERSION, .version = 0};
+    delta_snapshot *j0 = NULL, *src = NULL, *back = NULL;
+    assert_int_equal(delta_snapshot_open_ex(s, "", &v0, 0, &j0, &err), SL_OK);
+    delta_checkpoint_result r0 = {0};
+    assert_int_equal(delta_checkpoint_write(s, "", j0, NOW, &r0, &err), SL_OK);
+    assert_int_equal(r0.num_adds, 5);
+    assert_int_equal(r0.num_adds_direct, 0); /* JSON adds: texts */
+    assert_int_equal(delta_snapshot_open_ex(s, "", &LATEST, 1, &src, &err), SL_OK);
+    assert_int_equal(src->checkpoint_version, 0);
+    assert_int_equal(src->nfiles, 5);
+    assert_int_equal(files_from_columns(src), 4);
+
+    delta_checkpoint_result res = {0};
+    assert_int_equal(delta_checkpoint_write(s, "", src, NOW, &res, &err), SL_OK);
+    assert_int_equal(res.num_adds, 5);
+    assert_int_equal(res.num_adds_direct, 4); /* all but the JSON add */
+    assert_int_equal(res.num_removes, 1);
+    assert_int_equal(delta_snapshot_open_ex(s, "", &LATEST, 1, &back, &err), SL_OK);
+    assert_int_equal(back->checkpoint_version, 1);
+    assert_int_equal(back->nfiles, src->nfiles);
+    assert_int_equal(files_from_columns(back), back->nfiles);
+    for (size_t i = 0; i < src->nfiles; i++) {
+        const delta_file *a = &src->files[i], *b = &back->files[i];
+        assert_string_equal(a->path, b->path);
+        assert_true(str_eq(a->dv_id, b->dv_id));
+        assert_int_equal(a->size, b->size);
+        assert_int_equal(a->modification_time, b->modification_time);
+        assert_int_equal(a->num_records, b->num_records);
+        assert_int_equal(a->dv_cardinality, b->dv_cardinality);
+        json_t *ja = delta_file_add(a), *jb = delta_file_add(b);
+        assert_non_null(ja);
+        assert_non_null(jb);
+        static const char *const members[] = {"path",
+                                              "partitionValues",
+                                              "size",
+                                              "modificationTime",
+                                              "stats",
+                                              "tags",
+                                              "deletionVector",
+                                              "baseRowId",
+                                              "defaultRowCommitVersion",
+                                              "clusteringProvider"};
+        for (size_t m = 0; m < sizeof members / sizeof *members; m++)
+            assert_member_eq(ja, jb, members[m], a->path);
+        assert_true(json_is_false(json_object_get(jb, "dataChange")));
+        json_decref(ja);
+        json_decref(jb);
+    }
+    /* spot checks that the shapes under test are there */
+    const delta_file *fa = NULL, *fb = NULL;
+    for (size_t i = 0; i < back->nfiles; i++) {
+        if (strcmp(back->files[i].path, "d=x/a%20b.parquet") == 0)
+            fa = &back->files[i];
+        if (strcmp(back->files[i].path, "d=__HIVE_DEFAULT_PARTITION__/b.parquet") == 0)
+            fb = &back->files[i];
+    }
+    assert_non_null(fa);
+    assert_non_null(fb);
+    json_t *ja = delta_file_add(fa), *jb = delta_file_add(fb);
+    assert_non_null(strstr(json_string_value(json_object_get(ja, "stats")),
+                           "q\\\"uote \\\\ \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(ja, "tags"), "empty")), "");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(ja, "deletionVector"), "offset")),
+                     1);
+    assert_true(
+        json_is_null(json_object_get(json_object_get(jb, "partitionValues"), "d")));
+    assert_int_equal(json_object_size(json_object_get(jb, "tags")), 0);
+    assert_null(json_object_get(json_object_get(jb, "deletionVector"), "offset"));
+    json_decref(ja);
+    json_decref(jb);
+
+    /* the same bytes as the text way, from either snapshot */
+    delta_checkpoint_result rd = {0}, rt = {0};
+    sl_buf d = checkpoint_bytes(back, 0, &rd), t = checkpoint_bytes(back, 1, &rt);
+    assert_int_equal(rd.num_adds_direct, back->nfiles);
+    assert_int_equal(rt.num_adds_direct, 0);
+    assert_int_equal(d.len, t.len);
+    assert_memory_equal(d.data, t.data, d.len);
+    buf_free(&d);
+    buf_free(&t);
+    delta_snapshot_free(j0);
+    delta_snapshot_free(src);
+    delta_snapshot_free(back);
+    store_close(s);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* Checkpoints written by others (their add columns, one file or several
+ * parts): the direct way gives the text way's bytes, adds it cannot copy
+ * included. */
+static void test_direct_adds_foreign(void **state)
+{
+    (void)state;
+    const char *fx = tu_fixtures_dir();
+    if (!fx)
+        return;
+    static const char *const tables[] = {
+        "delta-rs/simple_table_with_checkpoint",
+        "delta/basic-with-inserts-deletes-checkpoint",
+        "delta/multi-part-checkpoint",
+        "delta-rs/table-with-dv-small",
+    };
+    size_t direct = 0;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char *path = sl_asprintf("%s/delta/%s", fx, tables[i]);
+        store *s = dt_open_store(path);
+        sl_err err = {0};
+        delta_snapshot *snap = NULL;
+        if (delta_snapshot_open_ex(s, "", &LATEST, 1, &snap, &err) != SL_OK)
+            fail_msg("%s: %s", tables[i], err.msg);
+        delta_checkpoint_result rd = {0}, rt = {0};
+        sl_buf d = checkpoint_bytes(snap, 0, &rd), t = checkpoint_bytes(snap, 1, &rt);
+        if (d.len != t.len || memcmp(d.data, t.data, d.len) != 0)
+            fail_msg("%s: the direct way's file differs from the text way's", tables[i]);
+        assert_int_equal(rd.num_adds, rt.num_adds);
+        direct += (size_t)rd.num_adds_direct;
+        buf_free(&d);
+        buf_free(&t);
+        delta_snapshot_free(snap);
+        store_close(s);
+        free(path);
+    }
+    /* 27 of the 29 adds are copied (those of the tables' checkpoints) */
+    assert_true(direct >= 20);
 }
 
 /* Rows shredded from their text give the file json_loads + pq_shred_row
@@ -603,6 +841,8 @@ int main(void)
         cmocka_unit_test(test_handmade_table),
         cmocka_unit_test(test_fixture_tables),
         cmocka_unit_test(test_checkpoint_of_checkpoint),
+        cmocka_unit_test(test_direct_adds),
+        cmocka_unit_test(test_direct_adds_foreign),
         cmocka_unit_test(test_text_rows_match_trees),
         cmocka_unit_test(test_text_rows_refused),
     };

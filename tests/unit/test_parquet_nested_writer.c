@@ -724,6 +724,134 @@ static void test_checkpoint_interop(void **state)
     free(dir);
 }
 
+/* ---- null runs and pre-checked entries ---- */
+
+static pq_wnode *runs_schema(void)
+{
+    pq_wnode *root = pq_wnode_group("schema", REQ);
+    pq_wnode *a = pq_wnode_add(root, pq_wnode_group("a", OPT));
+    pq_wnode_add(a, pq_wnode_leaf("x", PQ_TYPE_INT64, OPT));
+    pq_wnode_add(a, pq_wnode_map("m", OPT, PQ_TYPE_STRING,
+                                 pq_wnode_leaf("v", PQ_TYPE_STRING, OPT)));
+    pq_wnode_add(root, pq_wnode_leaf("r", PQ_TYPE_STRING, OPT));
+    pq_wnode *q = pq_wnode_add(root, pq_wnode_group("q", OPT));
+    pq_wnode_add(q, pq_wnode_leaf("y", PQ_TYPE_INT32, OPT));
+    return root; /* leaves: a.x, a.m.key, a.m.value, r, q.y */
+}
+
+/* Row i of the runs file, each leaf's entries put with pq_nwriter_leaf_put
+ * (fast 0) or with pq_nwriter_put_nulls for the leaves the row leaves at
+ * def 0 and pq_nwriter_leaf_put_checked for the rest (fast 1). */
+static void runs_row(pq_nwriter *w, long i, int fast)
+{
+    sl_err err = {0};
+    char key[4][16], text[32];
+    pq_value v;
+    if (i % 3 == 0) { /* a present: x, and a map of i % 4 entries (some null) */
+        sl_code (*put)(pq_nwriter *, size_t, int, int, const pq_value *, sl_err *) =
+            fast ? pq_nwriter_leaf_put_checked : pq_nwriter_leaf_put;
+        v = pq_val_i64(i);
+        assert_int_equal(put(w, 0, 2, 0, &v, &err), SL_OK);
+        int n = (int)(i % 4);
+        if (n == 0) {
+            assert_int_equal(put(w, 1, 2, 0, NULL, &err), SL_OK); /* empty map */
+            assert_int_equal(put(w, 2, 2, 0, NULL, &err), SL_OK);
+        }
+        for (int e = 0; e < n; e++) {
+            snprintf(key[e], sizeof key[e], "k%d", e);
+            pq_value k = pq_val_strn(key[e], strlen(key[e]));
+            assert_int_equal(put(w, 1, 3, e ? 1 : 0, &k, &err), SL_OK);
+            pq_value val = pq_val_strn("value", 5);
+            assert_int_equal(
+                put(w, 2, e == 1 ? 3 : 4, e ? 1 : 0, e == 1 ? NULL : &val, &err), SL_OK);
+        }
+        if (fast) {
+            assert_int_equal(pq_nwriter_put_nulls(w, 3, 2, &err), SL_OK);
+        } else {
+            assert_int_equal(pq_nwriter_leaf_put(w, 3, 0, 0, NULL, &err), SL_OK);
+            assert_int_equal(pq_nwriter_leaf_put(w, 4, 0, 0, NULL, &err), SL_OK);
+        }
+    } else { /* a null, r a string, q.y a value or q null */
+        if (fast) {
+            assert_int_equal(pq_nwriter_put_nulls(w, 0, 3, &err), SL_OK);
+        } else {
+            for (size_t l = 0; l < 3; l++)
+                assert_int_equal(pq_nwriter_leaf_put(w, l, 0, 0, NULL, &err), SL_OK);
+        }
+        snprintf(text, sizeof text, "row %ld", i);
+        v = pq_val_strn(text, strlen(text));
+        assert_int_equal(pq_nwriter_leaf_put(w, 3, 1, 0, &v, &err), SL_OK);
+        if (i % 5 == 0 && fast) {
+            assert_int_equal(pq_nwriter_put_nulls(w, 4, 1, &err), SL_OK);
+        } else if (i % 5 == 0) {
+            assert_int_equal(pq_nwriter_leaf_put(w, 4, 0, 0, NULL, &err), SL_OK);
+        } else {
+            v = pq_val_i32((int32_t)i);
+            assert_int_equal(pq_nwriter_leaf_put(w, 4, 2, 0, &v, &err), SL_OK);
+        }
+    }
+    assert_int_equal(pq_nwriter_end_row(w, &err), SL_OK);
+}
+
+/* Null runs and pre-checked entries give the bytes of single checked puts,
+ * across pages closed by the row bound (20,000 entries), pages waiting to
+ * close on a record boundary (tiny pages, map entries) and row groups; a
+ * run over a required leaf is refused and puts nothing. */
+static void test_null_runs(void **state)
+{
+    (void)state;
+    static const pq_writer_opts variants[] = {
+        {.compression = PQ_COMPRESSION_SNAPPY},
+        {.compression = PQ_COMPRESSION_NONE, .page_size = 64, .row_group_rows = 7000},
+    };
+    for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++) {
+        sl_err err = {0};
+        sl_buf f[2] = {{0}, {0}};
+        for (int fast = 0; fast < 2; fast++) {
+            pq_nwriter *w = pq_nwriter_new(runs_schema(), &variants[k], &err);
+            assert_non_null(w);
+            for (long i = 0; i < 45000; i++)
+                runs_row(w, i, fast);
+            assert_int_equal(pq_nwriter_finish(w, &f[fast], NULL, &err), SL_OK);
+            pq_nwriter_free(w);
+        }
+        assert_int_equal(f[0].len, f[1].len);
+        assert_memory_equal(f[0].data, f[1].data, f[0].len);
+        json_t *rows = read_rows(&f[1]);
+        assert_int_equal(json_array_size(rows), 45000);
+        json_t *r3 = json_array_get(rows, 3);
+        assert_int_equal(
+            json_integer_value(json_object_get(json_object_get(r3, "a"), "x")), 3);
+        assert_true(json_is_null(json_object_get(json_array_get(rows, 5), "q")));
+        json_decref(rows);
+        buf_free(&f[0]);
+        buf_free(&f[1]);
+    }
+
+    /* a required leaf in the run: refused, nothing put */
+    pq_wnode *root = pq_wnode_group("schema", REQ);
+    pq_wnode_add(root, pq_wnode_leaf("o", PQ_TYPE_INT64, OPT));
+    pq_wnode_add(root, pq_wnode_leaf("req", PQ_TYPE_INT64, REQ));
+    sl_err err = {0};
+    pq_nwriter *w = pq_nwriter_new(root, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(pq_nwriter_put_nulls(w, 0, 2, &err), SL_PARQUET_VALUE);
+    assert_int_equal(pq_nwriter_put_nulls(w, 1, 5, &err), SL_PARQUET_VALUE);
+    assert_int_equal(pq_nwriter_put_nulls(w, 0, 1, &err), SL_OK);
+    pq_value one = pq_val_i64(1);
+    assert_int_equal(pq_nwriter_leaf_put_checked(w, 1, 0, 0, &one, &err), SL_OK);
+    assert_int_equal(pq_nwriter_end_row(w, &err), SL_OK);
+    sl_buf file = {0};
+    assert_int_equal(pq_nwriter_finish(w, &file, NULL, &err), SL_OK);
+    json_t *rows = read_rows(&file);
+    json_t *want = jparse("[{\"o\":null,\"req\":1}]");
+    assert_json_eq(want, rows, "required", 0);
+    json_decref(want);
+    json_decref(rows);
+    buf_free(&file);
+    pq_nwriter_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -732,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_variants),
         cmocka_unit_test(test_refused_rows),
         cmocka_unit_test(test_schema_errors),
+        cmocka_unit_test(test_null_runs),
         cmocka_unit_test(test_checkpoint_interop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
