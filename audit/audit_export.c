@@ -12,6 +12,7 @@
 struct audit_export_ctx {
     audit_log *a;
     FILE *out;
+    size_t rows;
 };
 
 static sl_code audit_export_io(struct audit_export_ctx *x, sl_err *err)
@@ -32,7 +33,10 @@ static sl_code audit_export_jsonl_row(audit_event *ev, void *ctx, sl_err *err)
                        ev->id);
     int bad = fputs(line, x->out) < 0 || fputc('\n', x->out) == EOF;
     free(line);
-    return bad ? audit_export_io(x, err) : SL_OK;
+    if (bad)
+        return audit_export_io(x, err);
+    x->rows++;
+    return SL_OK;
 }
 
 /* RFC 4180: a field with a comma, quote, CR or LF is quoted and its quotes
@@ -84,12 +88,23 @@ static sl_code audit_export_csv_row(audit_event *ev, void *ctx, sl_err *err)
                                            ev->hash};
     for (size_t i = 0; i < AUDIT_CSV_NCOLS; i++)
         audit_csv_field(x->out, fields[i], i + 1 == AUDIT_CSV_NCOLS);
-    return ferror(x->out) ? audit_export_io(x, err) : SL_OK;
+    if (ferror(x->out))
+        return audit_export_io(x, err);
+    x->rows++;
+    return SL_OK;
 }
 
 sl_code audit_export(audit_log *a, const audit_filter *f, const char *format, FILE *out,
                      sl_err *err)
 {
+    return audit_export_rows(a, f, format, out, NULL, err);
+}
+
+sl_code audit_export_rows(audit_log *a, const audit_filter *f, const char *format,
+                          FILE *out, size_t *rows, sl_err *err)
+{
+    if (rows)
+        *rows = 0;
     int csv;
     if (format && strcmp(format, "jsonl") == 0)
         csv = 0;
@@ -104,7 +119,7 @@ sl_code audit_export(audit_log *a, const audit_filter *f, const char *format, FI
     if (f)
         oldest_first = *f;
     oldest_first.newest_first = 0;
-    struct audit_export_ctx x = {a, out};
+    struct audit_export_ctx x = {a, out, 0};
     if (csv) {
         for (size_t i = 0; i < AUDIT_CSV_NCOLS; i++)
             audit_csv_field(out, audit_csv_header[i], i + 1 == AUDIT_CSV_NCOLS);
@@ -115,5 +130,7 @@ sl_code audit_export(audit_log *a, const audit_filter *f, const char *format, FI
         a, &oldest_first, csv ? audit_export_csv_row : audit_export_jsonl_row, &x, err);
     if (c == SL_OK && fflush(out) != 0)
         c = audit_export_io(&x, err);
+    if (rows)
+        *rows = x.rows;
     return c;
 }

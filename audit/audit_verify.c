@@ -12,6 +12,9 @@
  * already broken log; bounded so a huge log cannot stall it. */
 #define AUDIT_MOVED_SEARCH_MAX 2000000
 
+_Static_assert(sizeof(((audit_verify_result *)0)->head_hash) == AUDIT_HASH_HEX,
+               "audit_verify_result.head_hash holds one hex SHA-256");
+
 struct audit_walk {
     audit_log *a;
     audit_verify_result *res;
@@ -239,7 +242,11 @@ sl_code audit_verify(audit_log *a, audit_verify_result *res, sl_err *err)
         sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
     }
     pthread_mutex_unlock(&a->lock);
-    if (c == SL_OK)
+    if (c == SL_OK) {
         res->ok = 1;
+        res->head_id = w.expect_id - 1;
+        if (res->head_id > 0)
+            snprintf(res->head_hash, sizeof res->head_hash, "%s", w.prev_hash);
+    }
     return c;
 }

@@ -66,6 +66,7 @@ int cli_main(int argc, char **argv)
             .operator_name = cli_args_get(&args, "operator"),
             .channel = strcmp(cmd->name, "tui") == 0 ? "console" : "cli",
             .read_only = cli_args_has(&args, "read-only"),
+            .write_protected = cli_args_has(&args, "write"),
         };
         c = session_open(&so, &ctx.sess, &err);
     }

@@ -22,7 +22,7 @@ typedef struct cli_args {
 } cli_args;
 
 /* Options every command accepts. */
-#define CLI_GLOBAL_OPTS "json,config=,operator=,read-only,help,theme="
+#define CLI_GLOBAL_OPTS "json,config=,operator=,read-only,write,help,theme="
 
 /* Parses argv[0..argc) against the global spec plus cmd_spec. */
 sl_code cli_args_parse(int argc, char **argv, const char *cmd_spec, const char *cmd_name,

@@ -44,7 +44,7 @@ sl_code cmd_help(cli_ctx *ctx, sl_err *err)
     fprintf(
         ctx->out,
         "sluice: operations console for incremental loads into Delta Lake\n\n"
-        "usage: sluice [-c FILE] [--operator NAME] [--read-only] [--json] COMMAND ...\n\n"
+        "usage: sluice [-c FILE] [--operator NAME] [--read-only] [--write] [--json] COMMAND ...\n\n"
         "commands:\n");
     for (size_t i = 0; i < n; i++)
         fprintf(ctx->out, "  %-10s %s\n", t[i].name, t[i].summary);

@@ -8,9 +8,9 @@
 #include "backend/pipeline/checkpoint.h"
 #include "backend/pipeline/config.h"
 #include "backend/pipeline/discovery.h"
-#include "backend/pipeline/lease.h"
 #include "backend/pipeline/pipeline_def.h"
 #include "backend/pipeline/runs.h"
+#include "backend/pipeline/status.h"
 #include "backend/util/buf.h"
 #include "backend/util/timeutil.h"
 #include "cli/cli_cmd.h"
@@ -440,46 +440,11 @@ sl_code cmd_runs(cli_ctx *ctx, sl_err *err)
     return c;
 }
 
-/* A pipeline's folders: the source listed against its checkpoint. */
-typedef struct pipe_states {
-    store *lake, *src;
-    ckpt_view v;
-    pl_discovery dsc;
-    pl_known *known;
-} pipe_states;
-
-static void states_free(pipe_states *ps)
-{
-    free(ps->known);
-    pl_discovery_free(&ps->dsc);
-    ckpt_view_free(&ps->v);
-    store_close(ps->src);
-    store_close(ps->lake);
-    memset(ps, 0, sizeof *ps);
-}
-
-static sl_code states_load(cli_ctx *ctx, const pipeline_def *d, pipe_states *ps,
-                           sl_err *err)
-{
-    memset(ps, 0, sizeof *ps);
-    sl_code c = lake_open(d, ctx->sess, &ps->lake, err);
-    if (c == SL_OK)
-        c = store_open(d->source.url, &ps->src, err);
-    if (c == SL_OK)
-        c = ckpt_load(ps->lake, d->name, &ps->v, err);
-    if (c == SL_OK) {
-        ps->known = ckpt_view_known(&ps->v);
-        pl_discover_opts o = {.now_ms = time_now_ms(), .max_marker_reads = (size_t)-1};
-        c = discover_epochs(ps->src, d, ps->known, ps->v.n, &o, &ps->dsc, err);
-    }
-    return c;
-}
-
 /* Folder states: the source listed against the checkpoint. */
 sl_code cli_pipeline_folders(cli_ctx *ctx, const pipeline_def *d, sl_err *err)
 {
-    pipe_states ps;
-    sl_code c = states_load(ctx, d, &ps, err);
+    pl_states ps;
+    sl_code c = pl_states_load(d, ctx->sess->log, time_now_ms(), &ps, err);
     if (c == SL_OK) {
         json_t *arr = json_array();
         if (!ctx->json)
@@ -513,7 +478,7 @@ sl_code cli_pipeline_folders(cli_ctx *ctx, const pipeline_def *d, sl_err *err)
         else
             json_decref(arr);
     }
-    states_free(&ps);
+    pl_states_free(&ps);
     return c;
 }
 
@@ -530,49 +495,23 @@ sl_code cmd_status(cli_ctx *ctx, sl_err *err)
     json_t *arr = json_array();
     for (size_t i = 0; i < n && c == SL_OK; i++) {
         const pipeline_def *d = all[i];
-        pipe_states ps;
-        c = states_load(ctx, d, &ps, err);
-        const pl_discovery *dsc = &ps.dsc;
+        pl_states ps;
+        int64_t now = time_now_ms();
+        c = pl_states_load(d, ctx->sess->log, now, &ps, err);
         if (c == SL_OK) {
-            size_t counts[6] = {0};
-            static const char *const names[6] = {"pending",   "waiting", "running",
-                                                 "processed", "failed",  "skipped"};
-            int64_t oldest_pending = -1;
-            for (size_t k = 0; k < dsc->n; k++)
-                for (int s = 0; s < 6; s++)
-                    if (strcmp(dsc->folders[k].state, names[s]) == 0) {
-                        counts[s]++;
-                        if (s == 0 && oldest_pending < 0)
-                            oldest_pending = dsc->folders[k].epoch;
-                    }
-            lease_holder h;
-            memset(&h, 0, sizeof h);
-            int held = 0;
-            sl_err lerr = {0};
-            if (lease_read(ps.lake, d->name, &h, &held, &lerr) != SL_OK)
-                held = 0;
-            /* A released lease, or one its (crashed) holder let expire, is free. */
-            if (held && (h.released || h.expires_ms <= time_now_ms()))
-                held = 0;
-            const char *health = counts[4] ? "failed" : held ? "running" : "healthy";
-            json_t *o = json_pack(
-                "{s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:I}", "pipeline", d->name,
-                "state", health, "folders", names[0], (json_int_t)counts[0], names[1],
-                (json_int_t)counts[1], names[2], (json_int_t)counts[2], names[3],
-                (json_int_t)counts[3], names[4], (json_int_t)counts[4], names[5],
-                (json_int_t)counts[5], "lag_seconds",
-                (json_int_t)(oldest_pending >= 0 ? time_now_ms() / 1000 - oldest_pending
-                                                 : 0));
-            json_object_set_new(o, "lease", held ? lease_holder_json(&h) : json_null());
-            json_array_append_new(arr, o);
+            pl_status st;
+            pl_status_compute(d, &ps, now, &st);
+            json_array_append_new(arr, pl_status_json(&st));
+            const size_t *cnt = st.counts;
             if (!ctx->json)
                 fprintf(ctx->out,
                         "%-16s %-8s pending %zu, waiting %zu, processed %zu, failed %zu, "
                         "skipped %zu%s\n",
-                        d->name, health, counts[0], counts[1], counts[3], counts[4],
-                        counts[5], held ? " (lease held)" : "");
+                        d->name, st.health, cnt[PL_PENDING], cnt[PL_WAITING],
+                        cnt[PL_PROCESSED], cnt[PL_FAILED], cnt[PL_SKIPPED],
+                        st.lease_held ? " (lease held)" : "");
         }
-        states_free(&ps);
+        pl_states_free(&ps);
     }
     if (c == SL_OK && ctx->json)
         cli_print_json(ctx, arr);

@@ -74,6 +74,9 @@ static const cli_cmd cli_cmds[] = {
      "Restore every table a run changed to its version before the run; its folders "
      "pending",
      "pipeline=,cascade,reason=,dry-run,yes", 0, cmd_rollback_run},
+    {"cancel", "cancel PIPELINE --reason R [--dry-run] [--json]",
+     "Stop the pipeline's running run (any process) at its next step boundary",
+     "reason=,dry-run", 0, cmd_cancel},
     {"status", "status [--json]",
      "Each pipeline's state: folders by state, lag, lease holder", "", 0, cmd_status},
     {"runs", "runs [PIPELINE] [--failed] [--json]",

@@ -1,12 +1,15 @@
 #include "tui/actions.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "backend/util/buf.h"
 #include "tui/crt.h"
 #include "tui/fmt.h"
 
 static const action_desc table[ACT_COUNT] = {
-#define ACTION(id, name, keys, group, flags, args, help) \
+#define ACTION(id, name, keys, group, flags, args, help)                                 \
     {id, name, keys, group, flags, args, help},
 #include "tui/actions.def"
 #undef ACTION
@@ -16,12 +19,23 @@ static const struct {
     const char *name;
     int key;
 } key_names[] = {
-    {"Enter", CRT_KEY_ENTER},     {"Esc", CRT_KEY_ESC},       {"Tab", CRT_KEY_TAB},
-    {"S-Tab", CRT_KEY_BTAB},      {"Up", CRT_KEY_UP},         {"Down", CRT_KEY_DOWN},
-    {"Left", CRT_KEY_LEFT},       {"Right", CRT_KEY_RIGHT},   {"PgUp", CRT_KEY_PGUP},
-    {"PgDn", CRT_KEY_PGDN},       {"Home", CRT_KEY_HOME},     {"End", CRT_KEY_END},
-    {"Space", ' '},               {"Backspace", CRT_KEY_BACKSPACE},
-    {"Delete", CRT_KEY_DELETE},   {"F1", CRT_KEY_F1},         {"Resize", CRT_KEY_RESIZE},
+    {"Enter", CRT_KEY_ENTER},
+    {"Esc", CRT_KEY_ESC},
+    {"Tab", CRT_KEY_TAB},
+    {"S-Tab", CRT_KEY_BTAB},
+    {"Up", CRT_KEY_UP},
+    {"Down", CRT_KEY_DOWN},
+    {"Left", CRT_KEY_LEFT},
+    {"Right", CRT_KEY_RIGHT},
+    {"PgUp", CRT_KEY_PGUP},
+    {"PgDn", CRT_KEY_PGDN},
+    {"Home", CRT_KEY_HOME},
+    {"End", CRT_KEY_END},
+    {"Space", ' '},
+    {"Backspace", CRT_KEY_BACKSPACE},
+    {"Delete", CRT_KEY_DELETE},
+    {"F1", CRT_KEY_F1},
+    {"Resize", CRT_KEY_RESIZE},
 };
 
 const action_desc *actions_table(size_t *n)
@@ -45,8 +59,8 @@ const action_desc *actions_find(const char *name)
 
 const char *actions_group_name(action_group g)
 {
-    static const char *const names[GROUP_COUNT] = {"Move",   "Views", "Console",
-                                                   "Tables", "Audit", "Scripts"};
+    static const char *const names[GROUP_COUNT] = {
+        "Move", "Views", "Console", "Pipeline", "Tables", "Audit", "Runbooks", "Scripts"};
     return (g >= 0 && g < GROUP_COUNT) ? names[g] : "?";
 }
 
@@ -159,4 +173,117 @@ void actions_print(FILE *out, int read_only)
         fprintf(out, "%-18s %-12s %-8s %s\n", usage, *a->keys ? a->keys : "-",
                 actions_group_name(a->group), a->help);
     }
+}
+
+/* ---- key maps: the table's defaults, then the user's bindings ------------- */
+
+struct action_keymap {
+    char *keys[ACT_COUNT]; /* space-separated key names per action */
+};
+
+action_keymap *keymap_new(void)
+{
+    action_keymap *m = sl_calloc(1, sizeof *m);
+    for (size_t i = 0; i < ACT_COUNT; i++)
+        m->keys[i] = sl_strdup(table[i].keys);
+    return m;
+}
+
+void keymap_free(action_keymap *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < ACT_COUNT; i++)
+        free(m->keys[i]);
+    free(m);
+}
+
+/* keys without every key that parses to `key`. */
+static char *keys_without(const char *keys, int key)
+{
+    sl_buf b = {0};
+    const char *p = keys;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        char word[32];
+        snprintf(word, sizeof word, "%.*s", (int)n, p);
+        if (actions_key_parse(word) != key)
+            buf_appendf(&b, "%s%s", b.len ? " " : "", word);
+        p += n;
+    }
+    return b.data ? buf_steal(&b) : sl_strdup("");
+}
+
+sl_code keymap_bind(action_keymap *m, const char *action, const char *keys, sl_err *err)
+{
+    const action_desc *d = actions_find(action);
+    if (!d)
+        return err_set(err, SL_CONFIG_INVALID,
+                       "console.keys: no action named \"%s\" (`sluice tui --actions` "
+                       "lists them)",
+                       action);
+    if (d->flags & ACT_SCRIPT)
+        return err_set(err, SL_CONFIG_INVALID,
+                       "console.keys: \"%s\" works in scripts only and takes no key",
+                       action);
+    /* Check every key first: a bad binding changes nothing. */
+    const char *p = keys;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        char word[32];
+        snprintf(word, sizeof word, "%.*s", (int)n, p);
+        int key = actions_key_parse(word);
+        if (n >= sizeof word || key < 0 || key == CRT_KEY_RESIZE)
+            return err_set(err, SL_CONFIG_INVALID,
+                           "console.keys.%s: \"%.*s\" is not a key name (a character, "
+                           "Enter, Esc, Tab, S-Tab, Up, PgDn, Space, F1, C-x...)",
+                           action, (int)n, p);
+        p += n;
+    }
+    /* The user's binding wins: its keys leave whatever action had them. */
+    p = keys;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        char word[32];
+        snprintf(word, sizeof word, "%.*s", (int)n, p);
+        int key = actions_key_parse(word);
+        for (size_t i = 0; i < ACT_COUNT; i++) {
+            char *rest = keys_without(m->keys[i], key);
+            free(m->keys[i]);
+            m->keys[i] = rest;
+        }
+        p += n;
+    }
+    free(m->keys[d->id]);
+    m->keys[d->id] = sl_strdup(keys);
+    return SL_OK;
+}
+
+const char *keymap_keys(const action_keymap *m, action_id id)
+{
+    if (id < 0 || id >= ACT_COUNT)
+        return "";
+    return m ? m->keys[id] : table[id].keys;
+}
+
+action_id keymap_lookup(const action_keymap *m, int key, int read_only)
+{
+    if (!m)
+        return actions_for_key(key, read_only);
+    for (size_t i = 0; i < ACT_COUNT; i++)
+        if (actions_available(&table[i], read_only) && keys_contain(m->keys[i], key))
+            return table[i].id;
+    return ACT_COUNT;
 }

@@ -6,16 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/pipeline/config.h"
+#include "backend/pipeline/pipeline_def.h"
 #include "backend/util/buf.h"
 #include "backend/util/timeutil.h"
 #include "tui/crt.h"
 #include "tui/dialog.h"
 #include "tui/fmt.h"
+#include "tui/liverun.h"
+#include "tui/pipeact.h"
 #include "tui/prompt.h"
 
 /* The tabs, in Tab order. Drill-down views live on a tab's stack. */
-static const view_ops *const tab_ops[] = {&view_folders_ops, &view_tables_ops,
-                                          &view_audit_ops, &view_help_ops};
+static const view_ops *const tab_ops[] = {
+    &view_overview_ops, &view_folders_ops, &view_runs_ops,     &view_tables_ops,
+    &view_audit_ops,    &view_health_ops,  &view_runbooks_ops, &view_help_ops};
 #define NTABS ((int)(sizeof tab_ops / sizeof tab_ops[0]))
 #define STACK_MAX 16
 
@@ -23,7 +28,11 @@ static const view_ops *const tab_ops[] = {&view_folders_ops, &view_tables_ops,
 static const struct {
     action_id id;
     const char *view;
-} action_home[] = {{ACT_VERIFY, "audit"}};
+} action_home[] = {{ACT_VERIFY, "audit"},
+                   {ACT_EXPORT, "audit"},
+                   {ACT_FAILED_FIRST, "runs"},
+                   {ACT_STEP_DO, "runbooks"},
+                   {ACT_STEP_SKIP, "runbooks"}};
 
 typedef enum app_mode {
     MODE_BROWSE,
@@ -59,6 +68,14 @@ struct app {
     unsigned react;
     unsigned spin;
     int quit;
+    int quit_after_run; /* quit confirmed while a run was live: quit once it stops */
+    liverun *live;
+    pipeline_def **pipelines;
+    size_t npipelines;
+    sl_err pipelines_err;
+    int refresh_paused;
+    action_keymap *keymap;
+    int live_was_active; /* the live run was active at the last tick */
 };
 
 /* ---- jobs of the app itself ---------------------------------------- */
@@ -312,6 +329,8 @@ int app_deliver(app *a)
         }
         v->pending--;
         v->ops->take(v, a, job);
+        if (v->pending == 0)
+            v->loaded_ms = time_now_ms();
         if (v->list.ops)
             list_refilter(v);
     }
@@ -324,7 +343,10 @@ void app_settle(app *a)
 {
     for (;;) {
         worker_wait_idle(a->worker);
-        if (app_deliver(a) == 0 && worker_busy(a->worker) == 0)
+        liverun_wait(a->live);
+        app_tick(a); /* a run that ended makes the views reload */
+        if (app_deliver(a) == 0 && worker_busy(a->worker) == 0 &&
+            !liverun_active(a->live))
             break;
     }
 }
@@ -359,7 +381,48 @@ app *app_new(session *sess, const theme *th, int script, tui_worker *worker)
     a->read_only = sess->ops.read_only;
     a->message_elem = EL_MESSAGE;
     err_clear(&a->last_error);
+    a->live = liverun_new(sess);
+    a->keymap = keymap_new();
+    err_clear(&a->pipelines_err);
+    if (sess->cfg && sess->cfg->npipelines &&
+        config_pipelines_load_all(sess->cfg, &a->pipelines, &a->npipelines,
+                                  &a->pipelines_err) != SL_OK) {
+        a->pipelines = NULL;
+        a->npipelines = 0;
+    }
     return a;
+}
+
+struct liverun *app_liverun(app *a)
+{
+    return a->live;
+}
+
+pipeline_def *const *app_pipelines(app *a, size_t *n)
+{
+    *n = a->npipelines;
+    return a->pipelines;
+}
+
+const sl_err *app_pipelines_error(app *a)
+{
+    return &a->pipelines_err;
+}
+
+int app_refresh_paused(const app *a)
+{
+    return a->refresh_paused;
+}
+
+action_keymap *app_keymap(app *a)
+{
+    return a->keymap;
+}
+
+void app_set_keymap(app *a, action_keymap *m)
+{
+    keymap_free(a->keymap);
+    a->keymap = m;
 }
 
 void app_free(app *a)
@@ -375,6 +438,10 @@ void app_free(app *a)
         if (a->dialog.ctx_free)
             a->dialog.ctx_free(a->dialog.ctx);
     }
+    /* A run still live stops at its next step boundary, never mid-commit. */
+    liverun_free(a->live);
+    keymap_free(a->keymap);
+    config_pipelines_free(a->pipelines, a->npipelines);
     free(a);
 }
 
@@ -393,6 +460,42 @@ unsigned app_take_reactions(app *a)
 int app_quitting(const app *a)
 {
     return a->quit;
+}
+
+/* Called by the main loop on every tick: a quit waiting for the live run to
+ * stop happens once it has. */
+void app_tick(app *a)
+{
+    /* Automatic refresh of the view on screen, never under a prompt or a
+     * dialog, never in scripts (their screens must not move by time). */
+    view *v = current(a);
+    const config *cfg = a->sess->cfg;
+    int every = cfg ? cfg->console.refresh_seconds : 10;
+    if (!a->script && !a->refresh_paused && every > 0 && a->mode == MODE_BROWSE &&
+        v->ops->load && v->pending == 0 && v->loaded_ms > 0 &&
+        time_now_ms() - v->loaded_ms >= (int64_t)every * 1000) {
+        v->loaded_ms = time_now_ms(); /* one reload in flight at a time */
+        view_load(a, v);
+    }
+    if (a->quit_after_run && !liverun_active(a->live)) {
+        a->quit = 1;
+        a->react |= REACT_QUIT;
+    }
+    int live = liverun_active(a->live);
+    if (live)
+        a->react |= REACT_REDRAW;
+    if (a->live_was_active && !live) {
+        /* The run changed tables, the checkpoint and the audit log: every
+         * view showing them reloads. */
+        app_broadcast(a, VIEW_EVENT_TABLE_CHANGED);
+        app_broadcast(a, VIEW_EVENT_AUDIT_CHANGED);
+    }
+    a->live_was_active = live;
+}
+
+int app_busy(app *a)
+{
+    return worker_busy(a->worker) > 0 || liverun_active(a->live);
 }
 
 /* ---- actions --------------------------------------------------------------- */
@@ -475,9 +578,15 @@ sl_code app_action(app *a, action_id id, const char *arg, action_source src, sl_
         return err_set(err, SL_USAGE, "'%s' takes no argument (got '%s')", d->name, arg);
     if ((d->flags & ACT_SCRIPT) && !a->script)
         return err_set(err, SL_USAGE, "'%s' works in scripts only", d->name);
+    /* An action that belongs to one view goes there: its tab, back to the
+     * tab's own view (from a drill-down such as one audit event). */
     for (size_t i = 0; i < sizeof action_home / sizeof action_home[0]; i++)
-        if (action_home[i].id == id && strcmp(current(a)->ops->name, action_home[i].view))
+        if (action_home[i].id == id &&
+            strcmp(current(a)->ops->name, action_home[i].view)) {
             switch_tab(a, tab_index(action_home[i].view));
+            while (a->tabs[a->cur].depth > 1)
+                pop(a);
+        }
 
     view *v = current(a);
     if (v->ops->handle) {
@@ -588,20 +697,85 @@ static sl_code action_generic(app *a, view *v, action_id id, const char *arg,
     case ACT_PREV_VIEW:
         switch_tab(a, a->cur - 1);
         return SL_OK;
+    case ACT_OVERVIEW:
     case ACT_FOLDERS:
+    case ACT_RUNS:
     case ACT_TABLES:
     case ACT_AUDIT:
-    case ACT_HELP:
+    case ACT_HEALTH:
+    case ACT_RUNBOOKS:
         switch_tab(a, tab_index(actions_get(id)->name));
+        return SL_OK;
+    case ACT_HELP:
+        /* ? answers for the view at hand; `view help` is the whole table. */
+        if (strcmp(v->ops->name, "help") == 0)
+            return SL_OK;
+        app_push(a, view_help_new(a, v->ops->name));
         return SL_OK;
     case ACT_VIEW: {
         int t = tab_index(arg);
         if (t < 0)
             return err_set(err, SL_USAGE,
-                           "no view named '%s' (folders, tables, audit, help)", arg);
+                           "no view named '%s' (overview, folders, runs, tables, audit, "
+                           "health, runbooks, help)",
+                           arg);
         switch_tab(a, t);
         return SL_OK;
     }
+    case ACT_CMDLOG:
+        app_push(a, view_cmdlog_new(a));
+        return SL_OK;
+    case ACT_LIVE:
+        app_push(a, view_run_new(a));
+        return SL_OK;
+    case ACT_PAUSE:
+        a->refresh_paused = !a->refresh_paused;
+        app_message(a, EL_MESSAGE, "automatic refresh %s",
+                    a->refresh_paused ? "paused (P resumes; r reloads by hand)"
+                                      : "resumed");
+        return SL_OK;
+    case ACT_WHERE:
+        app_message(a, EL_MESSAGE,
+                    "this view has no fields to filter by; / filters text");
+        return SL_OK;
+    case ACT_SELECT:
+        app_message(a, EL_MESSAGE, "nothing to mark here (Space marks folders)");
+        return SL_OK;
+    case ACT_RUN:
+    case ACT_RETRY:
+    case ACT_SKIP:
+    case ACT_MARK:
+    case ACT_RESET:
+        app_message(a, EL_MESSAGE, "%s works on folders: open Folders (2) and select one",
+                    actions_get(id)->name);
+        return SL_OK;
+    case ACT_ROLLBACK:
+        app_message(a, EL_MESSAGE,
+                    "rollback-run works on a run: open Runs (3), select one");
+        return SL_OK;
+    case ACT_CANCEL: {
+        if (!liverun_active(a->live)) {
+            app_message(a, EL_MESSAGE, "no run in progress");
+            return SL_OK;
+        }
+        pipeact_target t = {0};
+        return pipeact_open(a, ACT_CANCEL, &t, err);
+    }
+    case ACT_FOLLOW:
+        app_message(a, EL_MESSAGE, "follow works in the live run (w)");
+        return SL_OK;
+    case ACT_FAILED_FIRST:
+    case ACT_EXPORT:
+    case ACT_STEP_DO:
+    case ACT_STEP_SKIP:
+        app_message(a, EL_MESSAGE, "%s does nothing in this view", actions_get(id)->name);
+        return SL_OK;
+    case ACT_DIFF:
+    case ACT_PREVIEW:
+        app_message(a, EL_MESSAGE,
+                    "%s works on a table's history: open Tables (4), Enter on a table",
+                    actions_get(id)->name);
+        return SL_OK;
     case ACT_ERROR:
         return show_last_error(a);
     case ACT_FILTER:
@@ -626,6 +800,9 @@ static sl_code action_generic(app *a, view *v, action_id id, const char *arg,
         return SL_OK;
     case ACT_THEME:
         return do_theme(a, arg, err);
+    case ACT_DUMP_STYLE:
+        app_draw(a);
+        return crt_dump_styles_file(arg, err);
     case ACT_DUMP: {
         app_draw(a);
         sl_code rc = crt_dump_file(arg, err);
@@ -637,6 +814,11 @@ static sl_code action_generic(app *a, view *v, action_id id, const char *arg,
         if (src == SRC_KEY) {
             a->mode = MODE_CONFIRM_QUIT;
             return SL_OK;
+        }
+        if (liverun_active(a->live)) {
+            /* Scripts too: the run stops at a step boundary, then we quit. */
+            liverun_cancel(a->live);
+            liverun_wait(a->live);
         }
         a->quit = 1;
         a->react |= REACT_QUIT;
@@ -742,6 +924,84 @@ static void complete_command(app *a)
     }
 }
 
+/* A tab's label: its title, or on a narrow screen (compact) its key for
+ * every tab but the current one, so the breadcrumb keeps room. Brackets
+ * mark the current tab without colour (monochrome, dumps). */
+static void tab_label(const app *a, int t, int compact, char *out, size_t outlen)
+{
+    if (t == a->cur || !compact) {
+        snprintf(out, outlen, t == a->cur ? "[%s]" : " %s ", tab_ops[t]->title);
+        return;
+    }
+    const action_desc *d = actions_find(tab_ops[t]->name);
+    const char *keys = d ? keymap_keys(a->keymap, d->id) : "";
+    size_t kl = strcspn(keys, " ");
+    if (kl == 0 || kl > 8)
+        snprintf(out, outlen, " %.1s ", tab_ops[t]->title);
+    else
+        snprintf(out, outlen, " %.*s ", (int)kl, keys);
+}
+
+/* Full titles when they leave a third of the row for the breadcrumb. */
+static int tabs_compact(const app *a, int cols)
+{
+    int w = 1;
+    for (int t = 0; t < NTABS; t++) {
+        char label[64];
+        tab_label(a, t, 0, label, sizeof label);
+        w += crt_text_width(label) + 1;
+    }
+    return w > cols * 2 / 3;
+}
+
+/* The tab label under column col of the title row, -1 when none (the
+ * same layout draw_title uses). */
+static int tab_at(const app *a, int col)
+{
+    int rows, cols;
+    crt_size(&rows, &cols);
+    int compact = tabs_compact(a, cols);
+    int x = 1;
+    for (int t = 0; t < NTABS; t++) {
+        char label[64];
+        tab_label(a, t, compact, label, sizeof label);
+        int w = crt_text_width(label);
+        if (col >= x && col < x + w)
+            return t;
+        x += w + 1;
+    }
+    return -1;
+}
+
+/* Mouse (console.mouse): a click on a tab switches to it, on a row selects
+ * it, a double click opens it, the wheel moves by three rows. */
+static sl_code mouse_event(app *a, sl_err *err)
+{
+    int row, col;
+    int kind = crt_mouse_last(&row, &col);
+    view *v = current(a);
+    switch (kind) {
+    case CRT_MOUSE_WHEEL_UP:
+    case CRT_MOUSE_WHEEL_DOWN:
+        for (int i = 0; i < 3 && v->list.ops; i++)
+            a->react |= list_move(v, kind == CRT_MOUSE_WHEEL_UP ? ACT_UP : ACT_DOWN);
+        return SL_OK;
+    case CRT_MOUSE_CLICK:
+    case CRT_MOUSE_DOUBLE:
+        if (row == 1) {
+            int t = tab_at(a, col);
+            if (t >= 0)
+                switch_tab(a, t);
+            return SL_OK;
+        }
+        if (list_click(v, row) && kind == CRT_MOUSE_DOUBLE)
+            return app_action(a, ACT_ENTER, NULL, SRC_KEY, err);
+        return SL_OK;
+    default:
+        return SL_OK;
+    }
+}
+
 sl_code app_key(app *a, int key, sl_err *err)
 {
     err_clear(err);
@@ -758,6 +1018,14 @@ sl_code app_key(app *a, int key, sl_err *err)
     case MODE_CONFIRM_QUIT:
         a->mode = MODE_BROWSE;
         if (key == 'y' || key == 'Y') {
+            if (liverun_active(a->live)) {
+                liverun_cancel(a->live);
+                a->quit_after_run = 1;
+                app_message(a, EL_WARNING,
+                            "stopping the run after its current step; sluice quits when "
+                            "it has stopped");
+                return SL_OK;
+            }
             a->quit = 1;
             a->react |= REACT_QUIT;
         } else {
@@ -800,7 +1068,9 @@ sl_code app_key(app *a, int key, sl_err *err)
         break;
     }
     a->message[0] = '\0';
-    action_id id = actions_for_key(key, a->read_only);
+    if (key == CRT_KEY_MOUSE)
+        return mouse_event(a, err);
+    action_id id = keymap_lookup(a->keymap, key, a->read_only);
     if (id == ACT_COUNT) {
         char name[32];
         actions_key_name(key, name, sizeof name);
@@ -843,10 +1113,10 @@ static void draw_title(app *a, int row, int cols)
 {
     crt_fill(row, 0, cols, EL_TITLE);
     int x = 1;
+    int compact = tabs_compact(a, cols);
     for (int t = 0; t < NTABS && x < cols; t++) {
         char label[64];
-        /* Brackets mark the current tab without colour (monochrome, dumps). */
-        snprintf(label, sizeof label, t == a->cur ? "[%s]" : " %s ", tab_ops[t]->title);
+        tab_label(a, t, compact, label, sizeof label);
         x += crt_put(row, x, cols - x, t == a->cur ? EL_TAB_ACTIVE : EL_TAB, label);
         x += 1;
     }
@@ -855,8 +1125,19 @@ static void draw_title(app *a, int row, int cols)
     for (int d = 1; d < a->tabs[a->cur].depth; d++)
         buf_appendf(&crumbs, " › %s", a->tabs[a->cur].stack[d]->crumb);
     char right[96] = "";
-    if (worker_busy(a->worker) > 0)
+    const config *cfg = a->sess->cfg;
+    int every = cfg ? cfg->console.refresh_seconds : 10;
+    int64_t age = v->loaded_ms > 0 ? time_now_ms() - v->loaded_ms : 0;
+    if (worker_busy(a->worker) > 0) {
         snprintf(right, sizeof right, "%s loading… ", app_spinner(a));
+    } else if (v->loaded_ms > 0 &&
+               (a->refresh_paused || every == 0 || age > (int64_t)every * 2000)) {
+        /* Data older than the refresh promises is marked with its age. */
+        char ago[32];
+        fmt_age(v->loaded_ms, time_now_ms(), ago, sizeof ago);
+        snprintf(right, sizeof right, "%sdata %s ", a->refresh_paused ? "paused · " : "",
+                 ago);
+    }
     if (v->list.ops && v->list.filter[0]) {
         size_t n = v->list.ops->count(v);
         buf_appendf(&crumbs, "  /%s (%zu of %zu)", v->list.filter, v->list.nvis, n);
@@ -905,8 +1186,11 @@ static void draw_keybar(app *a, int row, int cols)
         if (!(t[i].flags & ACT_BAR) || !actions_available(&t[i], a->read_only))
             continue;
         char key[32];
-        size_t kl = strcspn(t[i].keys, " ");
-        snprintf(key, sizeof key, "%.*s", (int)kl, t[i].keys);
+        const char *keys = keymap_keys(a->keymap, t[i].id);
+        size_t kl = strcspn(keys, " ");
+        if (kl == 0)
+            continue; /* unbound by the user */
+        snprintf(key, sizeof key, "%.*s", (int)kl, keys);
         char label[48];
         snprintf(label, sizeof label, " %s  ", t[i].name);
         int need = crt_text_width(key) + crt_text_width(label);
@@ -933,7 +1217,10 @@ static void draw_bottom(app *a, int row, int cols)
     case MODE_CONFIRM_QUIT:
         crt_fill(row, 0, cols, EL_PROMPT);
         crt_put(row, 0, cols, EL_PROMPT,
-                "Quit sluice? [y/N] (y quits, any other key cancels)");
+                liverun_active(a->live)
+                    ? "A run is in progress. Stop it after its current step and quit? "
+                      "[y/N]"
+                    : "Quit sluice? [y/N] (y quits, any other key cancels)");
         return;
     case MODE_BROWSE:
         break;

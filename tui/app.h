@@ -34,6 +34,10 @@ void app_draw(app *a);
 /* Reactions collected since the last call (REACT_*), then cleared. */
 unsigned app_take_reactions(app *a);
 int app_quitting(const app *a);
+/* Once per main-loop turn: finishes a quit that waited for the live run. */
+void app_tick(app *a);
+/* Work in flight (worker jobs or the live run): the loop ticks faster. */
+int app_busy(app *a);
 /* Shows an error in the status line (and its hint in the message line). */
 void app_error(app *a, const sl_err *e);
 void app_message(app *a, theme_elem e, const char *fmt, ...)
@@ -63,5 +67,22 @@ typedef void (*dialog_answer_fn)(app *a, void *ctx, int answer, const char *reas
 void app_dialog_open(app *a, struct tui_dialog *d, dialog_answer_fn answer, void *ctx,
                      void (*ctx_free)(void *));
 int app_dialog_is_open(const app *a);
+
+/* The live run of this console (tui/liverun.h); never NULL. */
+struct liverun;
+struct liverun *app_liverun(app *a);
+/* The config's pipelines (loaded once at start; NULL/0 without a config or
+ * when a pipeline file is broken: app_pipelines_error says why). */
+struct pipeline_def;
+struct pipeline_def *const *app_pipelines(app *a, size_t *n);
+const sl_err *app_pipelines_error(app *a);
+/* Milliseconds since the view's data was loaded, for "stale" marks; the
+ * automatic refresh reloads views older than console.refresh_seconds unless
+ * paused (P). */
+int app_refresh_paused(const app *a);
+/* The console's key map (defaults + the user's bindings). */
+action_keymap *app_keymap(app *a);
+/* Takes ownership of m (the user's bindings applied); the old map is freed. */
+void app_set_keymap(app *a, action_keymap *m);
 
 #endif

@@ -21,6 +21,7 @@ static struct {
     attr_t attr[EL_COUNT];
     short pair[EL_COUNT];
     int cur_row, cur_col, cur_visible;
+    int mouse_kind, mouse_row, mouse_col;
 } crt;
 
 /* Wide-character curses needs a UTF-8 LC_CTYPE; a bare C locale (cron,
@@ -190,12 +191,14 @@ void crt_fill(int row, int col, int width, theme_elem e)
     wattr_set(stdscr, A_NORMAL, 0, NULL);
 }
 
-/* UTF-8 -> wide characters a terminal can show: controls become blanks,
+/* UTF-8 -> wide characters a terminal can show. Control characters are
+ * shown escaped, never sent (a file named with an ESC sequence must not
+ * drive the terminal): C0 and DEL in caret notation (^[, ^?), C1 as \x9b;
  * undecodable bytes U+FFFD. Returns a malloc'd array; *n its length. */
 static wchar_t *decode(const char *text, size_t *n)
 {
     size_t len = strlen(text);
-    wchar_t *w = sl_calloc(len + 1, sizeof *w);
+    wchar_t *w = sl_calloc(4 * len + 1, sizeof *w);
     mbstate_t st;
     memset(&st, 0, sizeof st);
     size_t k = 0;
@@ -208,10 +211,21 @@ static wchar_t *decode(const char *text, size_t *n)
             wc = 0xFFFD;
             r = 1;
         }
-        if (wc < 0x20 || wc == 0x7f)
-            wc = ' ';
-        w[k++] = wc;
         p += r;
+        if (wc < 0x20 || wc == 0x7f) {
+            w[k++] = L'^';
+            w[k++] = wc == 0x7f ? L'?' : (wchar_t)(wc + 0x40);
+            continue;
+        }
+        if (wc >= 0x80 && wc < 0xa0) {
+            static const char hex[] = "0123456789abcdef";
+            w[k++] = L'\\';
+            w[k++] = L'x';
+            w[k++] = (wchar_t)hex[(wc >> 4) & 0xf];
+            w[k++] = (wchar_t)hex[wc & 0xf];
+            continue;
+        }
+        w[k++] = wc;
     }
     *n = k;
     return w;
@@ -369,6 +383,22 @@ int crt_key_read(int timeout_ms)
             return CRT_KEY_ENTER;
         case KEY_F(1):
             return CRT_KEY_F1;
+        case KEY_MOUSE: {
+            MEVENT ev;
+            if (getmouse(&ev) != OK)
+                return CRT_KEY_NONE;
+            crt.mouse_row = ev.y;
+            crt.mouse_col = ev.x;
+            crt.mouse_kind = (ev.bstate & BUTTON1_DOUBLE_CLICKED) ? CRT_MOUSE_DOUBLE
+                             : (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))
+                                 ? CRT_MOUSE_CLICK
+                             : (ev.bstate & BUTTON4_PRESSED) ? CRT_MOUSE_WHEEL_UP
+#ifdef BUTTON5_PRESSED
+                             : (ev.bstate & BUTTON5_PRESSED) ? CRT_MOUSE_WHEEL_DOWN
+#endif
+                                                             : 0;
+            return crt.mouse_kind ? CRT_KEY_MOUSE : CRT_KEY_NONE;
+        }
         default:
             return CRT_KEY_NONE;
         }
@@ -378,6 +408,23 @@ int crt_key_read(int timeout_ms)
     if (wch == 127 || wch == 8)
         return CRT_KEY_BACKSPACE;
     return (int)wch;
+}
+
+void crt_mouse(int on)
+{
+    mmask_t want = BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED;
+#ifdef BUTTON5_PRESSED
+    want |= BUTTON5_PRESSED;
+#endif
+    mousemask(on ? want : 0, NULL);
+    mouseinterval(on ? 250 : 0);
+}
+
+int crt_mouse_last(int *row, int *col)
+{
+    *row = crt.mouse_row;
+    *col = crt.mouse_col;
+    return crt.mouse_kind;
 }
 
 char *crt_dump_text(void)
@@ -419,6 +466,73 @@ char *crt_dump_text(void)
         buf_append_char(&b, '\n');
     }
     return buf_steal(&b);
+}
+
+/* One cell's look as words: "fg=N bg=N bold reverse ..." (N: colour number,
+ * "-" the terminal's default). */
+static void style_words(attr_t attrs, short pair, char *out, size_t outlen)
+{
+    short fg = -1, bg = -1;
+    if (pair > 0)
+        pair_content(pair, &fg, &bg);
+    char f[8], g[8];
+    snprintf(f, sizeof f, fg < 0 ? "-" : "%d", fg);
+    snprintf(g, sizeof g, bg < 0 ? "-" : "%d", bg);
+    snprintf(out, outlen, "fg=%s bg=%s%s%s%s%s%s", f, g, (attrs & A_BOLD) ? " bold" : "",
+             (attrs & A_UNDERLINE) ? " underline" : "",
+             (attrs & A_REVERSE) ? " reverse" : "", (attrs & A_DIM) ? " dim" : "",
+             (attrs & A_ITALIC) ? " italic" : "");
+}
+
+char *crt_dump_styles(void)
+{
+    sl_buf b = {0};
+    for (int y = 0; y < LINES; y++) {
+        char prev[96] = "";
+        int start = 0;
+        buf_appendf(&b, "%d:", y);
+        for (int x = 0; x <= COLS; x++) {
+            char cur[96] = "";
+            if (x < COLS) {
+                cchar_t cc;
+                wchar_t ws[CCHARW_MAX + 1];
+                attr_t attrs = A_NORMAL;
+                short pair = 0;
+                if (mvwin_wch(stdscr, y, x, &cc) != ERR)
+                    getcchar(&cc, ws, &attrs, &pair, NULL);
+                style_words(attrs & (A_BOLD | A_UNDERLINE | A_REVERSE | A_DIM | A_ITALIC),
+                            pair, cur, sizeof cur);
+            }
+            if (x == COLS || (x > 0 && strcmp(cur, prev) != 0)) {
+                buf_appendf(&b, " %d-%d %s;", start, x - 1, prev);
+                start = x;
+            }
+            memcpy(prev, cur, sizeof prev);
+        }
+        buf_append_char(&b, '\n');
+    }
+    return buf_steal(&b);
+}
+
+static sl_code write_text(const char *path, char *text, sl_err *err)
+{
+    FILE *fp = fopen(path, "w");
+    if (!fp) {
+        free(text);
+        return err_set(err, SL_IO, "cannot write screen dump %s", path);
+    }
+    size_t len = strlen(text);
+    int bad = fwrite(text, 1, len, fp) != len;
+    bad |= fclose(fp) != 0;
+    free(text);
+    if (bad)
+        return err_set(err, SL_IO, "cannot write screen dump %s", path);
+    return SL_OK;
+}
+
+sl_code crt_dump_styles_file(const char *path, sl_err *err)
+{
+    return write_text(path, crt_dump_styles(), err);
 }
 
 sl_code crt_dump_file(const char *path, sl_err *err)

@@ -28,8 +28,18 @@ enum {
     CRT_KEY_BTAB,
     CRT_KEY_RESIZE,
     CRT_KEY_F1,
+    CRT_KEY_MOUSE, /* crt_mouse_last says what and where */
 };
-#define CRT_CTRL(c) ((c) & 0x1f)
+
+/* Mouse events (only when crt_mouse(1) turned reporting on). */
+enum { CRT_MOUSE_CLICK = 1, CRT_MOUSE_DOUBLE, CRT_MOUSE_WHEEL_UP, CRT_MOUSE_WHEEL_DOWN };
+#define CRT_CTRL(c) ((c)&0x1f)
+
+/* Mouse reporting on or off (off by default: a terminal's own selection
+ * keeps working). */
+void crt_mouse(int on);
+/* The event of the last CRT_KEY_MOUSE: kind, screen row and column. */
+int crt_mouse_last(int *row, int *col);
 
 /* Interactive: the real terminal (stdin/stdout must be ttys). */
 sl_code crt_open_terminal(const theme *t, sl_err *err);
@@ -71,5 +81,10 @@ int crt_text_width(const char *text);
  * each ending in '\n'. Caller frees. */
 char *crt_dump_text(void);
 sl_code crt_dump_file(const char *path, sl_err *err);
+/* The screen's look: per row, runs of cells with the same colours and
+ * attributes ("3: 0-11 fg=15 bg=4 bold; 12-79 fg=- bg=- ;"), what a theme
+ * changes; the text dump cannot show it. */
+char *crt_dump_styles(void);
+sl_code crt_dump_styles_file(const char *path, sl_err *err);
 
 #endif

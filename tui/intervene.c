@@ -51,6 +51,7 @@ typedef struct preview_job {
     char *table, *url, *zorder_by;
     int64_t version;
     double retain_hours;
+    char *runbook_run; /* a runbook step asked: linked in the params */
     /* results */
     iv_plan *plan;
     char *title, *expect, *confirm;
@@ -83,6 +84,11 @@ static iv_plan *plan_new(preview_job *j, const char *target, json_t *params)
     p->table = sl_strdup(j->table);
     p->ops_name = kind_verb[j->kind];
     p->ops_target = sl_strdup(target);
+    if (j->runbook_run) {
+        if (!params)
+            params = json_object();
+        json_object_set_new(params, "runbook_run", json_string(j->runbook_run));
+    }
     p->params = params;
     return p;
 }
@@ -313,6 +319,7 @@ static void preview_free(tui_job *job)
     free(j->table);
     free(j->url);
     free(j->zorder_by);
+    free(j->runbook_run);
     plan_free(j->plan);
     free(j->title);
     free(j->expect);
@@ -455,6 +462,7 @@ void intervene_start(app *a, const iv_request *r)
     j->table = sl_strdup(r->table);
     j->url = sl_strdup(r->url);
     j->zorder_by = r->zorder_by ? sl_strdup(r->zorder_by) : NULL;
+    j->runbook_run = r->runbook_run ? sl_strdup(r->runbook_run) : NULL;
     j->version = r->version;
     j->retain_hours = r->retain_hours;
     app_post(a, NULL, &j->base);

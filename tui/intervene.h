@@ -21,6 +21,7 @@ typedef struct iv_request {
     int64_t version;       /* restore: the target version */
     double retain_hours;   /* vacuum: < 0 keeps the table's retention */
     const char *zorder_by; /* optimize: "c1,c2" or NULL */
+    const char *runbook_run; /* set when a runbook step asks: put in the params */
 } iv_request;
 
 void intervene_start(app *a, const iv_request *r);

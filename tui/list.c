@@ -173,12 +173,14 @@ void list_draw(view *v, app *a, tui_rect r)
     }
     int page = r.row + r.rows - row;
     l->page = page > 0 ? page : 1;
+    l->row0 = page > 0 && l->nvis ? row : -1;
     if (page <= 0)
         return;
     if (l->nvis == 0) {
         char note[300];
         if (l->filter[0])
-            snprintf(note, sizeof note, "no rows match '%s' (Esc clears the filter)", l->filter);
+            snprintf(note, sizeof note, "no rows match '%s' (Esc clears the filter)",
+                     l->filter);
         else
             snprintf(note, sizeof note, "(nothing here)");
         crt_put(row, 1, r.cols - 1, EL_DIM, note);
@@ -202,6 +204,18 @@ void list_draw(view *v, app *a, tui_rect r)
         draw_cells(ops, item, row + i, r.cols, e, x, w);
     }
     free(item);
+}
+
+int list_click(view *v, int screen_row)
+{
+    tui_list *l = &v->list;
+    if (!l->ops || l->row0 < 0 || screen_row < l->row0 || screen_row >= l->row0 + l->page)
+        return 0;
+    size_t k = l->top + (size_t)(screen_row - l->row0);
+    if (k >= l->nvis)
+        return 0;
+    l->cursor = k;
+    return 1;
 }
 
 void list_free(tui_list *l)

@@ -50,3 +50,68 @@ void tablesum_load(const char *url, sl_log *log, table_summary *sum)
     }
     store_close(s);
 }
+
+/* Code points drawn as escapes: C0, DEL, C1, and the bidi embedding,
+ * override and isolate controls (they reorder what follows them). */
+static int must_escape(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f;
+}
+
+/* Decodes one UTF-8 sequence at p; returns its length, 0 when invalid. */
+static size_t utf8_next(const unsigned char *p, uint32_t *cp)
+{
+    size_t len = p[0] < 0x80             ? 1
+                 : (p[0] & 0xe0) == 0xc0 ? 2
+                 : (p[0] & 0xf0) == 0xe0 ? 3
+                 : (p[0] & 0xf8) == 0xf0 ? 4
+                                         : 0;
+    if (len == 0)
+        return 0;
+    uint32_t v = len == 1 ? p[0] : p[0] & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (p[i] & 0x3f);
+    }
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+void tbl_escape(const char *in, char *out, size_t outlen)
+{
+    if (outlen == 0)
+        return;
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)(in ? in : "");
+    while (*p) {
+        char tmp[16];
+        uint32_t cp = 0;
+        size_t len = utf8_next(p, &cp);
+        if (len == 0)
+            snprintf(tmp, sizeof tmp, "\\x%02x", p[0]);
+        else if (cp == '\n')
+            snprintf(tmp, sizeof tmp, "\\n");
+        else if (cp == '\t')
+            snprintf(tmp, sizeof tmp, "\\t");
+        else if (cp == '\r')
+            snprintf(tmp, sizeof tmp, "\\r");
+        else if (must_escape(cp))
+            snprintf(tmp, sizeof tmp, cp < 0x100 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
+        else {
+            memcpy(tmp, p, len);
+            tmp[len] = '\0';
+        }
+        size_t n = strlen(tmp);
+        if (o + n >= outlen)
+            break; /* never a cut sequence */
+        memcpy(out + o, tmp, n);
+        o += n;
+        p += len ? len : 1;
+    }
+    out[o] = '\0';
+}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backend/ops/ops.h"
+#include "backend/pipeline/config.h"
 #include "tui/actions.h"
 #include "tui/app.h"
 #include "tui/crt.h"
@@ -48,10 +49,20 @@ static sl_code session_event(session *sess, const char *name, const char *mode,
 static sl_code run_interactive(app *a, tui_worker *w)
 {
     app_draw(a);
-    while (!app_quitting(a) && !stop_requested) {
+    (void)w;
+    while (!app_quitting(a)) {
         /* The spinner needs a tick while work runs; results wake us early. */
-        int key = crt_key_wait(worker_busy(w) ? 100 : 1000, worker_wake_fd(w));
+        int key = crt_key_wait(app_busy(a) ? 100 : 1000, worker_wake_fd(w));
         app_deliver(a);
+        app_tick(a);
+        if (stop_requested) {
+            /* Ctrl-C (or SIGTERM) never quits silently: it asks, like q,
+             * and a live run is stopped at a step boundary first. */
+            stop_requested = 0;
+            sl_err e;
+            err_clear(&e);
+            app_action(a, ACT_QUIT, NULL, SRC_KEY, &e);
+        }
         if (key != CRT_KEY_NONE) {
             sl_err e;
             err_clear(&e);
@@ -87,10 +98,22 @@ sl_code tui_run(session *sess, const tui_opts *opts, sl_err *err)
     if (rc != SL_OK)
         return rc;
 
+    /* The user's key bindings are checked before the screen opens: a typo
+     * in console.keys is a config error, not a console that ignores it. */
+    action_keymap *km = keymap_new();
+    const config_console *cc = sess->cfg ? &sess->cfg->console : NULL;
+    for (size_t i = 0; cc && i < cc->nkeys; i++)
+        if ((rc = keymap_bind(km, cc->keys[i].action, cc->keys[i].keys, err)) != SL_OK) {
+            keymap_free(km);
+            return err_wrap(err, "%s", sess->cfg->path);
+        }
+
     tui_script sc;
     memset(&sc, 0, sizeof sc);
-    if (script && (rc = script_load(opts->script_path, &sc, err)) != SL_OK)
+    if (script && (rc = script_load(opts->script_path, &sc, err)) != SL_OK) {
+        keymap_free(km);
         return rc;
+    }
 
     if (script)
         rc = crt_open_virtual(opts->rows > 0 ? opts->rows : 24,
@@ -98,18 +121,23 @@ sl_code tui_run(session *sess, const tui_opts *opts, sl_err *err)
     else
         rc = crt_open_terminal(&th, err);
     if (rc != SL_OK) {
+        keymap_free(km);
         script_free(&sc);
         return rc;
     }
+    if (!script && cc && cc->mouse)
+        crt_mouse(1);
 
     tui_worker *w = NULL;
     if ((rc = worker_start(sess, &w, err)) != SL_OK) {
+        keymap_free(km);
         crt_close();
         script_free(&sc);
         return rc;
     }
     const char *mode = script ? "script" : "interactive";
     if ((rc = session_event(sess, "session.open", mode, th.name, err)) != SL_OK) {
+        keymap_free(km);
         worker_stop(w);
         crt_close();
         script_free(&sc);
@@ -125,6 +153,7 @@ sl_code tui_run(session *sess, const tui_opts *opts, sl_err *err)
     sigaction(SIGTERM, &sa, &old_term);
 
     app *a = app_new(sess, &th, script, w);
+    app_set_keymap(a, km);
     app_start(a);
     rc = script ? script_run(&sc, a, err) : run_interactive(a, w);
 

@@ -78,30 +78,35 @@ typedef struct list_ops {
 
 typedef struct tui_list {
     const list_ops *ops;
-    size_t *vis;     /* item indexes passing the filter */
+    size_t *vis; /* item indexes passing the filter */
     size_t nvis;
-    size_t cursor;   /* position in vis */
-    size_t top;      /* first shown position in vis */
-    int page;        /* body rows at the last draw */
+    size_t cursor; /* position in vis */
+    size_t top;    /* first shown position in vis */
+    int page;      /* body rows at the last draw */
+    int row0;      /* screen row of the first item row at the last draw (-1: none) */
     char filter[256];
 } tui_list;
 
 struct view {
     const view_ops *ops;
     uint64_t id;
-    char crumb[128];  /* breadcrumb label */
-    void *state;      /* the view's own data, freed by ops->done */
-    tui_list list;    /* used when list.ops is set */
-    int pending;      /* jobs posted and not yet taken */
-    int loaded;       /* at least one load finished */
-    sl_err error;     /* last load error (code SL_OK when none) */
+    char crumb[128];   /* breadcrumb label */
+    void *state;       /* the view's own data, freed by ops->done */
+    tui_list list;     /* used when list.ops is set */
+    int pending;       /* jobs posted and not yet taken */
+    int loaded;        /* at least one load finished */
+    int64_t loaded_ms; /* when its last job was delivered (0: never); the app
+                        * refreshes and marks stale data by it */
+    sl_err error;      /* last load error (code SL_OK when none) */
 };
 
 /* Generic list behaviour (list.c). */
-void list_refilter(view *v);                 /* after the items or the filter changed */
+void list_refilter(view *v); /* after the items or the filter changed */
 void list_set_filter(view *v, const char *text);
 /* Moving actions (down, up, page-down, page-up, first, last). */
 unsigned list_move(view *v, action_id id);
+/* A mouse click at screen row: selects the item drawn there. 1 if any. */
+int list_click(view *v, int screen_row);
 /* The selected item; 0 when the list is empty. */
 int list_selected(const view *v, size_t *item);
 /* Column header, rows, selection and an empty/filter note inside r. */
@@ -113,6 +118,12 @@ void list_free(tui_list *l);
 int view_draw_state(view *v, app *a, tui_rect r, const char *what);
 
 /* The views (one file each). */
+extern const view_ops view_overview_ops;
+extern const view_ops view_runs_ops;
+extern const view_ops view_health_ops;
+extern const view_ops view_runbooks_ops;
+extern const view_ops view_cmdlog_ops;
+extern const view_ops view_run_ops;
 extern const view_ops view_folders_ops;
 extern const view_ops view_tables_ops;
 extern const view_ops view_audit_ops;
@@ -121,6 +132,14 @@ extern const view_ops view_history_ops;
 extern const view_ops view_text_ops;
 
 /* Drill-down constructors. */
+view *view_cmdlog_new(app *a); /* the command log (L) */
+view *view_run_new(app *a);    /* the live run (w, and after starting one) */
+/* One run: its steps, checks, error with hint, versions (Runs, Enter). */
+view *view_rundetail_new(app *a, const char *pipeline, const char *run_id);
+/* One audit event with its request pair, params, before and after. */
+view *view_event_new(app *a, int64_t id);
+/* ? from a view: its own actions first, then every other one. */
+view *view_help_new(app *a, const char *for_view);
 view *view_history_new(app *a, const char *table_name, const char *url);
 /* A text view whose text is produced on the worker by fn(sess, arg); the
  * view owns arg and frees it with arg_free. */

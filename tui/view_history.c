@@ -1,5 +1,9 @@
 /* One table: its snapshot summary and its history, newest first. Enter on
- * a version opens that commit's actions and metrics. */
+ * a version opens that commit's actions and metrics; Space marks a version
+ * and `d` diffs the marked one with the selected one (without a mark: the
+ * selected one with its predecessor; `:diff V1 V2` any two); `p` previews
+ * the rows of the selected version (`:preview V`). Restore, vacuum and
+ * optimize go through intervene.c. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +11,7 @@
 
 #include "backend/delta/delta.h"
 #include "backend/store/store.h"
+#include "backend/util/timeutil.h"
 #include "tui/app.h"
 #include "tui/crt.h"
 #include "tui/fmt.h"
@@ -20,6 +25,7 @@ typedef struct history_state {
     table_summary sum;
     delta_history hist;
     int have_hist;
+    int64_t marked; /* version marked with Space for a diff; -1 none */
 } history_state;
 
 typedef struct history_job {
@@ -30,8 +36,10 @@ typedef struct history_job {
 } history_job;
 
 static const tui_column cols[] = {
-    {"Version", 7, 0, 1},        {"Time (UTC)", 19, 0, 0}, {"Operation", 10, 1, 0},
-    {"User / engine", 10, 1, 0}, {"+Add", 5, 0, 1},        {"-Rm", 5, 0, 1},
+    {"Version", 7, 0, 1},    {"Time (UTC)", 16, 0, 0},
+    {"Operation", 10, 1, 0}, {"Operator / engine", 10, 1, 0},
+    {"+Add", 5, 0, 1},       {"-Rm", 5, 0, 1},
+    {"Rows", 7, 0, 1},
 };
 
 static history_state *st(view *v)
@@ -44,27 +52,87 @@ static size_t count(view *v)
     return st(v)->have_hist ? st(v)->hist.n : 0;
 }
 
+/* The operator sluice records in userMetadata (a JSON string), else NULL;
+ * caller frees. */
+static char *commit_operator(const delta_commit_info *c)
+{
+    const char *um = json_string_value(json_object_get(c->commit_info, "userMetadata"));
+    json_t *j = um ? json_loads(um, 0, NULL) : NULL;
+    const char *op = json_string_value(json_object_get(j, "operator"));
+    char *out = op ? sl_strdup(op) : NULL;
+    json_decref(j);
+    return out;
+}
+
+/* Who made the commit: the operator (or Spark's userName), then the
+ * engine. */
+static void who_text(const delta_commit_info *c, char *out, size_t outlen)
+{
+    char *op = commit_operator(c);
+    const char *user = op ? op : c->user;
+    char raw[TUI_CELL_MAX];
+    if (user && c->engine)
+        snprintf(raw, sizeof raw, "%s · %s", user, c->engine);
+    else
+        snprintf(raw, sizeof raw, "%s", user ? user : c->engine ? c->engine : "-");
+    tbl_escape(raw, out, outlen);
+    free(op);
+}
+
+static int64_t metric(const json_t *metrics, const char *name)
+{
+    const json_t *v = json_object_get(metrics, name);
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    const char *t = json_string_value(v);
+    char *end = NULL;
+    long long n = t ? strtoll(t, &end, 10) : -1;
+    return t && end != t && *end == '\0' ? n : -1;
+}
+
+/* The rows a commit wrote or deleted, from its metrics (Delta's names):
+ * "+10", "-3", "+2 -1"; "" when the commit does not say. */
+static void rows_text(const delta_commit_info *c, char *out, size_t outlen)
+{
+    const json_t *m = c->operation_metrics;
+    static const char *const added[] = {"numOutputRows", "numTargetRowsInserted",
+                                        "numRestoredRows"};
+    static const char *const removed[] = {"numDeletedRows", "numTargetRowsDeleted",
+                                          "numRemovedRows"};
+    int64_t plus = -1, minus = -1;
+    for (size_t k = 0; k < 3 && plus < 0; k++)
+        plus = metric(m, added[k]);
+    for (size_t k = 0; k < 3 && minus < 0; k++)
+        minus = metric(m, removed[k]);
+    char p[32] = "", n[32] = "";
+    if (plus >= 0)
+        fmt_human(plus, p, sizeof p);
+    if (minus >= 0)
+        fmt_human(minus, n, sizeof n);
+    snprintf(out, outlen, "%s%s%s%s%s", plus >= 0 ? "+" : "", p,
+             plus >= 0 && minus > 0 ? " " : "", minus > 0 ? "-" : "", minus > 0 ? n : "");
+}
+
 static void row(view *v, size_t i, tui_row *out)
 {
     const delta_commit_info *c = &st(v)->hist.items[i];
-    snprintf(out->cell[0], TUI_CELL_MAX, "%lld", (long long)c->version);
-    fmt_time(c->timestamp_ms, out->cell[1], TUI_CELL_MAX);
-    snprintf(out->cell[2], TUI_CELL_MAX, "%s",
-             c->operation ? c->operation : "(no commitInfo)");
-    if (c->user && c->engine)
-        snprintf(out->cell[3], TUI_CELL_MAX, "%s · %s", c->user, c->engine);
-    else
-        snprintf(out->cell[3], TUI_CELL_MAX, "%s",
-                 c->user     ? c->user
-                 : c->engine ? c->engine
-                             : "-");
+    int marked = st(v)->marked == c->version;
+    snprintf(out->cell[0], TUI_CELL_MAX, "%s%lld", marked ? "* " : "",
+             (long long)c->version);
+    fmt_time_short(c->timestamp_ms, out->cell[1], TUI_CELL_MAX);
+    tbl_escape(c->operation ? c->operation : "(no commitInfo)", out->cell[2],
+               TUI_CELL_MAX);
+    who_text(c, out->cell[3], TUI_CELL_MAX);
     snprintf(out->cell[4], TUI_CELL_MAX, "+%zu", c->num_add);
     snprintf(out->cell[5], TUI_CELL_MAX, "-%zu", c->num_remove);
-    if (!c->operation)
+    rows_text(c, out->cell[6], TUI_CELL_MAX);
+    if (marked)
+        out->elem = EL_SECTION;
+    else if (!c->operation)
         out->elem = EL_DIM;
 }
 
-static const list_ops history_list_ops = {cols, 6, 0, count, row};
+static const list_ops history_list_ops = {cols, 7, 0, count, row};
 
 static void job_run(tui_job *job, session *sess)
 {
@@ -131,25 +199,33 @@ static void draw_summary(view *v, tui_rect r)
         free(line);
         return;
     }
-    char rows[32], size[32], when[32];
+    char rows[32], size[32], when[32], age[32];
     fmt_count(s->rows, rows, sizeof rows);
     fmt_bytes(s->bytes, size, sizeof size);
     fmt_time_short(s->timestamp_ms, when, sizeof when);
-    line = sl_asprintf("version %lld (%s) · %llu files · %s rows · %s · protocol %s",
-                       (long long)s->version, when, (unsigned long long)s->files, rows,
-                       size, s->protocol);
+    fmt_age(s->timestamp_ms, time_now_ms(), age, sizeof age);
+    line = sl_asprintf("version %lld (%s, %s) · %llu files · %s rows · %s · protocol %s",
+                       (long long)s->version, when, age, (unsigned long long)s->files,
+                       rows, size, s->protocol);
     crt_put(r.row + 1, 1, r.cols - 1, s->rows < 0 ? EL_WARNING : EL_NORMAL, line);
     free(line);
+    if (st(v)->marked >= 0) {
+        line = sl_asprintf("* version %lld marked: d diffs it with the selected version",
+                           (long long)st(v)->marked);
+        crt_put(r.row + 2, 1, r.cols - 1, EL_SECTION, line);
+        free(line);
+    }
 }
 
 static void draw(view *v, app *a, tui_rect r)
 {
     if (view_draw_state(v, a, r, "history"))
         return;
-    if (r.rows < 3)
+    if (r.rows < 4)
         return;
     draw_summary(v, r);
-    list_draw(v, a, (tui_rect){r.row + 2, r.col, r.rows - 2, r.cols});
+    int top = st(v)->marked >= 0 ? 3 : 2;
+    list_draw(v, a, (tui_rect){r.row + top, r.col, r.rows - top, r.cols});
 }
 
 /* ---- one commit, produced on the worker ---- */
@@ -179,7 +255,9 @@ static void append_object(sl_buf *out, const json_t *obj)
     json_object_foreach((json_t *)obj, k, val)
     {
         if (json_is_string(val)) {
-            buf_appendf(out, "  %s: %s\n", k, json_string_value(val));
+            char esc[TUI_CELL_MAX];
+            tbl_escape(json_string_value(val), esc, sizeof esc);
+            buf_appendf(out, "  %s: %s\n", k, esc);
         } else {
             char *txt = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
             buf_appendf(out, "  %s: %s\n", k, txt ? txt : "?");
@@ -207,8 +285,10 @@ static void append_action_line(sl_buf *out, const json_t *action)
                 snprintf(rows, sizeof rows, "  %lld rows",
                          (long long)json_integer_value(nr));
             json_decref(sj);
+            char esc[TUI_CELL_MAX];
+            tbl_escape(path ? path : "?", esc, sizeof esc);
             buf_appendf(out, "  %c %-7s %s  %s%s\n", kind[0] == 'a' ? '+' : '-', kind,
-                        path ? path : "?", sz, rows);
+                        esc, sz, rows);
         } else if (strcmp(kind, "protocol") == 0) {
             buf_appendf(
                 out, "  protocol  reader %lld, writer %lld\n",
@@ -222,6 +302,53 @@ static void append_action_line(sl_buf *out, const json_t *action)
         }
         break; /* one key per action line */
     }
+}
+
+/* "Label: value" with the value escaped; "-" when absent. */
+static void append_field(sl_buf *out, const char *label, const char *value)
+{
+    char esc[TUI_CELL_MAX];
+    tbl_escape(value ? value : "-", esc, sizeof esc);
+    buf_appendf(out, "%s %s\n", label, esc);
+}
+
+/* One line adding up the commit's data files: how many, bytes, rows. */
+static void append_changes(sl_buf *out, const json_t *actions)
+{
+    size_t n[2] = {0, 0};
+    int64_t bytes[2] = {0, 0}, rows[2] = {0, 0};
+    int rows_known[2] = {1, 1};
+    size_t i;
+    const json_t *a;
+    json_array_foreach(actions, i, a)
+    {
+        int k = json_object_get(a, "add") ? 0 : json_object_get(a, "remove") ? 1 : -1;
+        if (k < 0)
+            continue;
+        const json_t *body = json_object_get(a, k ? "remove" : "add");
+        n[k]++;
+        bytes[k] += json_integer_value(json_object_get(body, "size"));
+        const char *stats = json_string_value(json_object_get(body, "stats"));
+        json_t *sj = stats ? json_loads(stats, 0, NULL) : NULL;
+        const json_t *nr = json_object_get(sj, "numRecords");
+        if (json_is_integer(nr))
+            rows[k] += json_integer_value(nr);
+        else
+            rows_known[k] = 0;
+        json_decref(sj);
+    }
+    sl_buf line = {0};
+    for (int k = 0; k < 2; k++) {
+        char b[32], r[32];
+        fmt_bytes((uint64_t)(bytes[k] > 0 ? bytes[k] : 0), b, sizeof b);
+        fmt_human(rows_known[k] ? rows[k] : -1, r, sizeof r);
+        buf_appendf(&line, "%s%c%zu file%s", k ? " · " : "", k ? '-' : '+', n[k],
+                    n[k] == 1 ? "" : "s");
+        if (n[k])
+            buf_appendf(&line, " (%s, %s rows)", b, r);
+    }
+    buf_appendf(out, "Changes:   %s\n", line.data);
+    buf_free(&line);
 }
 
 static sl_code commit_text(session *sess, void *arg, sl_buf *out, sl_err *err)
@@ -248,19 +375,29 @@ static sl_code commit_text(session *sess, void *arg, sl_buf *out, sl_err *err)
         char when[32];
         json_int_t ts = json_integer_value(json_object_get(ci, "timestamp"));
         fmt_time(ts, when, sizeof when);
-        const char *op = json_string_value(json_object_get(ci, "operation"));
-        const char *user = json_string_value(json_object_get(ci, "userName"));
-        const char *engine = json_string_value(json_object_get(ci, "engineInfo"));
-        buf_appendf(out, "Time:      %s UTC\n", when);
-        buf_appendf(out, "Operation: %s\n", op ? op : "-");
-        buf_appendf(out, "User:      %s\n", user ? user : "-");
-        buf_appendf(out, "Engine:    %s\n", engine ? engine : "-");
+        char *t = sl_asprintf("%s UTC", when);
+        append_field(out, "Time:     ", t);
+        free(t);
+        append_field(out,
+                     "Operation:", json_string_value(json_object_get(ci, "operation")));
+        const char *um = json_string_value(json_object_get(ci, "userMetadata"));
+        json_t *umj = um ? json_loads(um, 0, NULL) : NULL;
+        append_field(out,
+                     "Operator: ", json_string_value(json_object_get(umj, "operator")));
+        json_decref(umj);
+        append_field(out,
+                     "User:     ", json_string_value(json_object_get(ci, "userName")));
+        append_field(out,
+                     "Engine:   ", json_string_value(json_object_get(ci, "engineInfo")));
+    } else {
+        buf_append_str(out, "(this commit has no commitInfo)\n");
+    }
+    append_changes(out, actions);
+    if (ci) {
         buf_append_str(out, "\nParameters:\n");
         append_object(out, json_object_get(ci, "operationParameters"));
         buf_append_str(out, "\nMetrics:\n");
         append_object(out, json_object_get(ci, "operationMetrics"));
-    } else {
-        buf_append_str(out, "(this commit has no commitInfo)\n");
     }
     buf_append_str(out, "\nActions:\n");
     json_array_foreach(actions, i, a) append_action_line(out, a);
@@ -296,6 +433,95 @@ static unsigned enter(view *v, app *a, sl_err *err)
     return REACT_REDRAW;
 }
 
+static int has_version(view *v, int64_t version)
+{
+    for (size_t i = 0; i < st(v)->hist.n; i++)
+        if (st(v)->hist.items[i].version == version)
+            return 1;
+    return 0;
+}
+
+static sl_code parse_version(const char *text, int64_t *out, sl_err *err)
+{
+    char *end = NULL;
+    long long n = strtoll(text, &end, 10);
+    if (end == text || *end || n < 0)
+        return err_set(err, SL_USAGE, "'%s' is not a version number", text);
+    *out = n;
+    return SL_OK;
+}
+
+/* Space: marks the selected version (again: unmarks it). */
+static unsigned do_mark(view *v, app *a, int64_t selected)
+{
+    history_state *s = st(v);
+    if (selected < 0)
+        return REACT_NONE;
+    s->marked = s->marked == selected ? -1 : selected;
+    if (s->marked >= 0)
+        app_message(a, EL_MESSAGE, "version %lld marked: select another and press d",
+                    (long long)selected);
+    else
+        app_message(a, EL_MESSAGE, "mark cleared");
+    return REACT_REDRAW;
+}
+
+/* d: "V1 V2" given, else the marked and the selected version, else the
+ * selected one and its predecessor. */
+static unsigned do_diff(view *v, app *a, const char *arg, int64_t selected, sl_err *err)
+{
+    int64_t v1 = -1, v2 = -1;
+    if (arg) {
+        char one[32], two[32], extra;
+        if (sscanf(arg, "%31s %31s %c", one, two, &extra) != 2) {
+            err_set(err, SL_USAGE, "diff takes two versions: diff V1 V2 (got '%s')", arg);
+            return REACT_REDRAW;
+        }
+        if (parse_version(one, &v1, err) != SL_OK ||
+            parse_version(two, &v2, err) != SL_OK)
+            return REACT_REDRAW;
+    } else if (selected < 0) {
+        err_set(err, SL_USAGE, "no version selected");
+        return REACT_REDRAW;
+    } else if (st(v)->marked >= 0 && st(v)->marked != selected) {
+        v1 = st(v)->marked;
+        v2 = selected;
+    } else if (selected == 0) {
+        app_message(
+            a, EL_WARNING,
+            "version 0 has no predecessor: Space marks a version to compare with");
+        return REACT_REDRAW;
+    } else {
+        v1 = selected - 1;
+        v2 = selected;
+    }
+    if (v1 == v2) {
+        err_set(err, SL_USAGE, "diff needs two different versions (got %lld twice)",
+                (long long)v1);
+        return REACT_REDRAW;
+    }
+    app_push(a, view_diff_new(a, st(v)->name, st(v)->url, v1, v2));
+    return REACT_REDRAW;
+}
+
+/* p: the version given, else the selected one. */
+static unsigned do_preview(view *v, app *a, const char *arg, int64_t selected,
+                           sl_err *err)
+{
+    int64_t version = selected;
+    if (arg && parse_version(arg, &version, err) != SL_OK)
+        return REACT_REDRAW;
+    if (version < 0) {
+        err_set(err, SL_USAGE, "no version selected");
+        return REACT_REDRAW;
+    }
+    if (v->loaded && !has_version(v, version))
+        app_message(a, EL_WARNING, "version %lld is not in the history shown: trying it",
+                    (long long)version);
+    app_push(a, view_preview_new(a, st(v)->name, st(v)->url, version));
+    return REACT_REDRAW;
+}
+
 /* Restore goes to the version under the cursor unless one is given. */
 static unsigned handle(view *v, app *a, action_id id, const char *arg, sl_err *err)
 {
@@ -303,7 +529,16 @@ static unsigned handle(view *v, app *a, action_id id, const char *arg, sl_err *e
     int64_t selected = -1;
     if (v->loaded && list_selected(v, &i))
         selected = st(v)->hist.items[i].version;
-    return intervene_handle(a, id, arg, st(v)->name, st(v)->url, selected, err);
+    switch (id) {
+    case ACT_SELECT:
+        return do_mark(v, a, selected);
+    case ACT_DIFF:
+        return do_diff(v, a, arg, selected, err);
+    case ACT_PREVIEW:
+        return do_preview(v, a, arg, selected, err);
+    default:
+        return intervene_handle(a, id, arg, st(v)->name, st(v)->url, selected, err);
+    }
 }
 
 static void notify(view *v, app *a, int event)
@@ -340,6 +575,7 @@ view *view_history_new(app *a, const char *table_name, const char *url)
     s->name = sl_strdup(table_name);
     s->url = sl_strdup(url);
     s->sum.rows = -1;
+    s->marked = -1;
     view *v = app_view_new(a, &view_history_ops, table_name, s);
     v->list.ops = &history_list_ops;
     return v;

@@ -1,9 +1,10 @@
 /* Tables: every configured table with its snapshot summary. Enter opens
- * the table's history. */
+ * the table's history; p previews the latest rows of the selected table. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/util/timeutil.h"
 #include "tui/app.h"
 #include "tui/crt.h"
 #include "tui/fmt.h"
@@ -29,8 +30,8 @@ typedef struct tables_job {
 } tables_job;
 
 static const tui_column cols[] = {
-    {"Table", 10, 1, 0}, {"Version", 7, 0, 1},  {"Files", 6, 0, 1},  {"Rows", 9, 0, 1},
-    {"Size", 9, 0, 1},   {"Protocol", 8, 0, 0}, {"Status", 8, 3, 0},
+    {"Table", 8, 2, 0}, {"Version", 7, 0, 1}, {"Files", 5, 0, 1},    {"Rows", 6, 0, 1},
+    {"Size", 9, 0, 1},  {"Updated", 9, 0, 1}, {"Protocol", 8, 1, 0}, {"Status", 18, 1, 0},
 };
 
 static tables_state *st(view *v)
@@ -55,25 +56,28 @@ static size_t count(view *v)
 static void row(view *v, size_t i, tui_row *out)
 {
     const table_entry *t = &st(v)->items[i];
-    snprintf(out->cell[0], TUI_CELL_MAX, "%s", t->name);
+    char name[TUI_CELL_MAX];
+    tbl_escape(t->name, name, sizeof name);
+    fmt_middle(name, 40, out->cell[0], TUI_CELL_MAX);
     if (t->sum.code != SL_OK) {
-        for (int c = 1; c < 6; c++)
+        for (int c = 1; c < 7; c++)
             snprintf(out->cell[c], TUI_CELL_MAX, "-");
-        snprintf(out->cell[6], TUI_CELL_MAX, "%s", err_code_name(t->sum.code));
+        snprintf(out->cell[7], TUI_CELL_MAX, "%s", err_code_name(t->sum.code));
         out->elem = EL_FAILED;
         return;
     }
     snprintf(out->cell[1], TUI_CELL_MAX, "%lld", (long long)t->sum.version);
-    fmt_count((int64_t)t->sum.files, out->cell[2], TUI_CELL_MAX);
-    fmt_count(t->sum.rows, out->cell[3], TUI_CELL_MAX);
+    fmt_human((int64_t)t->sum.files, out->cell[2], TUI_CELL_MAX);
+    fmt_human(t->sum.rows, out->cell[3], TUI_CELL_MAX);
     fmt_bytes(t->sum.bytes, out->cell[4], TUI_CELL_MAX);
-    snprintf(out->cell[5], TUI_CELL_MAX, "%s", t->sum.protocol);
-    snprintf(out->cell[6], TUI_CELL_MAX, "ok");
+    fmt_age(t->sum.timestamp_ms, time_now_ms(), out->cell[5], TUI_CELL_MAX);
+    snprintf(out->cell[6], TUI_CELL_MAX, "%s", t->sum.protocol);
+    snprintf(out->cell[7], TUI_CELL_MAX, t->sum.rows < 0 ? "rows unknown" : "ok");
     if (t->sum.rows < 0)
         out->elem = EL_WARNING;
 }
 
-static const list_ops tables_list_ops = {cols, 7, 0, count, row};
+static const list_ops tables_list_ops = {cols, 8, 0, count, row};
 
 static void job_run(tui_job *job, session *sess)
 {
@@ -135,7 +139,7 @@ static void draw(view *v, app *a, tui_rect r)
     for (size_t i = 0; i < st(v)->n; i++)
         bad += st(v)->items[i].sum.code != SL_OK;
     const config *cfg = app_session(a)->cfg;
-    char *line = sl_asprintf("%zu tables in %s%s", st(v)->n,
+    char *line = sl_asprintf("%zu table%s in %s%s", st(v)->n, st(v)->n == 1 ? "" : "s",
                              cfg && cfg->lake_url ? cfg->lake_url : "the config",
                              bad ? " · some cannot be read (Enter shows why)" : "");
     crt_put(r.row, 1, r.cols - 1, bad ? EL_WARNING : EL_DIM, line);
@@ -153,18 +157,29 @@ static unsigned enter(view *v, app *a, sl_err *err)
     return REACT_REDRAW;
 }
 
-/* Restore, vacuum and optimize act on the selected table. */
+/* Restore, vacuum and optimize act on the selected table; preview shows
+ * its latest rows (or those of the version given). */
 static unsigned handle(view *v, app *a, action_id id, const char *arg, sl_err *err)
 {
     size_t i;
-    if (id != ACT_RESTORE && id != ACT_VACUUM && id != ACT_OPTIMIZE)
+    if (id != ACT_RESTORE && id != ACT_VACUUM && id != ACT_OPTIMIZE && id != ACT_PREVIEW)
         return REACT_UNHANDLED;
     if (!v->loaded || !list_selected(v, &i)) {
         err_set(err, SL_USAGE, "no table selected");
         return REACT_REDRAW;
     }
-    return intervene_handle(a, id, arg, st(v)->items[i].name, st(v)->items[i].url, -1,
-                            err);
+    const table_entry *t = &st(v)->items[i];
+    if (id == ACT_PREVIEW) {
+        int64_t version = -1;
+        char *end = NULL;
+        if (arg && ((version = strtoll(arg, &end, 10)) < 0 || *end || end == arg)) {
+            err_set(err, SL_USAGE, "'%s' is not a version number", arg);
+            return REACT_REDRAW;
+        }
+        app_push(a, view_preview_new(a, t->name, t->url, version));
+        return REACT_REDRAW;
+    }
+    return intervene_handle(a, id, arg, t->name, t->url, -1, err);
 }
 
 static void notify(view *v, app *a, int event)

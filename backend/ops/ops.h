@@ -2,6 +2,7 @@
 #define SLUICE_OPS_OPS_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@
  * single refused row). Nothing outside ops writes audit rows. */
 
 struct config;
+struct runner_event;
 
 typedef struct ops_ctx {
     const struct config *cfg; /* may be NULL (commands that run without one) */
@@ -44,6 +46,14 @@ typedef struct ops_request {
      * (with the state before) and a refused row (SL_OPS_CANCELLED); the
      * action does not run. */
     int cancelled;
+    /* Optional, "run" and "retry" only (the console's live run): the
+     * runner's progress events (struct runner_event, backend/pipeline/
+     * runner.h) on the calling thread, and a flag another thread sets to
+     * stop the run at its next step boundary (SL_RUN_CANCELLED, audited as
+     * failed with that code). NULL: none. */
+    void (*progress)(void *ctx, const struct runner_event *ev);
+    void *progress_ctx;
+    const atomic_int *cancel;
 } ops_request;
 
 typedef struct ops_result {

@@ -33,4 +33,14 @@ sl_code ops_mark_processed_run(ops_ctx *ctx, const ops_request *req, ops_result 
 sl_code ops_reset_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
 sl_code ops_rollback_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
 
+/* Runbook runs (ops_runbook.c): start and steps, audited, not mutating. */
+sl_code ops_runbook_start_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                              sl_err *err);
+sl_code ops_runbook_step_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                             sl_err *err);
+/* cancel (ops_cancel.c) */
+sl_code ops_cancel_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                          sl_err *err);
+sl_code ops_cancel_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+
 #endif

@@ -69,6 +69,9 @@ static sl_code run_pipeline(ops_ctx *ctx, const ops_request *req, ops_result *re
         .audit_event_id = res->requested_id ? event : NULL,
         .log = ctx->log,
         .seed = (uint64_t)time_now_ms(),
+        .progress = req->progress,
+        .progress_ctx = req->progress_ctx,
+        .cancel = req->cancel,
     };
     runner_result rr;
     c = runner_run(d, &o, &rr, err);
@@ -76,6 +79,8 @@ static sl_code run_pipeline(ops_ctx *ctx, const ops_request *req, ops_result *re
     res->after = json_pack("{s:s, s:I, s:I, s:I}", "run_id", rr.run_id, "processed",
                            (json_int_t)rr.processed, "failed", (json_int_t)rr.failed,
                            "pending_left", (json_int_t)rr.pending_left);
+    if (rr.cancelled)
+        json_object_set_new(res->after, "cancelled", json_true());
     /* Taking over another runner's expired lease is on the audit record. */
     json_t *took = json_object_get(rr.report, "lease_taken_over");
     if (took)

@@ -24,6 +24,14 @@ static void pick_operator(const char *given, char *out, size_t outlen)
     snprintf(out, outlen, "%s", name && *name ? name : "unknown");
 }
 
+/* The console shows every backend request it made (the command log, L), so
+ * its log keeps the last ones in memory; the CLI has no use for that. */
+static void attach_command_ring(session *s, const char *channel)
+{
+    if (channel && strcmp(channel, "console") == 0)
+        log_ring_enable(s->log, LOG_RING_DEFAULT);
+}
+
 sl_code session_open(const session_opts *opts, session **out, sl_err *err)
 {
     session *s = sl_calloc(1, sizeof *s);
@@ -45,6 +53,7 @@ sl_code session_open(const session_opts *opts, session **out, sl_err *err)
         session_close(s);
         return c;
     }
+    attach_command_ring(s, opts->channel);
     pick_operator(opts->operator_name, s->operator_name, sizeof s->operator_name);
     if (gethostname(s->host, sizeof s->host - 1) != 0)
         snprintf(s->host, sizeof s->host, "unknown");
@@ -56,7 +65,9 @@ sl_code session_open(const session_opts *opts, session **out, sl_err *err)
     s->ops.host = s->host;
     s->ops.session_id = s->session_id;
     s->ops.channel = opts->channel ? opts->channel : "cli";
-    s->ops.read_only = opts->read_only || (s->cfg && s->cfg->read_only);
+    /* A protected environment is read-only unless this session says --write. */
+    s->ops.read_only = opts->read_only || (s->cfg && s->cfg->read_only) ||
+                       (s->cfg && s->cfg->protected_env && !opts->write_protected);
     *out = s;
     return SL_OK;
 }

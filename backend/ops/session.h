@@ -16,6 +16,7 @@ typedef struct session_opts {
     const char *operator_name; /* --operator; NULL: $SLUICE_OPERATOR, login name */
     const char *channel;       /* "cli" | "console" */
     int read_only;             /* --read-only (config may also force it) */
+    int write_protected; /* --write: allowed to change a "protected" environment */
 } session_opts;
 
 typedef struct session {

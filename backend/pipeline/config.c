@@ -10,9 +10,9 @@
 #include "backend/util/buf.h"
 #include "backend/util/paths.h"
 
-static const char *const config_keys[] = {"environment", "banner_color", "source",
-                                          "lake",        "tables",       "theme",
-                                          "read_only",   "pipelines",    NULL};
+static const char *const config_keys[] = {
+    "environment", "banner_color", "source",    "lake",    "tables", "theme",
+    "read_only",   "pipelines",    "protected", "console", NULL};
 static const char *const banner_colors[] = {"red",     "yellow", "green", "blue",
                                             "magenta", "cyan",   "white", NULL};
 
@@ -161,6 +161,16 @@ sl_code config_parse(const char *text, const char *path, config **out, sl_err *e
         goto done;
     }
     cfg->read_only = ro ? json_is_true(ro) : 0;
+    json_t *prot = json_object_get(root, "protected");
+    if (prot && !json_is_boolean(prot)) {
+        c = err_set(err, SL_CONFIG_INVALID, "%s: \"protected\" must be true or false",
+                    path);
+        goto done;
+    }
+    cfg->protected_env = prot ? json_is_true(prot) : 0;
+    if ((c = config_console_parse(json_object_get(root, "console"), path, &cfg->console,
+                                  err)) != SL_OK)
+        goto done;
     json_t *tables = json_object_get(root, "tables");
     if (tables && !json_is_object(tables)) {
         c = err_set(err, SL_CONFIG_INVALID,
@@ -248,6 +258,7 @@ void config_free(config *cfg)
     free(cfg->source_url);
     free(cfg->lake_url);
     free(cfg->theme);
+    config_console_free(&cfg->console);
     free(cfg);
 }
 

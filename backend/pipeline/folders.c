@@ -164,3 +164,37 @@ json_t *folders_to_json(const source_listing *l, const char *source_url)
     json_object_set_new(root, "other", ot);
     return root;
 }
+
+sl_code pipeline_folders_load(const pipeline_def *d, sl_log *log, int64_t now_ms,
+                              pipeline_folders *out, sl_err *err)
+{
+    memset(out, 0, sizeof *out);
+    store *lake = NULL, *src = NULL;
+    sl_code c = store_open(d->lake_url, &lake, err);
+    if (c == SL_OK) {
+        store_set_log(lake, log);
+        c = ckpt_load(lake, d->name, &out->ckpt, err);
+    }
+    if (c == SL_OK)
+        c = store_open(d->source.url, &src, err);
+    if (c == SL_OK) {
+        store_set_log(src, log);
+        /* Whole listing (not done_by_name): every folder's files and bytes. */
+        pl_known *known = ckpt_view_known(&out->ckpt);
+        pl_discover_opts o = {.now_ms = now_ms, .max_marker_reads = (size_t)-1};
+        c = discover_epochs(src, d, known, out->ckpt.n, &o, &out->dsc, err);
+        free(known);
+    }
+    store_close(src);
+    store_close(lake);
+    if (c != SL_OK)
+        pipeline_folders_free(out);
+    return c;
+}
+
+void pipeline_folders_free(pipeline_folders *pf)
+{
+    pl_discovery_free(&pf->dsc);
+    ckpt_view_free(&pf->ckpt);
+    memset(pf, 0, sizeof *pf);
+}

@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/pipeline/checkpoint.h"
+#include "backend/pipeline/pipeline_def.h"
 #include "backend/store/store.h"
+#include "backend/util/log.h"
 
 /* The source's delivery folders. Epoch folders have all-digit names and are
  * ordered oldest first by their number; anything else is listed apart as
@@ -39,5 +42,19 @@ void folders_free(source_listing *l);
 /* {"source","epoch_folders":[{"name","epoch","files","bytes","newest_mtime"}],
  *  "other":[{"name","kind","files","bytes","newest_mtime"}]} */
 json_t *folders_to_json(const source_listing *l, const char *source_url);
+
+/* A pipeline's epoch folders in their states: the source listed against
+ * the checkpoint, as `sluice folders PIPELINE` and the console's Folders
+ * view show them. Every object is listed (files, bytes and times for every
+ * folder); markers are not read (expected_rows stays -1). */
+typedef struct pipeline_folders {
+    ckpt_view ckpt;   /* the latest checkpoint row of every folder */
+    pl_discovery dsc; /* every epoch folder with its state, oldest first */
+} pipeline_folders;
+
+/* log may be NULL. now_ms: the clock for settle_seconds. */
+sl_code pipeline_folders_load(const pipeline_def *d, sl_log *log, int64_t now_ms,
+                              pipeline_folders *out, sl_err *err);
+void pipeline_folders_free(pipeline_folders *pf);
 
 #endif

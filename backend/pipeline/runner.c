@@ -1,6 +1,7 @@
 #include "backend/pipeline/runner_internal.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "backend/delta/delta_vacuum.h"
 #include "backend/delta/delta_write.h"
 #include "backend/pipeline/aggregate.h"
+#include "backend/pipeline/cancel.h"
 #include "backend/pipeline/checkpoint.h"
 #include "backend/pipeline/discovery.h"
 #include "backend/pipeline/ingest.h"
@@ -128,6 +130,133 @@ void runner_runs_row(run_ctx *rc, const char *folder, int64_t batch, const char 
     sl_code rc_append = runs_append(rc->lake, &s, 1, &ignored);
     if (rc_append != SL_OK)
         log_op(rc->o->log, "runs.append", step, rc_append, 0, ignored.msg);
+}
+
+/* ---- progress and cancel --------------------------------------------- */
+
+runner_event runner_event_make(runner_event_kind kind)
+{
+    return (runner_event){.kind = kind,
+                          .batch_id = -1,
+                          .files_total = -1,
+                          .rows_total = -1,
+                          .bytes_total = -1,
+                          .rows = -1,
+                          .bytes = -1,
+                          .rows_out = -1,
+                          .version = -1};
+}
+
+void runner_emit(run_ctx *rc, runner_event *ev)
+{
+    if (!rc->o->progress)
+        return;
+    ev->run_id = rc->run_id;
+    rc->o->progress(rc->o->progress_ctx, ev);
+}
+
+void runner_logf(run_ctx *rc, const char *fmt, ...)
+{
+    if (!rc->o->progress)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    runner_event ev = runner_event_make(RUNNER_EV_LOG);
+    ev.line = line;
+    runner_emit(rc, &ev);
+}
+
+int runner_cancel_asked(run_ctx *rc)
+{
+    if (rc->o->cancel && atomic_load(rc->o->cancel) != 0)
+        return 1;
+    /* From any process: `sluice cancel`, another console (cancel.h). */
+    if (rc->lease && cancel_requested(rc->lake, rc->d->name, rc->lease->token)) {
+        rc->cancel_from_lake = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The source seen by the steps when someone watches the run: reads pass
+ * through and their bytes are reported as the step's progress (ingest
+ * reads its files in chunks, so this is per chunk without touching it). */
+typedef struct count_impl {
+    store *inner; /* borrowed */
+    run_ctx *rc;
+} count_impl;
+
+static store *count_inner(store *s)
+{
+    return ((count_impl *)s->impl)->inner;
+}
+
+static sl_code cnt_list(store *s, const store_list_req *req, store_page *out, sl_err *err)
+{
+    return store_list(count_inner(s), req, out, err);
+}
+
+static sl_code cnt_get_range(store *s, const char *key, uint64_t off, uint64_t len,
+                             int whole, sl_buf *out, sl_err *err)
+{
+    count_impl *ci = s->impl;
+    sl_code c = whole ? store_get(ci->inner, key, out, err)
+                      : store_get_range(ci->inner, key, off, len, out, err);
+    run_ctx *rc = ci->rc;
+    if (c != SL_OK || !rc->prog.counting)
+        return c;
+    rc->prog.bytes += (int64_t)out->len;
+    runner_event ev = runner_event_make(RUNNER_EV_STEP_PROGRESS);
+    ev.folder = rc->prog.folder;
+    ev.batch_id = rc->prog.batch;
+    ev.step = rc->prog.step;
+    ev.attempt = rc->prog.attempt;
+    ev.files_total = rc->prog.files_total;
+    ev.rows_total = rc->prog.rows_total;
+    ev.bytes_total = rc->prog.bytes_total;
+    ev.bytes = rc->prog.bytes;
+    runner_emit(rc, &ev);
+    return c;
+}
+
+static sl_code cnt_put(store *s, const char *key, const void *data, size_t len,
+                       int if_absent, sl_err *err)
+{
+    return if_absent ? store_put_if_absent(count_inner(s), key, data, len, err)
+                     : store_put(count_inner(s), key, data, len, err);
+}
+
+static sl_code cnt_del(store *s, const char *key, sl_err *err)
+{
+    return store_delete(count_inner(s), key, err);
+}
+
+static sl_code cnt_stat(store *s, const char *key, store_obj *out, sl_err *err)
+{
+    return store_stat(count_inner(s), key, out, err);
+}
+
+static void cnt_close(store *s)
+{
+    free(s->impl);
+}
+
+static const store_ops COUNT_OPS = {"progress", cnt_list, cnt_get_range, cnt_put,
+                                    cnt_del,    cnt_stat, cnt_close};
+
+static store *count_wrap(store *inner, run_ctx *rc)
+{
+    count_impl *ci = sl_calloc(1, sizeof *ci);
+    ci->inner = inner;
+    ci->rc = rc;
+    store *s = sl_calloc(1, sizeof *s);
+    s->ops = &COUNT_OPS;
+    s->url = sl_strdup(store_url(inner));
+    s->impl = ci;
+    return s;
 }
 
 /* ---- the steps ------------------------------------------------------- */
@@ -462,6 +591,100 @@ static sl_code step_aggregate(folder_ctx *fc, sl_err *err)
     return aggregate_check(rc->lake, rc->d, whole ? NULL : &req, err);
 }
 
+/* What a step expects to go through, for progress bars: ingest the
+ * folder's files, bytes and the marker's rows; merge the rows ingest wrote. */
+static void step_totals(const folder_ctx *fc, runner_event *ev)
+{
+    if (strcmp(fc->step, "ingest") == 0) {
+        ev->files_total = (int64_t)fc->f->ndata_files;
+        ev->bytes_total = (int64_t)fc->f->bytes;
+        ev->rows_total = fc->expected_rows;
+    } else if (strcmp(fc->step, "merge") == 0 && fc->have_ing && !fc->ing.skipped) {
+        ev->rows_total = fc->ing.rows_written;
+    }
+}
+
+static void step_started_event(folder_ctx *fc, int attempt)
+{
+    run_ctx *rc = fc->rc;
+    if (!rc->o->progress)
+        return;
+    runner_event ev = runner_event_make(RUNNER_EV_STEP_STARTED);
+    ev.folder = fc->f->folder;
+    ev.batch_id = fc->batch;
+    ev.step = fc->step;
+    ev.table = fc->table;
+    ev.attempt = attempt;
+    step_totals(fc, &ev);
+    char line[256];
+    if (attempt > 1)
+        snprintf(line, sizeof line, "%s: %s started (attempt %d)", fc->f->folder,
+                 fc->step, attempt);
+    else
+        snprintf(line, sizeof line, "%s: %s started", fc->f->folder, fc->step);
+    ev.line = line;
+    /* ingest's source reads are its progress */
+    rc->prog.folder = fc->f->folder;
+    rc->prog.step = fc->step;
+    rc->prog.batch = fc->batch;
+    rc->prog.attempt = attempt;
+    rc->prog.files_total = ev.files_total;
+    rc->prog.rows_total = ev.rows_total;
+    rc->prog.bytes_total = ev.bytes_total;
+    rc->prog.bytes = 0;
+    rc->prog.counting = strcmp(fc->step, "ingest") == 0;
+    runner_emit(rc, &ev);
+}
+
+static void step_finished_event(folder_ctx *fc, int attempt, const char *state, sl_code c,
+                                const sl_err *e, int64_t delay_ms)
+{
+    run_ctx *rc = fc->rc;
+    rc->prog.counting = 0;
+    if (!rc->o->progress)
+        return;
+    runner_event ev = runner_event_make(RUNNER_EV_STEP_FINISHED);
+    ev.folder = fc->f->folder;
+    ev.batch_id = fc->batch;
+    ev.step = fc->step;
+    ev.table = fc->table;
+    ev.attempt = attempt;
+    ev.state = state;
+    step_totals(fc, &ev);
+    ev.code = c;
+    ev.message = c != SL_OK && e ? e->msg : NULL;
+    if (c == SL_OK) {
+        ev.rows = fc->rows_in;
+        ev.rows_out = fc->rows_out;
+        ev.version = fc->version_after;
+    }
+    if (strcmp(fc->step, "ingest") == 0)
+        ev.bytes = rc->prog.bytes;
+    char line[768];
+    if (c == SL_OK && fc->skipped)
+        snprintf(line, sizeof line, "%s: %s skipped (batch %lld already in %s)",
+                 fc->f->folder, fc->step, (long long)fc->batch, fc->table);
+    else if (c == SL_OK && fc->rows_in >= 0)
+        snprintf(line, sizeof line, "%s: %s succeeded: %lld rows in, %lld out, %s v%lld",
+                 fc->f->folder, fc->step, (long long)fc->rows_in, (long long)fc->rows_out,
+                 fc->table, (long long)fc->version_after);
+    else if (c == SL_OK)
+        snprintf(line, sizeof line, "%s: %s succeeded: %lld rows out, %s v%lld",
+                 fc->f->folder, fc->step, (long long)fc->rows_out, fc->table,
+                 (long long)fc->version_after);
+    else if (delay_ms >= 0)
+        snprintf(line, sizeof line,
+                 "%s: %s attempt %d failed (%s: %.400s); retrying in %lld ms",
+                 fc->f->folder, fc->step, attempt, err_code_name(c), e ? e->msg : "",
+                 (long long)delay_ms);
+    else
+        snprintf(line, sizeof line, "%s: %s failed after %d attempt%s: %s: %.400s",
+                 fc->f->folder, fc->step, attempt, attempt == 1 ? "" : "s",
+                 err_code_name(c), e ? e->msg : "");
+    ev.line = line;
+    runner_emit(rc, &ev);
+}
+
 static void on_attempt(void *ctx, int attempt, sl_code c, const sl_err *e,
                        int64_t delay_ms)
 {
@@ -487,17 +710,20 @@ static void on_attempt(void *ctx, int attempt, sl_code c, const sl_err *e,
                     c == SL_OK ? fc->rows_in : -1, c == SL_OK ? fc->rows_out : -1,
                     fc->step_started_ms, detail);
     free(detail);
+    step_finished_event(fc, attempt, state, c, e, delay_ms);
     fc->step_started_ms = time_now_ms();
 }
 
 static sl_code attempt_fn(void *ctx, int attempt, sl_err *err)
 {
-    (void)attempt;
     folder_ctx *fc = ctx;
     fc->skipped = 0;
     fc->rows_in = fc->rows_out = fc->version_after = -1;
     json_object_clear(fc->commits);
-    return fc->fn(fc, err);
+    step_started_event(fc, attempt);
+    sl_code c = fc->fn(fc, err);
+    fc->rc->prog.counting = 0;
+    return c;
 }
 
 static sl_code lease_renew_once(void *arg, sl_err *err)
@@ -514,10 +740,47 @@ sl_code runner_lease_keep(run_ctx *rc, sl_err *err)
 }
 
 /* Runs one step with retries; records it in the report. */
+/* The operator asked to stop: this step does not start. The folder keeps
+ * its "running" state and batch id (resumable), the step gets a runs row
+ * "cancelled" (attempt 0: none was made). */
+static sl_code step_cancelled(folder_ctx *fc, const char *step, const char *table,
+                              sl_err *err)
+{
+    run_ctx *rc = fc->rc;
+    int64_t now = time_now_ms();
+    sl_code c = err_set(err, SL_RUN_CANCELLED,
+                        "run %s stopped by the operator before %s of folder %s; the "
+                        "folder stays running (batch %lld) and the next run resumes it",
+                        rc->run_id, step, fc->f->folder, (long long)fc->batch);
+    runner_runs_row(rc, fc->f->folder, fc->batch, step, 0, "cancelled", c, err, table, -1,
+                    -1, -1, -1, now, NULL);
+    json_array_append_new(fc->steps,
+                          json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:s}", "step", step,
+                                    "state", "cancelled", "attempts", 0, "version",
+                                    (json_int_t)-1, "rows_in", (json_int_t)-1, "rows_out",
+                                    (json_int_t)-1, "error_code", err_code_name(c)));
+    runner_event ev = runner_event_make(RUNNER_EV_STEP_FINISHED);
+    ev.folder = fc->f->folder;
+    ev.batch_id = fc->batch;
+    ev.step = step;
+    ev.table = table;
+    ev.state = "cancelled";
+    ev.code = c;
+    ev.message = err->msg;
+    char line[256];
+    snprintf(line, sizeof line, "%s: %s cancelled before it started", fc->f->folder,
+             step);
+    ev.line = line;
+    runner_emit(rc, &ev);
+    return c;
+}
+
 static sl_code step_run(folder_ctx *fc, const char *step, const char *table,
                         sl_code (*fn)(folder_ctx *, sl_err *), sl_err *err)
 {
     run_ctx *rc = fc->rc;
+    if (runner_cancel_asked(rc))
+        return step_cancelled(fc, step, table, err);
     sl_code c = runner_lease_keep(rc, err);
     if (c != SL_OK)
         return c;
@@ -606,6 +869,41 @@ static sl_code srcfiles_once(void *arg, sl_err *err)
                            c->batch, &c->rc->meta, err);
 }
 
+static void folder_started_event(folder_ctx *fc)
+{
+    runner_event ev = runner_event_make(RUNNER_EV_FOLDER_STARTED);
+    ev.folder = fc->f->folder;
+    ev.batch_id = fc->batch;
+    ev.files_total = (int64_t)fc->f->ndata_files;
+    ev.bytes_total = (int64_t)fc->f->bytes;
+    ev.rows_total = fc->expected_rows;
+    char line[256];
+    snprintf(line, sizeof line, "%s: %s batch %lld, %zu files, %llu bytes", fc->f->folder,
+             fc->recovered ? "resuming" : "starting", (long long)fc->batch,
+             fc->f->ndata_files, (unsigned long long)fc->f->bytes);
+    ev.line = line;
+    runner_emit(fc->rc, &ev);
+}
+
+static void folder_finished_event(folder_ctx *fc, const char *state, sl_code c,
+                                  const sl_err *e)
+{
+    runner_event ev = runner_event_make(RUNNER_EV_FOLDER_FINISHED);
+    ev.folder = fc->f->folder;
+    ev.batch_id = fc->batch;
+    ev.state = state;
+    ev.code = c;
+    ev.message = c != SL_OK ? e->msg : NULL;
+    char line[256];
+    if (c == SL_RUN_CANCELLED)
+        snprintf(line, sizeof line, "%s: stopped, left running (batch %lld, resumable)",
+                 fc->f->folder, (long long)fc->batch);
+    else
+        snprintf(line, sizeof line, "%s: %s", fc->f->folder, state);
+    ev.line = line;
+    runner_emit(fc->rc, &ev);
+}
+
 sl_code runner_folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int recovered,
                           const files_batch *fb, json_t **report_out, sl_err *err)
 {
@@ -627,6 +925,7 @@ sl_code runner_folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int re
     fc.steps = json_array();
     fc.versions = json_object();
     fc.commits = json_object();
+    folder_started_event(&fc);
     const char *until = rc->o->until_step;
     sl_code c = SL_OK;
     if (!recovered)
@@ -642,14 +941,19 @@ sl_code runner_folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int re
             stop = until && strcmp(until, "aggregate") == 0;
         }
     }
-    const char *state = c != SL_OK ? "failed" : stop ? "running" : "processed";
-    if (c != SL_OK) {
+    /* A cancelled folder stays as it stands: running, resumable. */
+    int cancelled = c == SL_RUN_CANCELLED;
+    const char *state = cancelled    ? "running"
+                        : c != SL_OK ? "failed"
+                        : stop       ? "running"
+                                     : "processed";
+    if (c != SL_OK && !cancelled) {
         sl_err rec = {0};
         sl_err failure = *err;
         sl_code rc2 = record_state(rc, &fc, "failed", c, &failure, NULL, &rec);
         if (rc2 != SL_OK)
             log_op(rc->o->log, "checkpoint.record", f->folder, rc2, 0, rec.msg);
-    } else if (!stop) {
+    } else if (!stop && !cancelled) {
         int64_t started = time_now_ms();
         c = runner_lease_keep(rc, err);
         /* Files layout: what was loaded is remembered before the batch is
@@ -673,6 +977,7 @@ sl_code runner_folder_run(run_ctx *rc, const pl_folder *f, int64_t batch, int re
                             json_pack("{s:s, s:s, s:s}", "code", err_code_name(c),
                                       "message", err->msg, "hint", err_code_hint(c)));
     *report_out = rep;
+    folder_finished_event(&fc, state, c, err);
     json_decref(fc.versions);
     json_decref(fc.commits);
     if (fc.have_ing)
@@ -719,7 +1024,35 @@ static sl_code stores_open(run_ctx *rc, sl_err *err)
     if (c == SL_OK) {
         rc->own_src = NULL;
         rc->src = rc->retry_src;
+        if (o->progress)
+            rc->src = rc->count_src = count_wrap(rc->retry_src, rc);
     }
+    return c;
+}
+
+/* The operator asked to stop between folders: folder f does not start (a
+ * runs row "cancelled" for its first step says so; batch -1 unless it was
+ * already running). */
+static sl_code folder_cancelled(run_ctx *rc, const pl_folder *f, int64_t batch,
+                                sl_err *err)
+{
+    sl_code c =
+        err_set(err, SL_RUN_CANCELLED, "run %s stopped by the operator before folder %s",
+                rc->run_id, f->folder);
+    runner_runs_row(rc, f->folder, batch, "ingest", 0, "cancelled", c, err,
+                    rc->d->bronze.table, -1, -1, -1, -1, time_now_ms(), NULL);
+    runner_event ev = runner_event_make(RUNNER_EV_STEP_FINISHED);
+    ev.folder = f->folder;
+    ev.batch_id = batch;
+    ev.step = "ingest";
+    ev.table = rc->d->bronze.table;
+    ev.state = "cancelled";
+    ev.code = c;
+    ev.message = err->msg;
+    char line[256];
+    snprintf(line, sizeof line, "%s: not started (run cancelled)", f->folder);
+    ev.line = line;
+    runner_emit(rc, &ev);
     return c;
 }
 
@@ -742,7 +1075,10 @@ static sl_code discover_once(void *arg, sl_err *err)
     if (rc != SL_OK)
         return rc;
     *c->known = ckpt_view_known(c->view);
-    pl_discover_opts dopt = {.now_ms = time_now_ms(), .max_marker_reads = (size_t)-1};
+    /* Processed folders are known by name alone (discovery.h): the runner
+     * needs the objects of the folders it may take, not of every folder. */
+    pl_discover_opts dopt = {
+        .now_ms = time_now_ms(), .max_marker_reads = (size_t)-1, .done_by_name = 1};
     return discover_epochs(c->rc->src, c->rc->d, *c->known, c->view->n, &dopt, c->dsc,
                            err);
 }
@@ -844,6 +1180,9 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
         before = json_dumps(checks, JSON_COMPACT | JSON_SORT_KEYS);
         json_object_set_new(out->report, "checks_before", checks);
     }
+    if (c == SL_OK)
+        runner_logf(&rc, "run %s: %zu folders listed, %zu pending, %zu late", rc.run_id,
+                    dsc.n, dsc.npending, dsc.nlate);
     if (!o->dry_run && c != SL_LEASE_HELD)
         runner_runs_row(&rc, NULL, -1, "discover", 1, c == SL_OK ? "succeeded" : "failed",
                         c, err, NULL, -1, -1, c == SL_OK ? (int64_t)dsc.n : -1,
@@ -892,6 +1231,10 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
             done++;
             continue;
         }
+        if (runner_cancel_asked(&rc)) {
+            c = folder_cancelled(&rc, f, resumable ? batch : -1, err);
+            break;
+        }
         json_t *rep = NULL;
         c = runner_folder_run(&rc, f, batch, recovered || (resumable && !recovered), NULL,
                               &rep, err);
@@ -902,7 +1245,7 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
             if (first_batch < 0)
                 first_batch = batch;
             last_batch = batch;
-        } else {
+        } else if (c != SL_RUN_CANCELLED) {
             out->failed = 1;
         }
         done++;
@@ -912,6 +1255,19 @@ sl_code runner_run(const pipeline_def *d, const runner_opts *o, runner_result *o
         if (strcmp(dsc.folders[i].state, "pending") == 0)
             out->pending_left++;
 finish:
+    out->cancelled = c == SL_RUN_CANCELLED;
+    if (rc.cancel_from_lake)
+        cancel_clear(rc.lake, rc.d->name); /* honoured: the next run must not see it */
+    if (out->cancelled) {
+        json_object_set_new(out->report, "cancelled", json_true());
+        runner_logf(&rc, "run %s stopped by the operator: %zu folders processed",
+                    rc.run_id, out->processed);
+    } else if (!o->dry_run && c == SL_OK) {
+        runner_logf(&rc, "run %s finished: %zu folders processed", rc.run_id,
+                    out->processed);
+    } else if (!o->dry_run) {
+        runner_logf(&rc, "run %s stopped: %s", rc.run_id, err_code_name(c));
+    }
     if (c == SL_OK && !o->dry_run && last_batch >= 0)
         runner_maintenance(&rc, first_batch, last_batch);
     if (c == SL_OK && !o->dry_run)
@@ -932,6 +1288,7 @@ finish:
     json_decref(rc.folders);
     delta_snapshot_free(rc.silver_warm);
     delta_snapshot_free(rc.tomb_warm);
+    store_close(rc.count_src);
     store_close(rc.retry_lake);
     store_close(rc.retry_src);
     store_close(rc.own_lake);

@@ -12,6 +12,7 @@
  * that fails for good marks the folder failed and stops the run: later
  * folders wait (strict sequencing) until the folder is retried or skipped. */
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,47 @@
 #include "backend/store/store.h"
 #include "backend/util/err.h"
 #include "backend/util/log.h"
+
+/* Progress of a run, as it happens (the console's live run). Events come
+ * on the runner's thread, in order: FOLDER_STARTED, then per step
+ * STEP_STARTED (once per attempt), STEP_PROGRESS (ingest: source bytes
+ * read so far, per chunk read), STEP_FINISHED (state succeeded | skipped |
+ * retrying | failed | cancelled), then FOLDER_FINISHED (state processed |
+ * running | failed). LOG events carry run-level lines (discovery, the
+ * stop); every event but STEP_PROGRESS has a short human line in
+ * `line`. Strings are borrowed for the call only. A step stopped by the
+ * cancel flag before it started gets STEP_FINISHED "cancelled" (attempt
+ * 0) without a STEP_STARTED. */
+typedef enum runner_event_kind {
+    RUNNER_EV_LOG,
+    RUNNER_EV_FOLDER_STARTED,
+    RUNNER_EV_STEP_STARTED,
+    RUNNER_EV_STEP_PROGRESS,
+    RUNNER_EV_STEP_FINISHED,
+    RUNNER_EV_FOLDER_FINISHED,
+} runner_event_kind;
+
+typedef struct runner_event {
+    runner_event_kind kind;
+    const char *run_id;
+    const char *folder; /* NULL for run-level LOG events */
+    int64_t batch_id;   /* -1 when none */
+    const char *step;   /* "ingest" | "merge" | "aggregate"; NULL otherwise */
+    const char *table;
+    int attempt;
+    const char *state;   /* *_FINISHED */
+    int64_t files_total; /* the folder's data files; -1 unknown */
+    int64_t rows_total;  /* expected: the marker's rows (ingest), bronze's (merge) */
+    int64_t bytes_total; /* expected: the folder's bytes (ingest); -1 unknown */
+    int64_t rows, bytes; /* so far (progress) or read (finished); -1 unknown */
+    int64_t rows_out;    /* STEP_FINISHED; -1 unknown */
+    int64_t version;     /* STEP_FINISHED: the table version made, -1 none */
+    sl_code code;        /* *_FINISHED */
+    const char *message; /* the error's message when code != SL_OK */
+    const char *line;    /* one human line for the log */
+} runner_event;
+
+typedef void (*runner_progress_fn)(void *ctx, const runner_event *ev);
 
 typedef struct runner_opts {
     const char *run_id;     /* NULL: a new random id */
@@ -38,6 +80,15 @@ typedef struct runner_opts {
     uint64_t seed;
     int64_t lease_ttl_ms; /* 0: 60 s */
     sl_log *log;          /* may be NULL */
+    /* Progress events (NULL: none), called on the runner's thread. */
+    runner_progress_fn progress;
+    void *progress_ctx;
+    /* Set (non-zero) by another thread to stop the run at the next step or
+     * folder boundary: a step in flight finishes, the folder in progress
+     * stays "running" with its batch id (the next run resumes it, it is
+     * never marked processed half-done), the step not started gets a runs
+     * row "cancelled", and the run returns SL_RUN_CANCELLED. NULL: never. */
+    const atomic_int *cancel;
 } runner_opts;
 
 typedef struct runner_result {
@@ -47,6 +98,7 @@ typedef struct runner_result {
     size_t failed;       /* 0 or 1: the run stops at the first failed folder */
     size_t pending_left; /* pending folders not processed (stopped or limited) */
     size_t waiting;      /* folders waiting for their marker or to settle */
+    int cancelled;       /* stopped by opts.cancel */
     /* {"run_id","pipeline","dry_run","folders":[{"folder","batch_id","state",
      *  "recovered","steps":[{"step","state","attempts","version","rows_in",
      *  "rows_out","error_code"}], "error":{code,message,hint}}], "waiting",

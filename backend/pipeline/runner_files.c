@@ -88,6 +88,10 @@ sl_code runner_files_run(run_ctx *rc, runner_result *out, int64_t *batch_out, sl
             NULL, -1, -1, c == SL_OK ? (int64_t)fs.fd.n : -1,
             c == SL_OK ? (int64_t)(fs.fd.nnew + fs.fd.nchanged + fs.fd.ndeleted) : -1, t0,
             NULL);
+    if (c == SL_OK)
+        runner_logf(rc,
+                    "run %s: %zu source files listed, %zu new, %zu changed, %zu deleted",
+                    rc->run_id, fs.fd.n, fs.fd.nnew, fs.fd.nchanged, fs.fd.ndeleted);
     const ckpt_entry *e = c == SL_OK ? ckpt_find(&fs.view, FILES_FOLDER) : NULL;
     int resumable = e && e->batch_id >= 0 && e->detail &&
                     (strcmp(e->state, "running") == 0 || strcmp(e->state, "failed") == 0);
@@ -150,8 +154,8 @@ sl_code runner_files_run(run_ctx *rc, runner_result *out, int64_t *batch_out, sl
                 out->processed = 1;
                 out->recovered = (size_t)recovered;
                 *batch_out = batch;
-            } else {
-                out->failed = 1;
+            } else if (c != SL_RUN_CANCELLED) {
+                out->failed = 1; /* a cancelled batch stays running, resumable */
             }
         }
         free(text);

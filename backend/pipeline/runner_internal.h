@@ -24,11 +24,20 @@ typedef struct run_ctx {
      * brings them up to date instead of reopening them) */
     delta_snapshot *silver_warm, *tomb_warm;
     lease *lease;
+    int cancel_from_lake; /* stopped by a request in the lake: cleared at the end */
     char run_id[40];
     retry_policy rp;
     delta_commit_meta meta;
     int64_t ttl_ms;
     json_t *folders; /* report */
+    /* progress (runner_emit): the source seen through a wrapper that counts
+     * the bytes a step reads while prog.counting is set */
+    store *count_src;
+    struct {
+        const char *folder, *step;
+        int64_t batch, files_total, rows_total, bytes_total, bytes;
+        int attempt, counting;
+    } prog;
 } run_ctx;
 
 /* The files layout's batch: its manifest (checkpoint detail), the source
@@ -49,6 +58,15 @@ void runner_runs_row(run_ctx *rc, const char *folder, int64_t batch, const char 
                      int attempt, const char *state, sl_code c, const sl_err *e,
                      const char *table, int64_t vbefore, int64_t vafter, int64_t rows_in,
                      int64_t rows_out, int64_t started_ms, const char *detail);
+/* Progress: a runner_event with every number unknown (-1). */
+runner_event runner_event_make(runner_event_kind kind);
+/* Hands ev to opts.progress (run id filled in); nothing without one. */
+void runner_emit(run_ctx *rc, runner_event *ev);
+/* A run-level log line (RUNNER_EV_LOG). */
+void runner_logf(run_ctx *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether opts.cancel, or a cancel request in the lake for this run's
+ * lease, asks the run to stop at this boundary. */
+int runner_cancel_asked(run_ctx *rc);
 /* Renews the lease (with retries). */
 sl_code runner_lease_keep(run_ctx *rc, sl_err *err);
 /* One folder (or files batch, fb) through every step and into the checkpoint. */

@@ -10,6 +10,8 @@
  * (screen-dump tests need a fixed clock). */
 int64_t time_now_ms(void);
 /* Monotonic milliseconds, for durations. */
+/* Monotonic milliseconds, for durations; constant under SLUICE_FAKE_NOW_MS
+ * (a pinned clock measures every duration as 0). */
 double time_mono_ms(void);
 
 /* "2026-01-31T12:00:00.123Z" into out (at least 32 bytes). */

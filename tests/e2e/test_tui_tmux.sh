@@ -58,35 +58,76 @@ wait_gone() {
     fail "'$1' did not go away"
 }
 
-# Folders at 80x24: banner, tabs, epoch folders, status line, key bar.
-wait_for "[Folders]"
-wait_for "epoch folders"
-wait_for "Epoch time (UTC)"
+# The incident drill of issue 6 at 80x24, all from the console.
+# Overview first: the failure is on its first line.
+wait_for "pipeline failed"
+wait_for "Alerts"
 wait_for "q quit"
 wait_for "│ e2e"
 [ "$(screen | wc -l)" -eq 24 ] || fail "the screen is not 24 rows"
 width() { screen | LC_ALL=C.UTF-8 wc -L; }
 [ "$(width)" -le 80 ] || fail "a line is wider than 80 columns"
+FAILED=$(screen | grep -o 'folder [0-9]* failed' | head -1 | awk '{print $2}')
+[ -n "$FAILED" ] || fail "the Overview names no failed folder"
 
-# Tab to Tables, Enter on the first table: its history with a breadcrumb.
-keys Tab
+# Its run: Enter lists the pipeline's runs, f puts failed ones first, Enter
+# opens the run with its error code and hint.
+keys Enter
+wait_for "Runs of orders"
+keys f
+wait_for "failed first"
+keys Enter
+wait_for "Error SL-EXPECTATION-FAILED in ingest of $FAILED"
+wait_for "hint:"
+
+# The "failed ingest step" runbook: read, note, skip the folder, skip the
+# retry step, run what waited.
+keys 7
+wait_for "[Runbooks]"
+keys / 'Failed ingest' Enter
+keys Enter
+wait_for "step 1 of 5"
+wait_for "$FAILED"
+keys a
+wait_for "step 2 of 5"
+keys a
+wait_for "Record note"
+keys 'bad row without order_id' Enter
+keys Right Enter
+wait_for "step 3 of 5"
+keys a
+wait_for "Type $FAILED to confirm"
+wait_for "[ Cancel ]"
+keys "$FAILED" Enter
+keys 'upstream sent a row without order_id' Enter
+wait_for "> Cancel <"
+keys Right
+wait_for "> Skip <"
+keys Enter
+wait_for "skipped folder $FAILED"
+wait_for "step 4 of 5"
+keys n
+wait_for "Skip step 4"
+keys 'skipped the folder instead' Enter
+keys Right Enter
+wait_for "step 5 of 5"
+keys a
+wait_for "Type orders to confirm"
+keys orders Enter
+keys 'load what waited behind it' Enter
+keys Right
+wait_for "> Run <"
+keys Enter
+wait_for "Live run"
+wait_for "folders processed"
+wait_for "succeeded"
+
+# Restore the first table to its second-newest version from Tables: R
+# opens the preview dialog (Cancel is the default), the target is typed,
+# then a reason, then Right to the Restore button.
+keys 4
 wait_for "[Tables]"
 wait_for "Protocol"
-keys Enter
-wait_for "› "
-wait_for "Operation"
-# Enter on the newest version, Esc back twice.
-keys Enter
-wait_for "Actions:"
-keys Escape
-wait_gone "Actions:"
-wait_for "Operation"
-keys Escape
-wait_for "Protocol"
-
-# Restore the first table to its second-newest version from the console:
-# R opens the preview dialog (Cancel is the default), the target is typed,
-# then a reason, then Right to the Restore button.
 keys Enter
 wait_for "Operation"
 TABLE=$(screen | sed -n 2p | sed 's/.*› //' | awk '{print $1}')
@@ -105,25 +146,22 @@ wait_for "> Restore <"
 keys Enter
 wait_for "restored $TABLE to version $VERSION"
 wait_for "RESTORE"
-keys Escape
-wait_for "Protocol"
 
-# j moves, ? shows the help generated from the action table.
-keys j
+# ? lists this view's own keys first, generated from the action table.
 keys '?'
-wait_for "[Help]"
+wait_for "In this view"
 wait_for "What it does"
-wait_for "page-down"
+keys Escape
+wait_for "Operation"
 
-# Shift-Tab goes back one view (Help -> Audit); a note through the `:`
-# line shows up there.
-keys BTab
+# Audit: a note through the `:` line, then v verifies the chain in the view.
+keys 5
 wait_for "[Audit]"
 keys : 'note e2e was here' Enter
 wait_for "note recorded"
 wait_for "e2e was here"
 keys v
-wait_for "chain OK"
+wait_for "chain verified"
 
 # Resize to 120x40: the layout follows.
 tmux -L "$SOCK" resize-window -t "$SESSION" -x 120 -y 40 >/dev/null 2>&1 ||
@@ -133,7 +171,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [ "$(screen | wc -l)" -eq 40 ] || fail "the pane did not grow to 40 rows"
-wait_for "Target / reason"
+wait_for "Reason"
 for _ in $(seq 1 100); do
     # The status line sits on row 39 of 40 once the console has re-laid out.
     screen | sed -n 39p | grep -qF "│ e2e" && break
@@ -163,5 +201,32 @@ RESTORES=$("$BIN" -c "$CONFIG" audit list --action restore --json 2>&1)
 echo "$RESTORES" | grep -q '"phase": *"succeeded"' || fail "no succeeded restore row: $RESTORES"
 echo "$RESTORES" | grep -q '"reason": *"e2e restore drill"' || fail "the reason is not audited"
 echo "$RESTORES" | grep -q '"operator": *"e2e"' || fail "the operator is not audited"
+# The drill's fix, from the CLI: the failed folder is skipped, nothing is
+# failed or pending any more, and the audit has who, why, before and after.
+FOLDERS=$("$BIN" -c "$CONFIG" folders orders --json 2>&1)
+echo "$FOLDERS" | python3 -c '
+import json, sys
+folders = {f["folder"]: f["state"] for f in json.load(sys.stdin)}
+bad = sys.argv[1]
+assert folders.get(bad) == "skipped", ("the failed folder is", folders.get(bad))
+left = sorted(f for f, s in folders.items() if s in ("failed", "pending"))
+assert not left, ("still failed or pending", left)
+' "$FAILED" || fail "folders after the drill: $FOLDERS"
+SKIPS=$("$BIN" -c "$CONFIG" audit list --action skip --json 2>&1)
+echo "$SKIPS" | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+done = [r for r in rows if r["phase"] == "succeeded"]
+assert len(done) == 1, rows
+r = done[0]
+assert r["operator"] == "e2e" and r["reason"] == "upstream sent a row without order_id", r
+assert r["target"] == sys.argv[1], r
+assert r["before_state"] and r["after_state"], r
+assert "runbook_run" in json.dumps(r["params"]), r
+' "$FAILED" || fail "the skip is not audited as expected: $SKIPS"
+for a in runbook.start runbook.step run; do
+    "$BIN" -c "$CONFIG" audit list --action $a --json 2>&1 | grep -q '"phase": *"succeeded"' ||
+        fail "no succeeded $a row in the audit log"
+done
 echo "PASS: console in tmux at 80x24 and 120x40"
 exit 0

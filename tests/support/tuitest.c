@@ -63,7 +63,7 @@ void tt_expect_dump(const char *dir, const char *name, int rows)
     char *got = tt_read_dump(dir, name);
     assert_non_null(got);
     assert_int_equal(count_lines(got), rows);
-    assert_null(strstr(got, "loading"));
+    assert_null(strstr(got, "loading…"));
     const char *src = getenv("SLUICE_SOURCE_DIR");
     assert_non_null(src);
     char *path = sl_asprintf("%s/tests/tui/expected/%s", src, name);

@@ -84,6 +84,53 @@ static void test_invalid(void **state)
                    "pipelines[1] lists \"/a/p/a.json\" a second time");
 }
 
+/* The console block: refresh, mouse, user bindings, health thresholds;
+ * "protected" environments; every mistake named. */
+static void test_console_block(void **state)
+{
+    (void)state;
+    config *c = NULL;
+    sl_err e = {0};
+    assert_int_equal(
+        config_parse("{\"protected\": true, \"console\": {\"refresh_seconds\": 0, "
+                     "\"mouse\": true, \"keys\": {\"retry\": \"T\", \"skip\": \"\"}, "
+                     "\"thresholds\": {\"cpu_pct\": [50, 60.5]}}}",
+                     "/a/sluice.json", &c, &e),
+        SL_OK);
+    assert_true(c->protected_env);
+    assert_int_equal(c->console.refresh_seconds, 0);
+    assert_true(c->console.mouse);
+    assert_int_equal(c->console.nkeys, 2);
+    assert_string_equal(c->console.keys[0].action, "retry");
+    assert_string_equal(c->console.keys[0].keys, "T");
+    assert_string_equal(c->console.keys[1].keys, "");
+    double w, k;
+    assert_true(config_threshold_get(c, "cpu_pct", &w, &k));
+    assert_true(w == 50 && k == 60.5);
+    /* Not set: the defaults. */
+    assert_true(config_threshold_get(c, "lag_minutes", &w, &k));
+    assert_true(w == 60 && k == 240);
+    assert_false(config_threshold_get(c, "nope", &w, &k));
+    config_free(c);
+    assert_int_equal(config_parse("{}", "/a/sluice.json", &c, &e), SL_OK);
+    assert_int_equal(c->console.refresh_seconds, 10);
+    assert_false(c->console.mouse);
+    assert_false(c->protected_env);
+    config_free(c);
+    expect_invalid("{\"console\": {\"colour\": 1}}", "console.colour");
+    expect_invalid("{\"console\": {\"refresh_seconds\": -1}}", "refresh_seconds");
+    expect_invalid("{\"console\": {\"refresh_seconds\": 2.5}}", "refresh_seconds");
+    expect_invalid("{\"console\": {\"mouse\": 1}}", "console.mouse");
+    expect_invalid("{\"console\": {\"keys\": {\"retry\": 5}}}", "console.keys.retry");
+    expect_invalid("{\"console\": {\"thresholds\": {\"gpu_pct\": [1, 2]}}}", "gpu_pct");
+    expect_invalid("{\"console\": {\"thresholds\": {\"cpu_pct\": [90, 80]}}}",
+                   "warn <= crit");
+    expect_invalid("{\"console\": {\"thresholds\": {\"cpu_pct\": [90]}}}",
+                   "[warn, crit]");
+    expect_invalid("{\"protected\": \"yes\"}", "protected");
+    expect_invalid("{\"console\": []}", "\"console\" must be an object");
+}
+
 static void test_pipelines_list(void **state)
 {
     (void)state;
@@ -240,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_load_default_and_env),
         cmocka_unit_test(test_pipelines_list),
+        cmocka_unit_test(test_console_block),
         cmocka_unit_test(test_pipeline_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,10 +44,13 @@ static void write_at(const char *dir, const char *rel, const char *text, time_t 
 
 static const char *const commit0 =
     "{\"commitInfo\":{\"timestamp\":1700000000000,\"operation\":\"CREATE TABLE\","
-    "\"operationParameters\":{\"isManaged\":\"false\"},\"engineInfo\":\"hand-written/1.0\"}}\n"
+    "\"operationParameters\":{\"isManaged\":\"false\"},\"engineInfo\":\"hand-written/"
+    "1.0\"}}\n"
     "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
-    "{\"metaData\":{\"id\":\"0b5e-orders\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"
-    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"id\\\","
+    "{\"metaData\":{\"id\":\"0b5e-orders\",\"format\":{\"provider\":\"parquet\","
+    "\"options\":{}},"
+    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":"
+    "\\\"id\\\","
     "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","
     "\"partitionColumns\":[],\"configuration\":{},\"createdTime\":1700000000000}}\n";
 
@@ -57,14 +60,16 @@ static const char *const commit1 =
     "\"engineInfo\":\"hand-written/1.0\","
     "\"operationMetrics\":{\"numFiles\":\"1\",\"numOutputRows\":\"10\"}}}\n"
     "{\"add\":{\"path\":\"part-0001.parquet\",\"partitionValues\":{},\"size\":1024,"
-    "\"modificationTime\":1700000360000,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":10}\"}}\n";
+    "\"modificationTime\":1700000360000,\"dataChange\":true,\"stats\":\"{"
+    "\\\"numRecords\\\":10}\"}}\n";
 
 static const char *const commit2 =
     "{\"commitInfo\":{\"timestamp\":1700000720000,\"operation\":\"WRITE\","
     "\"operationParameters\":{\"mode\":\"Append\"},\"userName\":\"alice\","
     "\"operationMetrics\":{\"numFiles\":\"1\",\"numOutputRows\":\"5\"}}}\n"
     "{\"add\":{\"path\":\"part-0002.parquet\",\"partitionValues\":{},\"size\":2048,"
-    "\"modificationTime\":1700000720000,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":5}\"}}\n";
+    "\"modificationTime\":1700000720000,\"dataChange\":true,\"stats\":\"{"
+    "\\\"numRecords\\\":5}\"}}\n";
 
 static const char *const commit3 =
     "{\"commitInfo\":{\"timestamp\":1700001080000,\"operation\":\"DELETE\","
@@ -74,7 +79,8 @@ static const char *const commit3 =
     "{\"remove\":{\"path\":\"part-0001.parquet\",\"deletionTimestamp\":1700001080000,"
     "\"dataChange\":true,\"size\":1024}}\n"
     "{\"add\":{\"path\":\"part-0003.parquet\",\"partitionValues\":{},\"size\":512,"
-    "\"modificationTime\":1700001080000,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":7}\"}}\n";
+    "\"modificationTime\":1700001080000,\"dataChange\":true,\"stats\":\"{"
+    "\\\"numRecords\\\":7}\"}}\n";
 
 static void world_build(world *w, int read_only)
 {
@@ -92,10 +98,14 @@ static void world_build(world *w, int read_only)
     write_at(w->dir, "incoming/1700007200/part-0.jsonl", "{\"id\":6}\n", 1700007300);
     write_at(w->dir, "incoming/日本-notes/readme.txt", "not a delivery\n", 1700000500);
     write_at(w->dir, "incoming/README.txt", "drop folders here\n", 1700000400);
-    tu_write_file(w->dir, "lake/silver/orders/_delta_log/00000000000000000000.json", commit0);
-    tu_write_file(w->dir, "lake/silver/orders/_delta_log/00000000000000000001.json", commit1);
-    tu_write_file(w->dir, "lake/silver/orders/_delta_log/00000000000000000002.json", commit2);
-    tu_write_file(w->dir, "lake/silver/orders/_delta_log/00000000000000000003.json", commit3);
+    tu_write_file(w->dir, "lake/silver/orders/_delta_log/00000000000000000000.json",
+                  commit0);
+    tu_write_file(w->dir, "lake/silver/orders/_delta_log/00000000000000000001.json",
+                  commit1);
+    tu_write_file(w->dir, "lake/silver/orders/_delta_log/00000000000000000002.json",
+                  commit2);
+    tu_write_file(w->dir, "lake/silver/orders/_delta_log/00000000000000000003.json",
+                  commit3);
     char *cfg = sl_asprintf("{\"environment\": \"prod\", \"banner_color\": \"red\",\n"
                             " \"source\": \"incoming\", \"lake\": \"lake\",\n"
                             " \"tables\": {\"orders\": \"silver/orders\",\n"
@@ -142,8 +152,8 @@ static int teardown(void **state)
     return 0;
 }
 
-static sl_code run_script(world *w, const char *script, int rows, int cols, const char *theme,
-                          sl_err *err)
+static sl_code run_script(world *w, const char *script, int rows, int cols,
+                          const char *theme, sl_err *err)
 {
     return tt_run_script(w->dir, script, rows, cols, theme, err);
 }
@@ -163,7 +173,8 @@ static void test_folders_80x24(void **state)
     world *w = *state;
     sl_err err;
     assert_int_equal(run_script(w,
-                                "# the first view is Folders\n"
+                                "# Folders is the second tab\n"
+                                ":view folders\n"
                                 ":dump @/folders-80x24.txt\n"
                                 "down\n"
                                 "enter\n"
@@ -249,7 +260,7 @@ static void test_audit_note_and_event(void **state)
     d = read_dump(w, "event.txt");
     assert_non_null(strstr(d, "Reason:    disk full on node 3"));
     assert_non_null(strstr(d, "Operator:  tester"));
-    assert_non_null(strstr(d, "› event "));
+    assert_non_null(strstr(d, "Id:        4"));
     free(d);
 }
 
@@ -257,29 +268,31 @@ static void test_verify_ok_then_tampered(void **state)
 {
     world *w = *state;
     sl_err err;
-    assert_int_equal(run_script(w, ":note first\nview audit\nverify\ndump @/verify-ok.txt\n",
+    assert_int_equal(run_script(w,
+                                ":note first\nview audit\nverify\ndump @/verify-ok.txt\n",
                                 24, 80, NULL, &err),
                      SL_OK);
     char *d = read_dump(w, "verify-ok.txt");
-    assert_non_null(strstr(d, "✓ chain OK: "));
-    assert_non_null(strstr(d, "rows verified"));
+    assert_non_null(strstr(d, "✓ chain verified: "));
+    assert_non_null(strstr(d, "events, head #"));
     free(d);
 
     /* Edit row 2 behind the triggers' back; verify must name it, in red. */
     char *db_path = paths_join(w->state, "audit.db");
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DROP TRIGGER audit_events_no_update;"
-                                  "UPDATE audit_events SET reason = 'forged' WHERE id = 2;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "DROP TRIGGER audit_events_no_update;"
+                     "UPDATE audit_events SET reason = 'forged' WHERE id = 2;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     free(db_path);
     assert_int_equal(run_script(w, "verify\ndump @/verify-bad.txt\n", 24, 80, NULL, &err),
                      SL_OK);
     d = read_dump(w, "verify-bad.txt");
-    assert_non_null(strstr(d, "✗ chain BROKEN at row 2"));
+    assert_non_null(strstr(d, "✗ chain BROKEN at event #2"));
     assert_non_null(strstr(d, "SL-AUDIT-TAMPERED"));
     free(d);
 }
@@ -288,11 +301,12 @@ static void test_help_lists_every_action(void **state)
 {
     world *w = *state;
     sl_err err;
-    assert_int_equal(run_script(w, "resize 50 120\nhelp\ndump @/help-50x120.txt\n", 24, 80,
-                                NULL, &err),
+    /* The Help tab lists the whole table (? lists a view's own first). */
+    assert_int_equal(run_script(w, "resize 100 132\nview help\ndump @/help-100x132.txt\n",
+                                24, 80, NULL, &err),
                      SL_OK);
-    expect_dump(w, "help-50x120.txt", 50);
-    char *d = read_dump(w, "help-50x120.txt");
+    expect_dump(w, "help-100x132.txt", 100);
+    char *d = read_dump(w, "help-100x132.txt");
     size_t n;
     const action_desc *t = actions_table(&n);
     for (size_t i = 0; i < n; i++) {
@@ -311,6 +325,7 @@ static void test_filter_live_and_clear(void **state)
     world *w = *state;
     sl_err err;
     assert_int_equal(run_script(w,
+                                "view folders\n"
                                 "key /\n"
                                 "type 17000036\n"
                                 "dump @/filter-typing.txt\n"
@@ -348,10 +363,10 @@ static int count_action(world *w, const char *action)
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT count(*) FROM audit_events WHERE action = ?",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM audit_events WHERE action = ?", -1,
+                           &st, NULL),
+        SQLITE_OK);
     sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     int n = sqlite3_column_int(st, 0);
@@ -394,6 +409,7 @@ static void test_resize_relayout(void **state)
     world *w = *state;
     sl_err err;
     assert_int_equal(run_script(w,
+                                "view folders\n"
                                 "dump @/before.txt\n"
                                 "resize 40 120\n"
                                 "dump @/folders-40x120.txt\n"
@@ -431,8 +447,8 @@ static void test_bad_script_line(void **state)
     assert_int_equal(run_script(w, "\nresize 40\n", 24, 80, NULL, &err), SL_TUI_SCRIPT);
     assert_non_null(strstr(err.msg, "line 2"));
     /* A runtime failure names its line too, and keeps its own code. */
-    assert_int_equal(run_script(w, "down\ndump /nonexistent-dir/x.txt\n", 24, 80, NULL, &err),
-                     SL_IO);
+    assert_int_equal(
+        run_script(w, "down\ndump /nonexistent-dir/x.txt\n", 24, 80, NULL, &err), SL_IO);
     assert_non_null(strstr(err.msg, "line 2"));
 }
 
@@ -442,14 +458,16 @@ static void test_no_color_forces_monochrome(void **state)
     sl_err err;
     setenv("NO_COLOR", "1", 1);
     assert_string_equal(theme_choose("light", "dark"), "monochrome");
-    assert_int_equal(run_script(w, "help\ndump @/nocolor.txt\n", 24, 80, "light", &err), SL_OK);
+    assert_int_equal(run_script(w, "help\ndump @/nocolor.txt\n", 24, 80, "light", &err),
+                     SL_OK);
     char *d = read_dump(w, "nocolor.txt");
     assert_non_null(strstr(d, "theme monochrome"));
     free(d);
     /* Empty NO_COLOR does not count (no-color.org). */
     setenv("NO_COLOR", "", 1);
     assert_string_equal(theme_choose("light", "dark"), "light");
-    assert_int_equal(run_script(w, "help\ndump @/color.txt\n", 24, 80, "light", &err), SL_OK);
+    assert_int_equal(run_script(w, "help\ndump @/color.txt\n", 24, 80, "light", &err),
+                     SL_OK);
     d = read_dump(w, "color.txt");
     assert_non_null(strstr(d, "theme light"));
     free(d);
@@ -460,8 +478,9 @@ static void test_theme_parse_error_names_line(void **state)
 {
     world *w = *state;
     sl_err err;
-    tu_write_file(w->dir, "themes/broken.theme",
-                  "# a theme with a typo\nnormal = default default\nheader = green purple\n");
+    tu_write_file(
+        w->dir, "themes/broken.theme",
+        "# a theme with a typo\nnormal = default default\nheader = green purple\n");
     char *dir = paths_join(w->dir, "themes");
     setenv("SLUICE_THEMES_DIR", dir, 1);
     assert_int_equal(run_script(w, "quit\n", 24, 80, "broken", &err), SL_THEME_INVALID);
@@ -485,8 +504,9 @@ static void test_read_only_status(void **state)
 {
     world *w = *state;
     sl_err err;
-    assert_int_equal(run_script(w, ":note ro note ok\nview audit\n"
-                                   "dump @/ro.txt\n",
+    assert_int_equal(run_script(w,
+                                ":note ro note ok\nview audit\n"
+                                "dump @/ro.txt\n",
                                 24, 80, NULL, &err),
                      SL_OK);
     char *d = read_dump(w, "ro.txt");
@@ -517,8 +537,9 @@ static void test_error_detail_and_unknown_command(void **state)
     assert_non_null(strstr(d, "Hint:"));
     free(d);
     /* An unknown `:` command is a usage error (SL_TUI_SCRIPT in a script). */
-    assert_int_equal(run_script(w, "key :\ntype nonsense\nkey Enter\n", 24, 80, NULL, &err),
-                     SL_TUI_SCRIPT);
+    assert_int_equal(
+        run_script(w, "key :\ntype nonsense\nkey Enter\n", 24, 80, NULL, &err),
+        SL_TUI_SCRIPT);
     assert_non_null(strstr(err.msg, "line 3"));
     assert_non_null(strstr(err.msg, "nonsense"));
 }
@@ -557,9 +578,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resize_relayout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_script_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_color_forces_monochrome, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_theme_parse_error_names_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_theme_parse_error_names_line, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_read_only_status, setup_ro, teardown),
-        cmocka_unit_test_setup_teardown(test_error_detail_and_unknown_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_detail_and_unknown_command, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_no_terminal, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

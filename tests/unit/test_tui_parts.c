@@ -52,7 +52,8 @@ static void expect_theme_error(const char *text, const char *where, const char *
 static void test_theme_parse_errors(void **state)
 {
     (void)state;
-    expect_theme_error("normal = default default\nbogus = red blue\n", "t.theme:2", "bogus");
+    expect_theme_error("normal = default default\nbogus = red blue\n", "t.theme:2",
+                       "bogus");
     expect_theme_error("\n\n\nheader = red\n", "t.theme:4", "header");
     expect_theme_error("header = red purple\n", "t.theme:1", "purple");
     expect_theme_error("header = red blue blink\n", "t.theme:1", "blink");
@@ -144,12 +145,11 @@ static void test_action_table(void **state)
             fail_msg("action %s takes an argument but says not which", t[i].name);
     }
     assert_null(actions_find("nope"));
-    assert_int_equal(actions_for_key('Z', 0), ACT_COUNT);
+    assert_int_equal(actions_for_key('Q', 0), ACT_COUNT);
     /* The actions the brief names exist. */
-    static const char *const needed[] = {"quit", "folders", "tables", "audit", "help",
-                                         "dump", "note", "filter", "verify", "theme",
-                                         "down", "enter", "view", "key", "type", "wait",
-                                         "resize"};
+    static const char *const needed[] = {
+        "quit",  "folders", "tables", "audit", "help", "dump", "note", "filter", "verify",
+        "theme", "down",    "enter",  "view",  "key",  "type", "wait", "resize"};
     for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
         if (!actions_find(needed[i]))
             fail_msg("no action '%s'", needed[i]);
@@ -188,8 +188,8 @@ static void test_key_names(void **state)
     assert_int_equal(actions_key_parse("jj"), -1);
     assert_int_equal(actions_key_parse("C-"), -1);
     assert_int_equal(actions_key_parse(""), -1);
-    static const char *const names[] = {"j", "Enter", "Esc", "Tab", "S-Tab", "PgDn",
-                                        "C-l", "?", "F1", "é"};
+    static const char *const names[] = {"j",    "Enter", "Esc", "Tab", "S-Tab",
+                                        "PgDn", "C-l",   "?",   "F1",  "é"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char out[16];
         actions_key_name(actions_key_parse(names[i]), out, sizeof out);
@@ -319,6 +319,64 @@ static void test_fmt(void **state)
     assert_string_equal(out, "2023-11-14 22:13:20");
     fmt_time_short(1700000000000, out, sizeof out);
     assert_string_equal(out, "2023-11-14 22:13");
+    fmt_human(999, out, sizeof out);
+    assert_string_equal(out, "999");
+    fmt_human(1234, out, sizeof out);
+    assert_string_equal(out, "1.2 k");
+    fmt_human(34600, out, sizeof out);
+    assert_string_equal(out, "35 k");
+    fmt_human(3400000, out, sizeof out);
+    assert_string_equal(out, "3.4 M");
+    fmt_human(999999, out, sizeof out);
+    assert_string_equal(out, "1.0 M");
+    fmt_age(1000, 43000, out, sizeof out);
+    assert_string_equal(out, "42s ago");
+    fmt_age(0, 3 * 3600000 + 7 * 60000, out, sizeof out);
+    assert_string_equal(out, "3h07m ago");
+    fmt_age(0, 2 * 86400000LL + 4 * 3600000, out, sizeof out);
+    assert_string_equal(out, "2d04h ago");
+    fmt_age(-1, 0, out, sizeof out);
+    assert_string_equal(out, "never");
+    fmt_duration(850, out, sizeof out);
+    assert_string_equal(out, "850ms");
+    fmt_duration(185000, out, sizeof out);
+    assert_string_equal(out, "3m05s");
+    /* Middle ellipsis keeps both ends; counted in characters, not bytes. */
+    fmt_middle("incoming/1700000000/part-0.jsonl", 16, out, sizeof out);
+    assert_string_equal(out, "incoming…0.jsonl");
+    fmt_middle("zürich-東京-lake", 9, out, sizeof out);
+    assert_string_equal(out, "züri…lake");
+    fmt_middle("short", 16, out, sizeof out);
+    assert_string_equal(out, "short");
+}
+
+/* User bindings win: a key bound in the config leaves its default action;
+ * bad names change nothing. */
+static void test_keymap(void **state)
+{
+    (void)state;
+    action_keymap *m = keymap_new();
+    sl_err err = {0};
+    assert_int_equal(keymap_lookup(m, 'x', 0), ACT_RUN);
+    assert_int_equal(keymap_bind(m, "skip", "x C-s", &err), SL_OK);
+    assert_int_equal(keymap_lookup(m, 'x', 0), ACT_SKIP);
+    assert_int_equal(keymap_lookup(m, CRT_CTRL('s'), 0), ACT_SKIP);
+    assert_int_equal(keymap_lookup(m, 'S', 0), ACT_COUNT); /* skip's default is gone */
+    assert_string_equal(keymap_keys(m, ACT_RUN), "");
+    assert_string_equal(keymap_keys(m, ACT_SKIP), "x C-s");
+    /* Read-only drops mutating actions, user-bound or not. */
+    assert_int_equal(keymap_lookup(m, 'x', 1), ACT_COUNT);
+    assert_int_equal(keymap_bind(m, "nope", "y", &err), SL_CONFIG_INVALID);
+    assert_non_null(strstr(err.msg, "nope"));
+    assert_int_equal(keymap_bind(m, "retry", "t NotAKey", &err), SL_CONFIG_INVALID);
+    assert_non_null(strstr(err.msg, "NotAKey"));
+    assert_int_equal(keymap_lookup(m, 't', 0), ACT_RETRY); /* unchanged */
+    assert_int_equal(keymap_bind(m, "resize", "y", &err), SL_CONFIG_INVALID);
+    assert_int_equal(keymap_bind(m, "retry", "", &err), SL_OK);
+    assert_int_equal(keymap_lookup(m, 't', 0), ACT_COUNT);
+    keymap_free(m);
+    /* Without a map: the table's defaults. */
+    assert_string_equal(keymap_keys(NULL, ACT_SKIP), "S");
 }
 
 static void test_crt_clip_and_dump(void **state)
@@ -343,14 +401,16 @@ static void test_crt_clip_and_dump(void **state)
     assert_int_equal(crt_text_width("日本語"), 6);
     assert_int_equal(crt_put(2, 0, 6, EL_NORMAL, "日本語x"), 5);
     assert_int_equal(crt_put_right(3, 0, 20, EL_NORMAL, "right"), 5);
-    crt_put(4, 0, 20, EL_NORMAL, "tab\there");
+    /* Control characters are shown escaped, never sent to the terminal. */
+    crt_put(4, 0, 20, EL_NORMAL, "t\there\x1b[2J\x7f\xc2\x9b");
     char *dump = crt_dump_text();
     assert_string_equal(dump, "short\n"
                               "abcdefghi…\n"
                               "日本…\n"
                               "               right\n"
-                              "tab here\n");
+                              "t^Ihere^[[2J^?\\x9b\n");
     free(dump);
+    assert_int_equal(crt_text_width("a\x1b"), 3);
     crt_resize(3, 30);
     crt_size(&rows, &cols);
     assert_int_equal(rows, 3);
@@ -373,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_prompt_editing),
         cmocka_unit_test(test_worker_runs_in_order),
         cmocka_unit_test(test_fmt),
+        cmocka_unit_test(test_keymap),
         cmocka_unit_test(test_crt_clip_and_dump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
