@@ -754,10 +754,7 @@ static sl_code action_generic(app *a, view *v, action_id id, const char *arg,
                     "rollback-run works on a run: open Runs (3), select one");
         return SL_OK;
     case ACT_CANCEL: {
-        if (!liverun_active(a->live)) {
-            app_message(a, EL_MESSAGE, "no run in progress");
-            return SL_OK;
-        }
+        /* The live run of this console, else whichever run holds the lease. */
         pipeact_target t = {0};
         return pipeact_open(a, ACT_CANCEL, &t, err);
     }

@@ -562,6 +562,7 @@ static void refuse(app *a, pa_plan *plan)
 typedef struct stop_ctx {
     char *what;     /* "run orders (run 7e2b…)" */
     char *pipeline; /* for ops "cancel" */
+    int other;      /* not this console's live run */
 } stop_ctx;
 
 static void stop_free(void *p)
@@ -579,7 +580,8 @@ static void stop_free(void *p)
 static void note_run(tui_job *job, session *sess)
 {
     answer_job *j = (answer_job *)job;
-    ops_request req = {.target = j->target, .reason = j->reason};
+    ops_request req = {
+        .target = j->target, .reason = j->reason, .cancelled = !j->confirmed};
     ops_result res;
     job->code = ops_run(&sess->ops, "cancel", &req, &res, &job->err);
     j->event_id = res.final_id ? res.final_id : res.requested_id;
@@ -588,7 +590,7 @@ static void note_run(tui_job *job, session *sess)
 
 static void note_deliver(tui_job *job, app *a)
 {
-    if (job->code != SL_OK)
+    if (job->code != SL_OK && job->code != SL_OPS_CANCELLED)
         app_error(a, &job->err);
     app_broadcast(a, VIEW_EVENT_AUDIT_CHANGED);
     job->free(job);
@@ -597,32 +599,69 @@ static void note_deliver(tui_job *job, app *a)
 static void on_stop(app *a, void *ctx, int answer, const char *reason)
 {
     stop_ctx *s = ctx;
-    if (answer != DIALOG_CONFIRM) {
-        app_message(a, EL_MESSAGE, "%s goes on", s->what);
-        stop_free(s);
-        return;
-    }
+    int confirmed = answer == DIALOG_CONFIRM;
     /* At once in this process; the audited request in the lake follows on
-     * the worker (the run's own audit row says how it ended). */
-    liverun_cancel(app_liverun(a));
+     * the worker (the run's own audit row says how it ended). Cancelling
+     * the dialog is audited too (requested -> refused). */
+    if (confirmed && !s->other)
+        liverun_cancel(app_liverun(a));
     answer_job *j = sl_calloc(1, sizeof *j);
     j->base.run = note_run;
     j->base.free = answer_free;
     j->base.deliver = note_deliver;
     j->target = sl_strdup(s->pipeline);
     j->reason = sl_strdup(reason ? reason : "");
+    j->confirmed = confirmed;
     app_post(a, NULL, &j->base);
-    app_message(a, EL_WARNING, "stopping %s after its current step…", s->what);
+    if (confirmed)
+        app_message(a, EL_WARNING, "stopping %s after its current step…", s->what);
+    else
+        app_message(a, EL_MESSAGE, "%s goes on", s->what);
     stop_free(s);
 }
 
-static sl_code open_stop(app *a, sl_err *err)
+/* No live run in this console: the request goes to whichever process holds
+ * the pipeline's lease (a scheduled run, another console), through the
+ * lake; ops says so when nothing runs. */
+static sl_code open_stop_other(app *a, const char *pipeline, sl_err *err)
 {
-    liverun *lr = app_liverun(a);
-    if (!liverun_active(lr)) {
-        app_message(a, EL_MESSAGE, "no run in progress");
+    size_t n = 0;
+    pipeline_def *const *defs = app_pipelines(a, &n);
+    if (!pipeline && n == 1)
+        pipeline = defs[0]->name;
+    if (!pipeline) {
+        app_message(a, EL_MESSAGE,
+                    n ? "no run in this console; select a pipeline (Overview) to stop "
+                        "its run"
+                      : "no run in progress");
         return SL_OK;
     }
+    if (app_read_only(a))
+        return err_set(err, SL_OPS_READ_ONLY,
+                       "'cancel' stops a run: this console is read-only");
+    stop_ctx *s = sl_calloc(1, sizeof *s);
+    s->what = sl_asprintf("run of %s", pipeline);
+    s->pipeline = sl_strdup(pipeline);
+    s->other = 1;
+    char *title = sl_asprintf("Stop the run of %s", pipeline);
+    tui_dialog *d = dialog_new(title, NULL, "Stop run");
+    free(title);
+    dialog_add_line(d, EL_NORMAL,
+                    "No run was started from this console: whichever process holds");
+    dialog_add_line(d, EL_NORMAL,
+                    "the pipeline's lease (a scheduled run, another console) is asked,");
+    dialog_add_line(d, EL_NORMAL,
+                    "through the lake, to stop after its current step. Nothing is");
+    dialog_add_line(d, EL_NORMAL, "half-committed; later folders stay pending.");
+    app_dialog_open(a, d, on_stop, s, stop_free);
+    return SL_OK;
+}
+
+static sl_code open_stop(app *a, const pipeact_target *t, sl_err *err)
+{
+    liverun *lr = app_liverun(a);
+    if (!liverun_active(lr))
+        return open_stop_other(a, t ? t->pipeline : NULL, err);
     if (app_read_only(a))
         return err_set(err, SL_OPS_READ_ONLY,
                        "'cancel' stops a run: this console is read-only");
@@ -660,7 +699,7 @@ static sl_code open_stop(app *a, sl_err *err)
 sl_code pipeact_open(app *a, action_id id, const pipeact_target *t, sl_err *err)
 {
     if (id == ACT_CANCEL)
-        return open_stop(a, err);
+        return open_stop(a, t, err);
     if (!ops_name_of(id))
         return err_set(err, SL_INTERNAL, "action %s is not a pipeline intervention",
                        actions_get(id) ? actions_get(id)->name : "?");

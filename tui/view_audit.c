@@ -327,8 +327,10 @@ static void row(view *v, size_t i, tui_row *out)
     } else if (e->target) {
         target_text(s, e->target, e->reason ? s->target_w / 2 : s->target_w, target,
                     sizeof target);
-        snprintf(out->cell[c++], TUI_CELL_MAX, "%s%s%s", target, e->reason ? ": " : "",
-                 e->reason ? e->reason : "");
+        /* a cell longer than the column is clipped on screen anyway */
+        if (snprintf(out->cell[c++], TUI_CELL_MAX, "%s%s%s", target,
+                     e->reason ? ": " : "", e->reason ? e->reason : "") < 0)
+            out->cell[c - 1][0] = '\0';
     } else {
         snprintf(out->cell[c++], TUI_CELL_MAX, "%s", e->reason ? e->reason : "");
     }

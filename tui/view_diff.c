@@ -106,8 +106,10 @@ static void file_cells(const diff_line *l, int width, char *out, size_t outlen)
         pw = 12;
     fmt_middle(esc, (size_t)pw, path, sizeof path);
     int pad = pw - crt_text_width(path);
-    snprintf(out, outlen, "  %c %s%*s %10s %12s", l->sign, path, pad > 0 ? pad : 0, "",
-             size, rows);
+    /* the line is clipped to the screen anyway */
+    if (snprintf(out, outlen, "  %c %s%*s %10s %12s", l->sign, path, pad > 0 ? pad : 0,
+                 "", size, rows) < 0)
+        out[0] = '\0';
 }
 
 static void row(view *v, size_t i, tui_row *out)
@@ -129,18 +131,20 @@ static void signed_count(int64_t delta, char *out, size_t outlen)
 {
     char n[32];
     fmt_human(delta < 0 ? -delta : delta, n, sizeof n);
-    snprintf(out, outlen, "%s%s", delta < 0 ? "-" : delta > 0 ? "+" : "", n);
+    if (snprintf(out, outlen, "%s%s", delta < 0 ? "-" : delta > 0 ? "+" : "", n) < 0)
+        out[0] = '\0';
 }
 
 static void signed_bytes(int64_t delta, char *out, size_t outlen)
 {
     char n[32];
     fmt_bytes((uint64_t)(delta < 0 ? -delta : delta), n, sizeof n);
-    snprintf(out, outlen, "%s%s",
-             delta < 0   ? "-"
-             : delta > 0 ? "+"
-                         : "",
-             delta ? n : "0");
+    if (snprintf(out, outlen, "%s%s",
+                 delta < 0   ? "-"
+                 : delta > 0 ? "+"
+                             : "",
+                 delta ? n : "0") < 0)
+        out[0] = '\0';
 }
 
 /* Before / After / Change, one quantity per line. */

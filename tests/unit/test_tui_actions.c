@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -208,6 +209,150 @@ static void test_actions_have_ops(void **state)
     }
 }
 
+/* ---- every mutating action, invoked normally ----------------------------- */
+
+/* `sluice ARGS --json` in the demo, parsed. */
+static json_t *cli_json(const char *args)
+{
+    char *cmd = sl_asprintf("cd '%s' && '%s' %s --json 2>/dev/null", W.dir,
+                            tu_sluice_bin(), args);
+    char *out = NULL;
+    tu_run(cmd, &out);
+    json_t *j = json_loads(out ? out : "", 0, NULL);
+    if (!j)
+        fail_msg("sluice %s: not JSON: %s", args, out ? out : "");
+    free(out);
+    free(cmd);
+    return j;
+}
+
+/* The demo's failed folder and the run that failed it. */
+static void failed_folder(char *folder, size_t fl, char *run, size_t rl)
+{
+    json_t *all = cli_json("folders orders");
+    size_t i;
+    json_t *f;
+    folder[0] = run[0] = '\0';
+    json_array_foreach(all, i, f)
+    {
+        if (strcmp(json_string_value(json_object_get(f, "state")), "failed") == 0) {
+            snprintf(folder, fl, "%s", json_string_value(json_object_get(f, "folder")));
+            snprintf(run, rl, "%s", json_string_value(json_object_get(f, "run_id")));
+        }
+    }
+    json_decref(all);
+    if (!folder[0])
+        fail_msg("the demo has no failed folder");
+}
+
+/* The run the console's last `run` made (its audit row's after state). */
+static void last_console_run(char *run, size_t rl)
+{
+    json_t *rows = cli_json("audit list --action run");
+    json_t *last = json_array_get(rows, json_array_size(rows) - 1);
+    const char *id = json_string_value(
+        json_object_get(json_object_get(last, "after_state"), "run_id"));
+    if (!id)
+        fail_msg("no run id in the last run's audit row");
+    snprintf(run, rl, "%s", id);
+    json_decref(rows);
+}
+
+/* The dialog's answer: the typed target (NULL: none asked), a reason,
+ * then Right to the confirm button and Enter. */
+static char *confirm_keys(const char *target)
+{
+    return sl_asprintf("%s%s%stype action enumeration\nkey Enter\nkey Right\nkey "
+                       "Enter\nwait\n",
+                       target ? "type " : "", target ? target : "",
+                       target ? "\nkey Enter\n" : "");
+}
+
+static void test_each_mutating_action_audited(void **state)
+{
+    (void)state;
+    config_with(NULL);
+    char folder[32], failed_run[40], run[40];
+    failed_folder(folder, sizeof folder, failed_run, sizeof failed_run);
+    /* The order matters: each leaves what the next needs. */
+    static const char *const order[] = {
+        "retry",        "skip",     "reset",  "mark-processed", "run",
+        "rollback-run", "optimize", "vacuum", "restore",        "cancel"};
+    size_t n;
+    const action_desc *t = actions_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (!(t[i].flags & ACT_MUTATES))
+            continue;
+        size_t k = 0;
+        while (k < sizeof order / sizeof order[0] && strcmp(order[k], t[i].name) != 0)
+            k++;
+        if (k == sizeof order / sizeof order[0])
+            fail_msg(
+                "mutating action '%s' has no scripted invocation here: add one, with "
+                "its audit check",
+                t[i].name);
+    }
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        const char *a = order[k];
+        char *open = NULL, *answer = NULL;
+        if (strcmp(a, "optimize") == 0) {
+            open = sl_strdup("view tables\nfilter orders_raw\nenter\noptimize\nwait\n");
+            answer = confirm_keys(NULL);
+        } else if (strcmp(a, "vacuum") == 0) {
+            open = sl_strdup("view tables\nfilter orders_raw\nenter\nvacuum\nwait\n");
+            answer = confirm_keys("orders_raw");
+        } else if (strcmp(a, "restore") == 0) {
+            open = sl_strdup("view tables\nfilter orders_raw\nenter\nrestore 1\nwait\n");
+            answer = confirm_keys("orders_raw@1");
+        } else if (strcmp(a, "retry") == 0) {
+            open = sl_asprintf("view folders\nfilter %s\nretry\nwait\n", folder);
+            answer = confirm_keys(failed_run);
+        } else if (strcmp(a, "skip") == 0 || strcmp(a, "reset") == 0 ||
+                   strcmp(a, "mark-processed") == 0) {
+            open = sl_asprintf("view folders\nfilter %s\n%s\nwait\n", folder, a);
+            answer = confirm_keys(folder);
+        } else if (strcmp(a, "run") == 0) {
+            open = sl_asprintf("view folders\nfilter %s\nrun\nwait\n", folder);
+            answer = confirm_keys("orders");
+        } else if (strcmp(a, "rollback-run") == 0) {
+            last_console_run(run, sizeof run);
+            open = sl_asprintf("view runs\nfilter %s\nrollback-run\nwait\n", run);
+            answer = confirm_keys(run);
+        } else { /* cancel: no run of this console; the lake's request */
+            open = sl_strdup("view overview\ncancel\nwait\n");
+            answer = confirm_keys(NULL);
+        }
+        size_t req0 = audit_rows(a, "requested");
+        size_t end0 = audit_rows(a, "succeeded") + audit_rows(a, "failed");
+        char *script = sl_asprintf("%s%s", open, answer);
+        sl_err err = {0};
+        /* Vacuum deletes what OPTIMIZE removed once the retention (7 days)
+         * has passed, by the commit's time and the file's (real) mtime: the
+         * clock is eight days past the real one for it. */
+        if (strcmp(a, "vacuum") == 0) {
+            char later[32];
+            snprintf(later, sizeof later, "%lld",
+                     (long long)time(NULL) * 1000 + 8LL * 24 * 3600 * 1000);
+            setenv("SLUICE_FAKE_NOW_MS", later, 1);
+        }
+        sl_code rc = tt_run_script(W.dir, script, 24, 80, NULL, &err);
+        setenv("SLUICE_FAKE_NOW_MS", NOW_TEXT, 1);
+        if (rc != SL_OK)
+            fail_msg("'%s': the script failed: %s %s\n%s", a, err_code_name(rc), err.msg,
+                     script);
+        size_t req1 = audit_rows(a, "requested");
+        size_t end1 = audit_rows(a, "succeeded") + audit_rows(a, "failed");
+        if (req1 != req0 + 1 || end1 != end0 + 1)
+            fail_msg(
+                "'%s' invoked from the console: %zu requested and %zu succeeded/failed "
+                "rows were added (1 and 1 expected)\n%s",
+                a, req1 - req0, end1 - end0, script);
+        free(script);
+        free(open);
+        free(answer);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_read_only_config),
         cmocka_unit_test(test_protected_environment),
         cmocka_unit_test(test_protected_cli),
+        cmocka_unit_test(test_each_mutating_action_audited),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
