@@ -59,6 +59,7 @@ sl_code cmd_mark_processed(cli_ctx *ctx, sl_err *err);
 sl_code cmd_reset(cli_ctx *ctx, sl_err *err);
 sl_code cmd_rollback_run(cli_ctx *ctx, sl_err *err);
 sl_code cmd_cancel(cli_ctx *ctx, sl_err *err);
+sl_code cmd_skip_file(cli_ctx *ctx, sl_err *err);
 sl_code cmd_status(cli_ctx *ctx, sl_err *err);
 sl_code cmd_runs(cli_ctx *ctx, sl_err *err);
 /* `sluice folders PIPELINE`: each folder with its state (cmd_pipeline.c). */

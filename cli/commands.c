@@ -74,6 +74,11 @@ static const cli_cmd cli_cmds[] = {
      "Restore every table a run changed to its version before the run; its folders "
      "pending",
      "pipeline=,cascade,reason=,dry-run,yes", 0, cmd_rollback_run},
+    {"skip-file",
+     "skip-file FOLDER/FILE... [--pipeline P] --reason R [--dry-run] [--yes] [--json]",
+     "Leave bad source files out of their epoch folder; retry or run loads it without "
+     "them",
+     "pipeline=,reason=,dry-run,yes", 0, cmd_skip_file},
     {"cancel", "cancel PIPELINE --reason R [--dry-run] [--json]",
      "Stop the pipeline's running run (any process) at its next step boundary",
      "reason=,dry-run", 0, cmd_cancel},

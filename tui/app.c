@@ -753,6 +753,10 @@ static sl_code action_generic(app *a, view *v, action_id id, const char *arg,
         app_message(a, EL_MESSAGE,
                     "rollback-run works on a run: open Runs (3), select one");
         return SL_OK;
+    case ACT_SKIP_FILE:
+        app_message(a, EL_MESSAGE,
+                    "skip-file works on a folder: open Folders (2) and select it");
+        return SL_OK;
     case ACT_CANCEL: {
         /* The live run of this console, else whichever run holds the lease. */
         pipeact_target t = {0};

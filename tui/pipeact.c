@@ -56,6 +56,8 @@ static const char *ops_name_of(action_id id)
         return "reset";
     case ACT_ROLLBACK:
         return "rollback-run";
+    case ACT_SKIP_FILE:
+        return "skip-file";
     default:
         return NULL;
     }
@@ -131,6 +133,26 @@ static sl_code plan_build(app *a, action_id id, const pipeact_target *t, pa_plan
             json_object_set_new(p->params, "cascade", json_false());
         p->what = sl_asprintf("run %s of %s", t->run_id, p->pipeline);
         break;
+    case ACT_SKIP_FILE: { /* as `sluice skip-file F/FILE...` */
+        if (!t->nfiles) {
+            plan_free(p);
+            return err_set(
+                err, SL_USAGE,
+                "skip-file needs a file: open a folder (Enter) and select one");
+        }
+        json_t *files = json_array();
+        sl_buf target = {0};
+        for (size_t i = 0; i < t->nfiles; i++) {
+            json_array_append_new(files, json_string(t->files[i]));
+            buf_appendf(&target, "%s%s", i ? "," : "", t->files[i]);
+        }
+        p->target = buf_steal(&target);
+        json_object_set_new(p->params, "pipeline", json_string(p->pipeline));
+        json_object_set_new(p->params, "files", files);
+        p->what = t->nfiles == 1 ? sl_asprintf("file %s of %s", t->files[0], p->pipeline)
+                                 : sl_asprintf("%zu files of %s", t->nfiles, p->pipeline);
+        break;
+    }
     default: { /* skip, mark-processed, reset: as `sluice skip F1 F2 ...` */
         if (!t->nfolders) {
             plan_free(p);
@@ -293,6 +315,23 @@ static void state_lines(preview_job *j, const json_t *out)
     }
 }
 
+/* skip-file: the folder loads without these files. */
+static void skip_file_lines(preview_job *j, const json_t *out)
+{
+    line_add(j, EL_NORMAL, "Folder %s is loaded without these files (they stay in",
+             jstr(out, "folder"));
+    line_add(j, EL_NORMAL, "%s",
+             "the source; the checkpoint row records them until a reset).");
+    line_add(j, EL_NORMAL, "%s",
+             "Then retry (t) or run (x) the folder: the marker's row count is not");
+    line_add(j, EL_NORMAL, "%s", "checked for it, as the delivery is no longer whole.");
+    line_add(j, EL_NORMAL, "%s", "");
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(out, "excluded_files"), i, f)
+        line_add(j, EL_WARNING, "  - %s", json_string_value(f));
+}
+
 static void rollback_lines(preview_job *j, const json_t *out, const char *dependents)
 {
     const pa_plan *p = j->plan;
@@ -349,6 +388,9 @@ static void preview_run(tui_job *job, session *sess)
         case ACT_ROLLBACK:
             rollback_lines(j, res.output, dependents);
             break;
+        case ACT_SKIP_FILE:
+            skip_file_lines(j, res.output);
+            break;
         default:
             state_lines(j, res.output);
             break;
@@ -390,6 +432,11 @@ static void dialog_words(preview_job *j)
         j->title = sl_asprintf("Roll back %s", p->what);
         j->expect = sl_strdup(p->target);
         j->confirm = sl_strdup("Roll back");
+        break;
+    case ACT_SKIP_FILE:
+        j->title = sl_asprintf("Skip %s", p->what);
+        j->expect = sl_strdup(p->target);
+        j->confirm = sl_strdup("Skip file");
         break;
     default: {
         static const char *const verbs[] = {"Skip", "Mark processed", "Reset"};
@@ -455,6 +502,13 @@ static void done_message(app *a, const answer_job *j)
                     p->what, restored ? restored : "{}",
                     json_array_size(json_object_get(o, "folders")), ev);
         free(restored);
+        return;
+    }
+    if (p->id == ACT_SKIP_FILE) {
+        app_message(a, EL_OK,
+                    "skipped %s: checkpoint version %lld (audit #%lld); t retries the "
+                    "folder without it",
+                    p->what, jint(o, "checkpoint_version"), ev);
         return;
     }
     static const char *const done[] = {"skipped", "marked processed", "reset to pending"};

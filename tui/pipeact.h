@@ -8,7 +8,8 @@
 #include "tui/app.h"
 
 /* The console's pipeline interventions: run, retry, skip, mark-processed,
- * reset (on folders) and rollback-run (on a run). Each computes its dry-run
+ * reset (on folders), skip-file (on a folder's files) and rollback-run (on
+ * a run). Each computes its dry-run
  * preview on the worker (what the ops layer would do: folders and their
  * states before/after, tables and versions for a rollback), opens the
  * preview dialog (default Cancel, typed target, reason), and on confirm
@@ -19,7 +20,9 @@ typedef struct pipeact_target {
     const char *pipeline;
     const char *const *folders; /* the marked folders, or the selected one */
     size_t nfolders;
-    const char *run_id;      /* rollback-run, retry of a run */
+    const char *run_id;       /* rollback-run, retry of a run */
+    const char *const *files; /* skip-file: source keys "<folder>/<file>" */
+    size_t nfiles;
     const char *until_step;  /* run: --until-step, may be NULL */
     const char *runbook_run; /* set when a runbook step asks: linked in params */
 } pipeact_target;

@@ -860,6 +860,25 @@ static unsigned do_pipeline_action(view *v, app *a, action_id id, const char *ar
         }
         t.until_step = arg;
         break;
+    case ACT_SKIP_FILE: {
+        /* FILE: as the error names it ("1700000000/part-1.jsonl"), or
+         * relative to the selected folder ("part-1.jsonl"). */
+        f = selected(v, &p);
+        if (!f || !arg || !*arg) {
+            err_set(err, SL_USAGE,
+                    "select the folder, then :skip-file FILE (the file the error names)");
+            return REACT_REDRAW;
+        }
+        char *key =
+            strchr(arg, '/') ? sl_strdup(arg) : sl_asprintf("%s/%s", f->name, arg);
+        const char *keys[1] = {key};
+        t.pipeline = p->name;
+        t.files = keys;
+        t.nfiles = 1;
+        pipeact_open(a, id, &t, err);
+        free(key);
+        return REACT_REDRAW;
+    }
     case ACT_RETRY:
         f = selected(v, &p);
         if (!f || strcmp(f->state, "failed") != 0 || !f->run_id) {
@@ -899,6 +918,7 @@ static unsigned handle(view *v, app *a, action_id id, const char *arg, sl_err *e
     case ACT_SKIP:
     case ACT_MARK:
     case ACT_RESET:
+    case ACT_SKIP_FILE:
         return do_pipeline_action(v, a, id, arg, err);
     default:
         return REACT_UNHANDLED;

@@ -1019,6 +1019,8 @@ static unsigned take_pipeact(view *v, app *a, action_id id, const pn_row *r, sl_
             return need(err, "a folder");
         t.folders = folders;
         t.nfolders = 1;
+        if (id == ACT_RETRY)
+            t.run_id = r->run_id; /* the run that failed the folder */
     } else if (!r || !r->pipeline) {
         /* An empty panel (the failure was just skipped) still leaves the
          * pipeline to run when the config has only one. */

@@ -35,6 +35,10 @@ static const ops_desc ops_descs[] = {
      "Restore every table a run changed to its version before the run; its folders "
      "pending",
      OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, NULL, ops_rollback_run},
+    {"skip-file",
+     "Leave source files out of their epoch folder (checkpoint row); the folder loads "
+     "without them",
+     OPS_MUTATES | OPS_NEEDS_REASON | OPS_DESTRUCTIVE, NULL, ops_skip_file_run},
     {"cancel", "Stop a pipeline's run at its next step boundary (whoever started it)",
      OPS_MUTATES | OPS_NEEDS_REASON, ops_cancel_before, ops_cancel_run},
     /* Not mutating: a read-only console may follow a runbook; the actions its

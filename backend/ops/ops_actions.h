@@ -16,10 +16,12 @@ sl_code ops_demo_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
 sl_code ops_demo_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
 sl_code ops_restore_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
                            sl_err *err);
-sl_code ops_restore_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_restore_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                        sl_err *err);
 sl_code ops_vacuum_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
                           sl_err *err);
-sl_code ops_vacuum_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_vacuum_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                       sl_err *err);
 sl_code ops_optimize_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
                             sl_err *err);
 sl_code ops_optimize_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
@@ -31,7 +33,8 @@ sl_code ops_skip_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_e
 sl_code ops_mark_processed_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
                                sl_err *err);
 sl_code ops_reset_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
-sl_code ops_rollback_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_rollback_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                         sl_err *err);
 
 /* Runbook runs (ops_runbook.c): start and steps, audited, not mutating. */
 sl_code ops_runbook_start_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
@@ -41,6 +44,11 @@ sl_code ops_runbook_step_run(ops_ctx *ctx, const ops_request *req, ops_result *r
 /* cancel (ops_cancel.c) */
 sl_code ops_cancel_before(ops_ctx *ctx, const ops_request *req, ops_result *res,
                           sl_err *err);
-sl_code ops_cancel_run(ops_ctx *ctx, const ops_request *req, ops_result *res, sl_err *err);
+sl_code ops_cancel_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                       sl_err *err);
+
+/* skip-file (ops_skipfile.c) */
+sl_code ops_skip_file_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
+                          sl_err *err);
 
 #endif

@@ -245,7 +245,7 @@ pl_known *ckpt_view_known(const ckpt_view *v)
 {
     pl_known *k = sl_calloc(v->n ? v->n : 1, sizeof *k);
     for (size_t i = 0; i < v->n; i++)
-        k[i] = (pl_known){v->e[i].folder, v->e[i].state, v->e[i].batch_id};
+        k[i] = (pl_known){v->e[i].folder, v->e[i].state, v->e[i].batch_id, v->e[i].detail};
     return k;
 }
 

@@ -118,7 +118,7 @@ sl_code demo_pipeline_counts(const pipeline_def *d, int64_t now_ms, json_t *summ
     if (c == SL_OK) {
         known = sl_calloc(v.n ? v.n : 1, sizeof *known);
         for (size_t i = 0; i < v.n; i++)
-            known[i] = (pl_known){v.e[i].folder, v.e[i].state, v.e[i].batch_id};
+            known[i] = (pl_known){v.e[i].folder, v.e[i].state, v.e[i].batch_id, v.e[i].detail};
         pl_discover_opts o = {.now_ms = now_ms, .max_marker_reads = (size_t)-1};
         c = discover_epochs(src, d, known, v.n, &o, &dsc, err);
     }

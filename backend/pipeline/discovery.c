@@ -87,6 +87,7 @@ typedef struct fold {
     uint64_t marker_size;
     int candidate; /* no checkpoint state, or reset: pending unless waiting */
     int gone;      /* done_by_name: listed by name, then found holding no object */
+    json_t *excluded; /* keys the checkpoint excludes (skip-file), or NULL */
 } fold;
 
 typedef struct epoch_acc {
@@ -158,7 +159,29 @@ static void acc_start(epoch_acc *a, const char *key, size_t seglen)
     if (bad)
         f->why = sl_asprintf("unknown checkpoint state \"%s\"", k->state);
     fo->candidate = f->state == NULL;
+    if (k && k->detail) {
+        json_t *d = json_loads(k->detail, 0, NULL);
+        json_t *ex = json_object_get(d, "excluded_files");
+        if (json_is_array(ex) && json_array_size(ex)) {
+            fo->excluded = json_incref(ex);
+            f->excluded_detail = sl_strdup(k->detail);
+        }
+        json_decref(d);
+    }
     a->cur = fo;
+}
+
+static int excluded(const fold *fo, const char *key)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(fo->excluded, i, v)
+    {
+        const char *x = json_string_value(v);
+        if (x && strcmp(x, key) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* 1 when a segment of rel (the path below the folder) starts with '_' or
@@ -197,6 +220,10 @@ static void acc_object(epoch_acc *a, const store_obj *o)
     }
     if (hidden_path(rel))
         return;
+    if (fo->excluded && excluded(fo, o->key)) {
+        f->nexcluded++;
+        return;
+    }
     f->files++;
     f->bytes += o->size;
     /* Pending folders, and those a run may resume (running) or retry
@@ -210,6 +237,7 @@ static void folder_clear(pl_folder *f)
     free(f->folder);
     free(f->why);
     strv_free(f->data_files, f->ndata_files);
+    free(f->excluded_detail);
     memset(f, 0, sizeof *f);
 }
 
@@ -402,8 +430,10 @@ sl_code discover_epochs(store *src, const pipeline_def *d, const pl_known *known
     free(a.seg);
     if (c == SL_OK)
         c = epochs_finish(src, d, &a, &o, out, err);
-    for (size_t i = 0; i < a.n; i++)
+    for (size_t i = 0; i < a.n; i++) {
         folder_clear(&a.v[i].f);
+        json_decref(a.v[i].excluded);
+    }
     free(a.v);
     out->nlisted = l.nlisted;
     out->npages = l.npages;

@@ -31,6 +31,10 @@ typedef struct pl_known {
     const char *folder;
     const char *state;
     int64_t batch_id;
+    /* The checkpoint row's detail (JSON text) or NULL; an epoch folder's
+     * {"excluded_files": ["<folder>/<file>", ...]} lists source files an
+     * operator took out of the folder (skip-file): they are not loaded. */
+    const char *detail;
 } pl_known;
 
 typedef struct pl_folder {
@@ -58,6 +62,11 @@ typedef struct pl_folder {
      * sorted in byte order. Filled for pending, running and failed folders
      * (those a run takes, resumes or retries). */
     char **data_files;
+    /* Objects left out because the checkpoint excludes them (skip-file),
+     * and the exclusion as the checkpoint holds it (JSON text, to carry
+     * into the folder's next rows), else NULL. */
+    size_t nexcluded;
+    char *excluded_detail;
     size_t ndata_files;
     int64_t batch_id; /* from the checkpoint; -1 when unknown */
     int late;         /* pending and older than the newest processed epoch */

@@ -79,6 +79,8 @@ wait_for "failed first"
 keys Enter
 wait_for "Error SL-EXPECTATION-FAILED in ingest of $FAILED"
 wait_for "hint:"
+BADFILE=$(screen | tr -d '\n' | grep -o "$FAILED/part-[0-9]*\.jsonl" | head -1)
+[ -n "$BADFILE" ] || fail "the error names no file of $FAILED"
 
 # The "failed ingest step" runbook: read, note, skip the folder, skip the
 # retry step, run what waited.
@@ -88,6 +90,7 @@ keys / 'Failed ingest' Enter
 keys Enter
 wait_for "step 1 of 5"
 wait_for "$FAILED"
+wait_for "runbook run started" # its audited start, before any step
 keys a
 wait_for "step 2 of 5"
 keys a
@@ -95,21 +98,40 @@ wait_for "Record note"
 keys 'bad row without order_id' Enter
 keys Right Enter
 wait_for "step 3 of 5"
-keys a
-wait_for "Type $FAILED to confirm"
-wait_for "[ Cancel ]"
-keys "$FAILED" Enter
+# The folder's other files are good: skip this step and leave only the bad
+# file out (Folders, :skip-file), then retry the folder from the runbook.
+keys n
+wait_for "Skip step 3"
+keys 'one bad file: skipping only that file' Enter
+keys Right Enter
+wait_for "step 4 of 5"
+keys 2
+wait_for "[Folders]"
+wait_for " failed "
+wait_gone "loading"
+keys : "skip-file ${BADFILE#*/}" Enter
+wait_for "Type $BADFILE to confirm"
+keys "$BADFILE" Enter
 keys 'upstream sent a row without order_id' Enter
 wait_for "> Cancel <"
 keys Right
-wait_for "> Skip <"
+wait_for "> Skip file <"
 keys Enter
-wait_for "skipped folder $FAILED"
+wait_for "skipped file $BADFILE"
+keys 7
 wait_for "step 4 of 5"
-keys n
-wait_for "Skip step 4"
-keys 'skipped the folder instead' Enter
-keys Right Enter
+keys a
+wait_for "Retry run"
+RUNID=$(screen | grep -o "Type [0-9a-f]* to confirm" | awk '{print $2}')
+[ -n "$RUNID" ] || fail "the retry dialog names no run"
+keys "$RUNID" Enter
+keys 'retry without the bad file' Enter
+keys Right
+wait_for "> Retry <"
+keys Enter
+wait_for "Live run"
+wait_for "retry succeeded"
+keys Escape
 wait_for "step 5 of 5"
 keys a
 wait_for "Type orders to confirm"
@@ -120,7 +142,7 @@ wait_for "> Run <"
 keys Enter
 wait_for "Live run"
 wait_for "folders processed"
-wait_for "succeeded"
+wait_for "run succeeded"
 
 # Restore the first table to its second-newest version from Tables: R
 # opens the preview dialog (Cancel is the default), the target is typed,
@@ -208,11 +230,11 @@ echo "$FOLDERS" | python3 -c '
 import json, sys
 folders = {f["folder"]: f["state"] for f in json.load(sys.stdin)}
 bad = sys.argv[1]
-assert folders.get(bad) == "skipped", ("the failed folder is", folders.get(bad))
+assert folders.get(bad) == "processed", ("the failed folder is", folders.get(bad))
 left = sorted(f for f, s in folders.items() if s in ("failed", "pending"))
 assert not left, ("still failed or pending", left)
 ' "$FAILED" || fail "folders after the drill: $FOLDERS"
-SKIPS=$("$BIN" -c "$CONFIG" audit list --action skip --json 2>&1)
+SKIPS=$("$BIN" -c "$CONFIG" audit list --action skip-file --json 2>&1)
 echo "$SKIPS" | python3 -c '
 import json, sys
 rows = json.load(sys.stdin)
@@ -220,11 +242,14 @@ done = [r for r in rows if r["phase"] == "succeeded"]
 assert len(done) == 1, rows
 r = done[0]
 assert r["operator"] == "e2e" and r["reason"] == "upstream sent a row without order_id", r
-assert r["target"] == sys.argv[1], r
+assert r["target"] == sys.argv[2], r
+assert sys.argv[2] in json.dumps(r["after_state"]), r
 assert r["before_state"] and r["after_state"], r
-assert "runbook_run" in json.dumps(r["params"]), r
-' "$FAILED" || fail "the skip is not audited as expected: $SKIPS"
-for a in runbook.start runbook.step run; do
+assert sys.argv[2] not in json.dumps(r["before_state"]), r
+' "$FAILED" "$BADFILE" || fail "the skip-file is not audited as expected: $SKIPS"
+RETRIES=$("$BIN" -c "$CONFIG" audit list --action retry --json 2>&1)
+echo "$RETRIES" | grep -q '"runbook_run"' || fail "the retry is not linked to the runbook run"
+for a in runbook.start runbook.step run retry; do
     "$BIN" -c "$CONFIG" audit list --action $a --json 2>&1 | grep -q '"phase": *"succeeded"' ||
         fail "no succeeded $a row in the audit log"
 done

@@ -252,7 +252,7 @@ static void check_states(int phase)
     assert_int_equal(ckpt_load(lake, DEMO_PIPELINE, &v, &err), SL_OK);
     pl_known *known = calloc(v.n + 1, sizeof *known);
     for (size_t k = 0; k < v.n; k++)
-        known[k] = (pl_known){v.e[k].folder, v.e[k].state, v.e[k].batch_id};
+        known[k] = (pl_known){v.e[k].folder, v.e[k].state, v.e[k].batch_id, v.e[k].detail};
     pl_discovery dsc;
     pl_discover_opts o = {.now_ms = NOW_MS, .max_marker_reads = (size_t)-1};
     assert_int_equal(discover_epochs(src, d, known, v.n, &o, &dsc, &err), SL_OK);

@@ -96,9 +96,13 @@ static void build_states_source(const char *dir)
 
 /* Sorted by folder in byte order, as the checkpoint reader gives them. */
 static const pl_known KNOWN[] = {
-    {"0500", "processed", 1}, /* no longer in the source: ignored */
-    {"1000", "processed", 7}, {"1200", "failed", 8},   {"1300", "pending", 9}, /* reset */
-    {"1400", "skipped", -1},  {"1500", "running", 10}, {"1800", "weird", 11},
+    {"0500", "processed", 1, NULL}, /* no longer in the source: ignored */
+    {"1000", "processed", 7, NULL},
+    {"1200", "failed", 8, NULL},
+    {"1300", "pending", 9, NULL}, /* reset */
+    {"1400", "skipped", -1, NULL},
+    {"1500", "running", 10, NULL},
+    {"1800", "weird", 11, NULL},
 };
 #define NKNOWN (sizeof KNOWN / sizeof KNOWN[0])
 
@@ -284,7 +288,7 @@ static void test_pagination(void **state)
     char names[350][16];
     for (int i = 0; i < 350; i++) { /* every other folder processed */
         snprintf(names[i], sizeof names[i], "%d", 5000 + 2 * i);
-        known[i] = (pl_known){names[i], "processed", i};
+        known[i] = (pl_known){names[i], "processed", i, NULL};
     }
     /* S3's 1,000 keys a page. */
     pl_discover_opts o = {
@@ -418,7 +422,7 @@ static void test_done_by_name(void **state)
     pl_discovery_free(&full);
 
     /* A processed folder holding no object is known by its name alone. */
-    const pl_known k2000[] = {{"2000", "processed", 3}};
+    const pl_known k2000[] = {{"2000", "processed", 3, NULL}};
     assert_int_equal(discover_epochs(s, &d, k2000, 1, &o, &named, &err), SL_OK);
     assert_int_equal(named.n, 12);
     assert_string_equal(find(&named, "2000")->state, "processed");
@@ -450,7 +454,7 @@ static void test_done_by_name_pages(void **state)
     char names[100][16];
     for (int i = 0; i < 100; i++) { /* every third folder processed */
         snprintf(names[i], sizeof names[i], "%d", 7000 + 3 * i);
-        known[i] = (pl_known){names[i], "processed", i};
+        known[i] = (pl_known){names[i], "processed", i, NULL};
     }
     const size_t sizes[] = {1, 2, 7, 1000};
     for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {

@@ -271,6 +271,89 @@ static void test_rollback_evolve(void **state)
     json_decref(r2);
 }
 
+/* One bad file among good ones: skip-file leaves it out of its folder, a
+ * retry of the failed run loads the rest (the marker's count, which covers
+ * the whole delivery, is not held against it), the exclusion stays with
+ * the folder, and the audit has who, why, before and after. */
+static void test_skip_file(void **state)
+{
+    fx *f = *state;
+    json_t *r1 = sl_json(f, 0, "run --json");
+    json_decref(r1);
+    const char *good =
+        "{\"order_id\": \"keep-1\", \"customer_id\": \"c1\", \"amount\": 1.5, "
+        "\"qty\": 1, \"updated_at\": \"2023-11-20T00:00:00Z\", \"op\": \"U\"}\n";
+    const char *bad =
+        "{\"order_id\": null, \"customer_id\": \"c1\", \"amount\": 2.5, "
+        "\"qty\": 1, \"updated_at\": \"2023-11-20T00:00:00Z\", \"op\": \"U\"}\n"
+        "{\"order_id\": \"lost-1\", \"customer_id\": \"c2\", \"amount\": 3.5, "
+        "\"qty\": 1, \"updated_at\": \"2023-11-20T00:00:00Z\", \"op\": \"U\"}\n";
+    tu_write_file(f->w.dir, "incoming/1700030000/part-0.jsonl", good);
+    tu_write_file(f->w.dir, "incoming/1700030000/part-1.jsonl", bad);
+    tu_write_file(f->w.dir, "incoming/1700030000/_SUCCESS", "{\"rows\": 3}");
+    char *out = NULL;
+    assert_int_equal(sl(f, &out, "run --json"), 1); /* has_key fails the folder */
+    assert_non_null(strstr(out, "SL-EXPECTATION-FAILED"));
+    assert_non_null(strstr(out, "1700030000/part-1.jsonl"));
+    free(out);
+    json_t *folders = sl_json(f, 0, "folders orders --json");
+    json_t *last = json_array_get(folders, json_array_size(folders) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "state")), "failed");
+    char *run = sl_strdup(json_string_value(json_object_get(last, "run_id")));
+    json_decref(folders);
+
+    /* Refused without --yes (a preview), a file of the wrong folder, a
+     * missing file; then done. */
+    assert_int_equal(sl(f, &out, "skip-file 1700030000/part-1.jsonl --reason 'null key'"),
+                     3);
+    assert_non_null(strstr(out, "1700030000/part-1.jsonl"));
+    free(out);
+    assert_int_equal(
+        sl(f, NULL, "skip-file 1700030000/nope.jsonl --reason 'null key' --yes"), 2);
+    json_t *sk = sl_json(
+        f, 0, "skip-file 1700030000/part-1.jsonl --reason 'null key' --yes --json");
+    assert_string_equal(json_string_value(json_object_get(sk, "state")), "failed");
+    json_decref(sk);
+    char *args = sl_asprintf("retry %s --reason 'without the bad file' --json", run);
+    json_t *rr = sl_json(f, 0, args);
+    free(args);
+    free(run);
+    assert_int_equal(json_integer_value(json_object_get(rr, "processed")), 1);
+    json_decref(rr);
+    char *silver = silver_now(f);
+    assert_non_null(strstr(silver, "keep-1|"));
+    assert_null(strstr(silver, "lost-1|")); /* the skipped file's rows are not loaded */
+    free(silver);
+    /* The exclusion stays on the folder's rows. */
+    store *lake = NULL;
+    sl_err err = {0};
+    assert_int_equal(store_open(f->w.lake, &lake, &err), SL_OK);
+    ckpt_view v;
+    assert_int_equal(ckpt_load(lake, "orders", &v, &err), SL_OK);
+    const ckpt_entry *e = ckpt_find(&v, "1700030000");
+    assert_non_null(e);
+    assert_string_equal(e->state, "processed");
+    assert_non_null(e->detail);
+    assert_non_null(strstr(e->detail, "1700030000/part-1.jsonl"));
+    ckpt_view_free(&v);
+    store_close(lake);
+    json_t *a = audit_of(f, "skip-file");
+    size_t n = json_array_size(a);
+    assert_true(n >= 2);
+    assert_string_equal(phase(a, n - 2), "requested");
+    assert_string_equal(phase(a, n - 1), "succeeded");
+    json_t *fin = json_array_get(a, n - 1);
+    assert_string_equal(json_string_value(json_object_get(fin, "reason")), "null key");
+    assert_string_equal(json_string_value(json_object_get(fin, "operator")), "oncall");
+    /* before: nothing excluded yet; after: the file */
+    assert_int_equal(json_array_size(json_object_get(json_object_get(fin, "before_state"),
+                                                     "excluded_files")),
+                     0);
+    assert_non_null(
+        json_object_get(json_object_get(fin, "after_state"), "excluded_files"));
+    json_decref(a);
+}
+
 static void test_cascade(void **state)
 {
     fx *f = *state;
@@ -413,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_evolve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skip_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_skip_reset_mark, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -276,8 +276,8 @@ static void test_each_mutating_action_audited(void **state)
     failed_folder(folder, sizeof folder, failed_run, sizeof failed_run);
     /* The order matters: each leaves what the next needs. */
     static const char *const order[] = {
-        "retry",        "skip",     "reset",  "mark-processed", "run",
-        "rollback-run", "optimize", "vacuum", "restore",        "cancel"};
+        "skip-file",    "retry",    "skip",   "reset",   "mark-processed", "run",
+        "rollback-run", "optimize", "vacuum", "restore", "cancel"};
     size_t n;
     const action_desc *t = actions_table(&n);
     for (size_t i = 0; i < n; i++) {
@@ -304,6 +304,12 @@ static void test_each_mutating_action_audited(void **state)
         } else if (strcmp(a, "restore") == 0) {
             open = sl_strdup("view tables\nfilter orders_raw\nenter\nrestore 1\nwait\n");
             answer = confirm_keys("orders_raw@1");
+        } else if (strcmp(a, "skip-file") == 0) {
+            char *key = sl_asprintf("%s/part-00000.jsonl", folder);
+            open = sl_asprintf(
+                "view folders\nfilter %s\nskip-file part-00000.jsonl\nwait\n", folder);
+            answer = confirm_keys(key);
+            free(key);
         } else if (strcmp(a, "retry") == 0) {
             open = sl_asprintf("view folders\nfilter %s\nretry\nwait\n", folder);
             answer = confirm_keys(failed_run);
