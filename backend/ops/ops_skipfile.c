@@ -125,7 +125,8 @@ sl_code ops_skip_file_run(ops_ctx *ctx, const ops_request *req, ops_result *res,
         json_t *old = e && e->detail ? json_loads(e->detail, 0, NULL) : NULL;
         excluded = json_array();
         json_t *prev = json_object_get(old, "excluded_files");
-        json_array_extend(excluded, json_is_array(prev) ? prev : json_array());
+        if (json_is_array(prev))
+            json_array_extend(excluded, prev);
         /* a copy: the list grows below */
         res->before = json_pack("{s:s, s:s, s:I, s:o}", "folder", folder, "state", state,
                                 "batch_id", (json_int_t)(e ? e->batch_id : -1),
