@@ -268,6 +268,51 @@ static char *confirm_keys(const char *target)
                        target ? "\nkey Enter\n" : "");
 }
 
+/* The user's bindings from console.keys win in the console: the help shows
+ * them and the key does the action, and the action's default key is free. */
+static void test_user_key_bindings(void **state)
+{
+    (void)state;
+    config_with(NULL);
+    char *path = paths_join(W.dir, "sluice.json");
+    char *text = tu_read_file(path);
+    json_t *cfg = json_loads(text, 0, NULL);
+    json_object_set_new(cfg, "console", json_pack("{s:{s:s}}", "keys", "skip", "K C-k"));
+    char *out = json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    tu_write_file(W.dir, "sluice.json", out);
+    free(out);
+    json_decref(cfg);
+    free(text);
+    free(path);
+    char folder[32], run[40];
+    failed_folder(folder, sizeof folder, run, sizeof run);
+    char *script =
+        sl_asprintf("view folders\nhelp\ndump @/keys.txt\nback\nfilter %s\n"
+                    "key K\nwait\ndump @/skip.txt\nkey Esc\nkey S\ndump @/s.txt\n",
+                    folder);
+    sl_err err = {0};
+    sl_code rc = tt_run_script(W.dir, script, 43, 132, NULL, &err);
+    free(script);
+    if (rc != SL_OK)
+        fail_msg("script: %s", err.msg);
+    char *keys = tt_read_dump(W.dir, "keys.txt");
+    assert_non_null(keys);
+    if (!strstr(keys, " K C-k      skip "))
+        fail_msg("the help does not show the user's keys for skip:\n%s", keys);
+    char *skip = tt_read_dump(W.dir, "skip.txt");
+    char *want = sl_asprintf("Type %s to confirm", folder);
+    if (!strstr(skip, want))
+        fail_msg("K did not open the skip dialog:\n%s", skip);
+    char *s = tt_read_dump(W.dir, "s.txt");
+    if (!strstr(s, "key S does nothing here"))
+        fail_msg("S still does something:\n%s", s);
+    free(want);
+    free(keys);
+    free(skip);
+    free(s);
+    config_with(NULL);
+}
+
 static void test_each_mutating_action_audited(void **state)
 {
     (void)state;
@@ -366,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_read_only_config),
         cmocka_unit_test(test_protected_environment),
         cmocka_unit_test(test_protected_cli),
+        cmocka_unit_test(test_user_key_bindings),
         cmocka_unit_test(test_each_mutating_action_audited),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
