@@ -857,6 +857,22 @@ static sl_code action_generic(app *a, view *v, action_id id, const char *arg,
         return SL_OK;
     case ACT_RESIZE:
         return do_resize(a, arg, err);
+    case ACT_CLICK: {
+        int row = -1, col = -1;
+        char how[16] = "";
+        if (!arg || sscanf(arg, "%d %d %15s", &row, &col, how) < 2 || row < 0 || col < 0)
+            return err_set(err, SL_USAGE, "click ROW COL [double|up|down], not '%s'",
+                           arg ? arg : "");
+        int kind = !how[0]                      ? CRT_MOUSE_CLICK
+                   : strcmp(how, "double") == 0 ? CRT_MOUSE_DOUBLE
+                   : strcmp(how, "up") == 0     ? CRT_MOUSE_WHEEL_UP
+                   : strcmp(how, "down") == 0   ? CRT_MOUSE_WHEEL_DOWN
+                                                : 0;
+        if (!kind)
+            return err_set(err, SL_USAGE, "click: '%s' is not double, up or down", how);
+        crt_mouse_inject(kind, row, col);
+        return app_key(a, CRT_KEY_MOUSE, err);
+    }
     case ACT_COUNT:
         break;
     }

@@ -420,6 +420,13 @@ void crt_mouse(int on)
     mouseinterval(on ? 250 : 0);
 }
 
+void crt_mouse_inject(int kind, int row, int col)
+{
+    crt.mouse_kind = kind;
+    crt.mouse_row = row;
+    crt.mouse_col = col;
+}
+
 int crt_mouse_last(int *row, int *col)
 {
     *row = crt.mouse_row;

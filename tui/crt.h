@@ -40,6 +40,8 @@ enum { CRT_MOUSE_CLICK = 1, CRT_MOUSE_DOUBLE, CRT_MOUSE_WHEEL_UP, CRT_MOUSE_WHEE
 void crt_mouse(int on);
 /* The event of the last CRT_KEY_MOUSE: kind, screen row and column. */
 int crt_mouse_last(int *row, int *col);
+/* Scripts: the next CRT_KEY_MOUSE reports this event (the `click` action). */
+void crt_mouse_inject(int kind, int row, int col);
 
 /* Interactive: the real terminal (stdin/stdout must be ttys). */
 sl_code crt_open_terminal(const theme *t, sl_err *err);

@@ -313,6 +313,41 @@ static void test_user_key_bindings(void **state)
     config_with(NULL);
 }
 
+/* The mouse (console.mouse): a click on a tab switches to it, a double
+ * click on a row opens it, the wheel moves the selection. */
+static void test_mouse(void **state)
+{
+    (void)state;
+    config_with(NULL);
+    /* At 80 columns the tabs are "[Overview] 2 3 ...": " 3 " spans 16-18. */
+    const char *script = "view overview\nclick 1 17\nwait\ndump @/m1.txt\n"
+                         "click 5 3 double\nwait\ndump @/m2.txt\nback\n"
+                         "click 4 3\nenter\nwait\ndump @/m3.txt\nback\n"
+                         "click 4 3\nclick 4 3 down\nenter\nwait\ndump @/m4.txt\n";
+    sl_err err = {0};
+    sl_code rc = tt_run_script(W.dir, script, 24, 80, NULL, &err);
+    if (rc != SL_OK)
+        fail_msg("script: %s", err.msg);
+    char *m1 = tt_read_dump(W.dir, "m1.txt");
+    if (!strstr(m1, "[Runs]"))
+        fail_msg("a click on tab 3 did not open Runs:\n%s", m1);
+    char *m2 = tt_read_dump(W.dir, "m2.txt");
+    if (!strstr(m2, "Steps ("))
+        fail_msg("a double click on a run did not open it:\n%s", m2);
+    /* The wheel moved the selection: another run opens. */
+    char *m3 = tt_read_dump(W.dir, "m3.txt"), *m4 = tt_read_dump(W.dir, "m4.txt");
+    assert_non_null(strstr(m3, "Steps ("));
+    assert_non_null(strstr(m4, "Steps ("));
+    if (strcmp(m3, m4) == 0)
+        fail_msg("the wheel did not move the selection:\n%s", m4);
+    free(m4);
+    assert_int_equal(tt_run_script(W.dir, "click 1 x\n", 24, 80, NULL, &err),
+                     SL_TUI_SCRIPT);
+    free(m1);
+    free(m2);
+    free(m3);
+}
+
 static void test_each_mutating_action_audited(void **state)
 {
     (void)state;
@@ -412,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_protected_environment),
         cmocka_unit_test(test_protected_cli),
         cmocka_unit_test(test_user_key_bindings),
+        cmocka_unit_test(test_mouse),
         cmocka_unit_test(test_each_mutating_action_audited),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
