@@ -422,12 +422,64 @@ static void test_view_closed_while_job_blocks(void **state)
     free(d);
 }
 
+/* An interactive console (not a script) refreshes the view on screen once
+ * its data is older than console.refresh_seconds (10 by default), and marks
+ * data with its age while the refresh is paused (P). The clock is moved by
+ * hand; app_tick is what the main loop calls every turn. */
+static void test_refresh_and_stale_marks(void **state)
+{
+    console *c = *state;
+    theme th;
+    sl_err err;
+    assert_int_equal(theme_load("dark", &th, &err), SL_OK);
+    app *a = app_new(c->sess, &th, 0, c->w);
+    app_start(a);
+    assert_int_equal(app_command(a, "view folders", SRC_COMMAND, &err), SL_OK);
+    app_settle(a);
+    char *d = screen(a);
+    expect_title_loading(d, 0, "after the first load");
+    free(d);
+
+    setenv("SLUICE_FAKE_NOW_MS", "1700010005000", 1); /* 5 s: not yet */
+    app_tick(a);
+    d = screen(a);
+    expect_title_loading(d, 0, "5 s after the load");
+    free(d);
+    setenv("SLUICE_FAKE_NOW_MS", "1700010011000", 1); /* 11 s: reloads */
+    app_tick(a);
+    d = screen(a);
+    expect_title_loading(d, 1, "11 s after the load");
+    free(d);
+    app_settle(a);
+
+    act(a, ACT_PAUSE, NULL);
+    setenv("SLUICE_FAKE_NOW_MS", "1700010311000", 1); /* 5 min on, paused */
+    app_tick(a);
+    d = screen(a);
+    expect_title_loading(d, 0, "paused");
+    char *title = screen_line(d, 1);
+    if (!strstr(title, "paused · data 5m ago"))
+        fail_msg("the title does not mark the paused data's age: '%s'", title);
+    free(title);
+    free(d);
+    act(a, ACT_PAUSE, NULL); /* resumed: old data reloads at once */
+    app_tick(a);
+    d = screen(a);
+    expect_title_loading(d, 1, "resumed");
+    free(d);
+    app_settle(a);
+    app_free(a);
+    setenv("SLUICE_FAKE_NOW_MS", "1700010000000", 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wake_fd_follows_finished_jobs),
         cmocka_unit_test_setup_teardown(test_ui_responsive_while_job_blocks,
                                         console_setup, console_teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_and_stale_marks, console_setup,
+                                        console_teardown),
         cmocka_unit_test_setup_teardown(test_view_closed_while_job_blocks, console_setup,
                                         console_teardown),
     };
